@@ -1,0 +1,138 @@
+"""Exceptions raised by tether, all under one root.
+
+The tree::
+
+    TetherError                       root of every error tether raises on purpose
+    ├── HTTPException                 an HTTP error response (also a denial before accept)
+    ├── WebSocketException            close a WebSocket with a code and reason
+    ├── ConfigurationError            (also TypeError) refused at registration time
+    ├── ValidationError               request data that does not fit the declared parameters
+    │   ├── RequestValidationError        ... on an HTTP route (422 response)
+    │   └── WebSocketRequestValidationError ... on a WebSocket route (422 denial / close 1008)
+    └── MissingDependencyError        (also ImportError) an optional package is not installed
+
+``WebSocketDisconnect`` and ``WebSocketDisconnected`` live in :mod:`tether.websockets`, as in the
+peer, and are not under this root: ``WebSocketDisconnect`` is an ``Exception`` by contract and
+``WebSocketDisconnected`` a ``RuntimeError``.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "ConfigurationError",
+    "HTTPException",
+    "MissingDependencyError",
+    "RequestValidationError",
+    "TetherError",
+    "ValidationError",
+    "WebSocketException",
+    "WebSocketRequestValidationError",
+]
+
+
+class TetherError(Exception):
+    """Root of every exception tether raises on purpose."""
+
+
+class HTTPException(TetherError):
+    """An HTTP error: a response with ``status_code``, ``detail`` and optional ``headers``.
+
+    Raised before a WebSocket is accepted it becomes a denial response; after accept the
+    connection closes with 1011 (there is no HTTP response left to send).
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if detail is None:
+            try:
+                detail = http.HTTPStatus(status_code).phrase
+            except ValueError:
+                detail = ""
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = headers
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class WebSocketException(TetherError):
+    """Close the current WebSocket with ``code`` and ``reason`` (RFC 6455 section 7.4)."""
+
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, reason={self.reason!r})"
+
+
+class ConfigurationError(TetherError, TypeError):
+    """An app, route or dependency was declared in a way that can never work.
+
+    Raised at registration time, so the mistake shows when the app is built rather than
+    on the first request.
+    """
+
+
+class ValidationError(TetherError):
+    """Request data did not match the declared parameters.
+
+    ``errors()`` returns a list of ``{"loc": [...], "msg": str, "type": str}`` dictionaries.
+    """
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
+        self._errors = [dict(error) for error in errors]
+        super().__init__(self._errors)
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Return a copy of the list of error records."""
+        return [dict(error) for error in self._errors]
+
+
+class RequestValidationError(ValidationError):
+    """Parameters of an HTTP route failed validation; answered with 422 by default."""
+
+
+class WebSocketRequestValidationError(ValidationError):
+    """Parameters of a WebSocket route failed validation.
+
+    Answered before accept with a 422 denial response carrying the errors as JSON, or, where
+    the server lacks the denial extension, with close 1008 and a short reason.
+    """
+
+
+class MissingDependencyError(TetherError, ImportError):
+    """An optional package is needed for this feature; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"this feature needs the {package!r} package; install it with "
+            f"pip install 'tether[{extra}]'"
+        )
+        self.package = package
+        self.extra = extra
+
+
+def require(module: str, extra: str) -> Any:
+    """Import an optional module, raising :class:`MissingDependencyError` naming ``extra``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(module.split(".")[0], extra) from exc
