@@ -1,0 +1,200 @@
+"""The ``tether`` command line: run an app on uvicorn, list its routes, start the chat demo.
+
+``python -m tether`` is the same program. Commands::
+
+    tether run module:app [--host H] [--port P] [--workers N] [--reload] [--broker URL]
+    tether routes module:app
+    tether demo [--host H] [--port P] [--workers N] [--broker URL]
+    tether asyncapi module:app [--output FILE]
+
+The channels broker is handed to the app through the ``TETHER_BROKER`` environment variable, so
+every worker process that uvicorn starts sees the same one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from tether.exceptions import TetherError, require
+
+__all__ = ["BROKER_ENV", "CLIError", "import_app", "iter_routes", "main"]
+
+BROKER_ENV = "TETHER_BROKER"
+DEMO_TARGET = "tether.demo.app:app"
+
+
+class CLIError(TetherError):
+    """A command line mistake; printed without a traceback and exits with status 2."""
+
+
+def import_app(target: str) -> Any:
+    """Import ``module:attribute`` (``module`` alone means ``module:app``) and return the object.
+
+    Raises :class:`CLIError` naming what was missing.
+    """
+    module_name, _, attribute = target.partition(":")
+    attribute = attribute or "app"
+    if not module_name:
+        raise CLIError(f"expected 'module:app', got {target!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise CLIError(f"cannot import module {module_name!r}: {exc}") from exc
+        raise
+    obj: Any = module
+    for part in attribute.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise CLIError(f"module {module_name!r} has no attribute {attribute!r}") from None
+    return obj
+
+
+def _broker_is_shared(broker: str | None) -> bool:
+    return bool(broker) and not str(broker).startswith("memory")
+
+
+def _check_workers(workers: int, broker: str | None, reload: bool = False) -> None:
+    if workers < 1:
+        raise CLIError("--workers must be at least 1")
+    if workers > 1 and not _broker_is_shared(broker):
+        raise CLIError(
+            f"--workers {workers} needs a shared channels broker: with the in-memory broker a "
+            "message published in one worker never reaches sockets held by another. "
+            "Add --broker redis://127.0.0.1:6379/0 (or run a single worker)."
+        )
+    if workers > 1 and reload:
+        raise CLIError("--reload runs a single worker; drop --workers or --reload")
+
+
+def _serve(target: str, args: argparse.Namespace) -> int:
+    _check_workers(args.workers, args.broker, args.reload)
+    if args.broker:
+        os.environ[BROKER_ENV] = args.broker
+    uvicorn = require("uvicorn", "server")
+    # Fail fast on an import error, in this process, with a readable message.
+    import_app(target)
+    uvicorn.run(
+        target,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload=args.reload,
+        log_level=args.log_level,
+        ws=args.ws,
+        lifespan="on",
+    )
+    return 0
+
+
+def iter_routes(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
+    """Yield ``(protocol, methods, path, name)`` for every route, descending into mounts."""
+    for route in routes:
+        path = prefix + str(getattr(route, "path", ""))
+        children = getattr(route, "routes", None)
+        kind = type(route).__name__
+        if children is not None and kind in {"Mount", "Host", "Router"}:
+            yield from iter_routes(children, path)
+            continue
+        protocol = "websocket" if "WebSocket" in kind else "http"
+        methods = ",".join(sorted(getattr(route, "methods", None) or ())) or "-"
+        if protocol == "websocket":
+            methods = "WS"
+        yield protocol, methods, path or "/", str(getattr(route, "name", "") or "")
+
+
+def _routes(args: argparse.Namespace) -> int:
+    app = import_app(args.app)
+    routes = getattr(app, "routes", None)
+    if routes is None:
+        raise CLIError(f"{args.app} has no routes to list (is it a tether app?)")
+    rows = [("METHODS", "PATH", "NAME")] + [(m, p, n) for _, m, p, n in iter_routes(routes)]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 0
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    app = import_app(args.app)
+    generator = importlib.import_module("tether.asyncapi")
+    document = generator.generate(app)
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def _add_server_options(parser: argparse.ArgumentParser, port: int) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default %(default)s)"
+    )
+    parser.add_argument("--port", type=int, default=port, help="port (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--reload", action="store_true", help="restart when the code changes")
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get(BROKER_ENV),
+        help="channels broker URL: memory:// (default) or redis://host:port/db",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+    )
+    parser.add_argument(
+        "--ws",
+        default="websockets-sansio",
+        help="uvicorn WebSocket implementation (default %(default)s)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``tether`` command."""
+    parser = argparse.ArgumentParser(prog="tether", description="tether: real-time Python apps")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="serve an app with uvicorn")
+    run.add_argument("app", help="the app to serve, as module:attribute")
+    _add_server_options(run, 8000)
+
+    demo = commands.add_parser("demo", help="start the chat demo")
+    _add_server_options(demo, 8000)
+
+    routes = commands.add_parser("routes", help="print the route table of an app")
+    routes.add_argument("app", help="the app, as module:attribute")
+
+    asyncapi = commands.add_parser("asyncapi", help="print the AsyncAPI document of an app")
+    asyncapi.add_argument("app", help="the app, as module:attribute")
+    asyncapi.add_argument("--output", "-o", help="write to this file instead of stdout")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _serve(args.app, args)
+        if args.command == "demo":
+            if args.workers == 1 and not args.reload:
+                print(f"tether chat demo: open http://{args.host}:{args.port}/", flush=True)
+            return _serve(DEMO_TARGET, args)
+        if args.command == "routes":
+            return _routes(args)
+        return _asyncapi(args)
+    except CLIError as exc:
+        print(f"tether: error: {exc}", file=sys.stderr)
+        return 2
