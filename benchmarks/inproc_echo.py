@@ -1,0 +1,89 @@
+"""Measure (a): in-process echo cost, ns per round trip, text and JSON.
+
+The app is called directly with a scripted list of ASGI messages (connect, N receives,
+disconnect) and a ``send`` that only counts: no server, no network, so what is timed is the
+framework's own work for ``receive_text`` + ``send_text`` (or ``receive_json`` + ``send_json``).
+Implementations alternate within each repetition, in a rotating order.
+
+Run alone: ``benchmarks/.venv/bin/python benchmarks/inproc_echo.py [--smoke]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import apps
+from _common import (
+    ECHO_JSON,
+    ECHO_TEXT,
+    ASGIApp,
+    CountingTransport,
+    Row,
+    base_parser,
+    clean_slate,
+    echo_script,
+    emit,
+    rotated,
+    unavailable,
+    websocket_scope,
+)
+
+VARIANTS = {"text": ("/ws", ECHO_TEXT), "json": ("/json", ECHO_JSON)}
+
+
+async def one_sample(app: ASGIApp, path: str, payload: str, n: int) -> float:
+    """Run one connection of ``n`` echoes through ``app``; return ns per round trip."""
+    transport = CountingTransport(echo_script(n, payload))
+    clean_slate()
+    start = time.perf_counter_ns()
+    await app(websocket_scope(path), transport.receive, transport.send)
+    elapsed = time.perf_counter_ns() - start
+    if transport.sent < n:
+        raise RuntimeError(f"{path}: the app sent {transport.sent} messages for {n} echoes")
+    return elapsed / n
+
+
+async def measure(n: int, reps: int) -> list[Row]:
+    """Alternate every available implementation ``reps`` times for each variant."""
+    rows: list[Row] = []
+    for variant, (path, payload) in VARIANTS.items():
+        live: list[tuple[Row, ASGIApp]] = []
+        for name in apps.FRAMEWORKS:
+            app, reason = apps.try_build(name)
+            if app is None:
+                rows.append(unavailable(name, variant, reason))
+                continue
+            row = Row(name=name, variant=variant)
+            try:
+                await one_sample(app, path, payload, min(n, 1000))  # warm up, and check it works
+            except Exception as exc:
+                if name != "tether":
+                    raise
+                rows.append(unavailable(name, variant, exc))
+                continue
+            live.append((row, app))
+            rows.append(row)
+        for rep in range(reps):
+            for row, app in rotated(live, rep):
+                row.samples.append(await one_sample(app, path, payload, n))
+    return rows
+
+
+def main() -> None:
+    """Parse options, measure, print JSON."""
+    args = base_parser(__doc__ or "").parse_args()
+    n = 2_000 if args.smoke else 100_000
+    reps = args.reps or (2 if args.smoke else 7)
+    rows = asyncio.run(measure(n, reps))
+    emit(
+        "inproc_echo",
+        "In-process echo, ns per round trip",
+        "ns",
+        rows,
+        {"round_trips_per_sample": n, "reps": reps, "text": ECHO_TEXT, "json": ECHO_JSON},
+    )
+
+
+if __name__ == "__main__":
+    main()
