@@ -1,0 +1,114 @@
+"""Validation of JSON request-body values (HTTP routes only).
+
+Pydantic models and any type pydantic understands go through a ``TypeAdapter``; msgspec
+structs through ``msgspec.convert``; plain ``dict``/``list``/``Any`` pass as decoded. The
+validator returns ``(value, problems)`` where each problem is ``(loc suffix, Invalid)``, so a
+body with several bad fields reports all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Callable
+from typing import Any, Final
+
+from tether._di_context import MISSING, Context
+from tether._di_convert import Invalid, build_converter, shape_of
+from tether.exceptions import ConfigurationError
+
+__all__ = ["BodyValidator", "body_validator", "read_json_body"]
+
+Problems = list[tuple[tuple[Any, ...], Invalid]]
+BodyValidator = Callable[[Any], tuple[Any, Problems]]
+_PASSTHROUGH: Final = (Any, dict, list, object)
+
+
+def _is_msgspec_struct(annotation: Any) -> bool:
+    return isinstance(annotation, type) and any(
+        klass.__name__ == "Struct" and klass.__module__.startswith("msgspec")
+        for klass in annotation.__mro__
+    )
+
+
+def _msgspec_validator(annotation: Any) -> BodyValidator:
+    import msgspec
+
+    def validate(raw: Any) -> tuple[Any, Problems]:
+        try:
+            return msgspec.convert(raw, annotation), []
+        except msgspec.ValidationError as exc:
+            # msgspec reports the first problem only, with the path inside the message.
+            return MISSING, [((), Invalid("model_attributes_type", str(exc)))]
+
+    return validate
+
+
+def _pydantic_validator(annotation: Any) -> BodyValidator | None:
+    try:
+        import pydantic
+    except ImportError:
+        return None
+    try:
+        adapter = pydantic.TypeAdapter(annotation)
+    except pydantic.PydanticSchemaGenerationError as exc:
+        raise ConfigurationError(f"cannot validate a request body as {annotation!r}") from exc
+
+    def validate(raw: Any) -> tuple[Any, Problems]:
+        try:
+            return adapter.validate_python(raw), []
+        except pydantic.ValidationError as exc:
+            return MISSING, [
+                (tuple(err["loc"]), Invalid(err["type"], err["msg"], err.get("ctx")))
+                for err in exc.errors(include_url=False)
+            ]
+
+    return validate
+
+
+def _scalar_validator(annotation: Any) -> BodyValidator:
+    shape = shape_of(annotation)
+    if shape.container is not None or shape.inner in _PASSTHROUGH:
+        return lambda raw: (raw, [])
+    convert = build_converter(shape.inner, None)
+
+    def validate(raw: Any) -> tuple[Any, Problems]:
+        if raw is None and shape.optional:
+            return None, []
+        value = convert(raw)
+        if type(value) is Invalid:
+            return MISSING, [((), value)]
+        return value, []
+
+    return validate
+
+
+def body_validator(annotation: Any) -> BodyValidator:
+    """Choose how to validate a body value of type ``annotation``.
+
+    Raises :class:`ConfigurationError` for a type nobody installed can validate.
+    """
+    base = annotation
+    if typing.get_origin(base) is typing.Annotated:
+        base = typing.get_args(base)[0]
+    if _is_msgspec_struct(base):
+        return _msgspec_validator(base)
+    if base in _PASSTHROUGH:
+        return lambda raw: (raw, [])
+    validator = _pydantic_validator(annotation)
+    return validator if validator is not None else _scalar_validator(annotation)
+
+
+async def read_json_body(ctx: Context) -> None:
+    """Read and decode the request body into ``ctx.body``; an empty body stays missing.
+
+    Invalid JSON is recorded as a ``json_invalid`` error at ``("body", position)``.
+    """
+    raw = await ctx.connection.body()
+    if not raw:
+        return
+    try:
+        ctx.body = json.loads(raw)
+    except ValueError as exc:
+        position = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
+        ctx.fail(("body", position), "json_invalid", "the body is not valid JSON", None)

@@ -1,0 +1,286 @@
+"""Registration-time analysis: turn an endpoint and its dependencies into a tree of nodes.
+
+Everything reflective (``inspect.signature``, type hints, ``Annotated`` metadata, converter
+choice) happens here, once per route. Each :class:`Node` ends up with a tuple of
+``(name, extractor)`` pairs (an extractor is a plain function of the run's
+:class:`~tether._di_context.Context`) and a tuple of ``(name, sub-node)`` pairs; the solver in
+:mod:`tether.dependencies` only walks these tuples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import re
+import typing
+from collections.abc import Callable
+from typing import Any, Final
+
+from tether._di_extract import (
+    BodyLayout,
+    Extractor,
+    body_extractor,
+    connection_extractor,
+    param_extractor,
+    scopes_extractor,
+)
+from tether._di_convert import is_model_type
+from tether.exceptions import ConfigurationError
+from tether.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
+
+__all__ = ["ASYNC", "ASYNC_GEN", "GEN", "SYNC", "CompileEnv", "Node", "compile_node"]
+
+ASYNC: Final = 0
+SYNC: Final = 1
+ASYNC_GEN: Final = 2
+GEN: Final = 3
+
+_PATH_PARAM: Final = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::[^}]*)?}")
+_VARIADIC: Final = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+
+
+class CompileEnv:
+    """What every node of one route shares: the protocol, the path and the body layout."""
+
+    __slots__ = ("body", "path", "path_names", "websocket")
+
+    def __init__(self, websocket: bool, path: str) -> None:
+        self.websocket = websocket
+        self.path = path
+        self.path_names = frozenset(_PATH_PARAM.findall(path or ""))
+        self.body = BodyLayout()
+
+
+class Node:
+    """One callable of the tree (the endpoint or a dependency), ready to be solved."""
+
+    __slots__ = (
+        "cache_key",
+        "cached",
+        "call",
+        "enter",
+        "env",
+        "function_lifetime",
+        "info",
+        "kind",
+        "overrides",
+        "params",
+        "scopes",
+        "subs",
+    )
+
+    def __init__(self, call: Callable[..., Any], info: DependsInfo | None, env: CompileEnv):
+        self.call = call
+        self.info = info
+        self.env = env
+        self.kind = call_kind(call)
+        self.params: tuple[tuple[str, Extractor], ...] = ()
+        self.subs: tuple[tuple[str | None, Node], ...] = ()
+        self.scopes: tuple[str, ...] = ()
+        self.cache_key: Any = None
+        # Whether the value is cached for the run; decided once the whole tree is known.
+        self.cached = False
+        # True when the value may depend on something torn down right after the endpoint.
+        self.function_lifetime = False
+        # Context-manager factory of a yield dependency, built once.
+        self.enter: Callable[..., Any] | None = None
+        # Compiled replacements from app.dependency_overrides, keyed by the replacement.
+        self.overrides: dict[Any, Node] = {}
+
+    @property
+    def name(self) -> str:
+        """A readable name for error messages."""
+        return getattr(self.call, "__qualname__", None) or repr(self.call)
+
+
+def call_kind(call: Callable[..., Any]) -> int:
+    """Classify a callable as ASYNC, SYNC, ASYNC_GEN or GEN (a class counts as SYNC)."""
+    candidates: list[Any] = [call]
+    if not inspect.isclass(call) and not inspect.isroutine(call):
+        candidates.append(getattr(type(call), "__call__", None))  # noqa: B004
+    for candidate in candidates:
+        if inspect.isasyncgenfunction(candidate):
+            return ASYNC_GEN
+        if inspect.isgeneratorfunction(candidate):
+            return GEN
+        if inspect.iscoroutinefunction(candidate):
+            return ASYNC
+    return SYNC
+
+
+def _hints(call: Callable[..., Any]) -> dict[str, Any]:
+    if inspect.isclass(call):
+        target: Any = call.__init__  # type: ignore[misc]
+    elif inspect.isroutine(call):
+        target = call
+    elif isinstance(call, functools.partial):
+        target = call.func
+    else:
+        target = type(call).__call__  # noqa: B004
+    try:
+        return typing.get_type_hints(target, include_extras=True)
+    except Exception:  # noqa: BLE001 - unresolved forward refs fall back to the raw text
+        return {}
+
+
+def _signature(call: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
+    try:
+        signature = inspect.signature(call)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the parameters of {call!r}") from exc
+    hints = _hints(call)
+    found = []
+    for parameter in signature.parameters.values():
+        if parameter.kind in _VARIADIC:
+            continue
+        annotation = hints.get(parameter.name, parameter.annotation)
+        if annotation is inspect.Parameter.empty:
+            annotation = Any
+        if isinstance(annotation, str):
+            raise ConfigurationError(
+                f"cannot resolve the annotation {annotation!r} of parameter "
+                f"{parameter.name!r} of {call!r}; define the type at module level"
+            )
+        found.append((parameter.name, annotation, parameter.default))
+    return found
+
+
+def _split_marker(name: str, annotation: Any, default: Any) -> tuple[Any, Any, Any]:
+    """Return (type, marker or None, default) from ``Annotated`` metadata and the default."""
+    marker = None
+    if typing.get_origin(annotation) is typing.Annotated:
+        args = typing.get_args(annotation)
+        annotation = args[0]
+        for meta in args[1:]:
+            if isinstance(meta, (ParamInfo, DependsInfo)):
+                marker = meta
+    if isinstance(default, (ParamInfo, DependsInfo)):
+        if marker is not None:
+            raise ConfigurationError(
+                f"parameter {name!r} has a marker both in Annotated and as its default"
+            )
+        marker, default = default, inspect.Parameter.empty
+    return annotation, marker, default
+
+
+def compile_node(
+    call: Callable[..., Any],
+    env: CompileEnv,
+    info: DependsInfo | None,
+    scopes: tuple[str, ...],
+    seen: tuple[Any, ...] = (),
+) -> Node:
+    """Compile ``call`` and, recursively, its sub-dependencies.
+
+    Raises :class:`ConfigurationError` for impossible declarations: a dependency cycle, a
+    connection type that the protocol cannot provide, a type that cannot be read, a
+    connection-scoped ``yield`` dependency that needs a function-scoped one.
+    """
+    if call in seen:
+        raise ConfigurationError(f"dependency cycle through {call!r}")
+    node = Node(call, info, env)
+    node.scopes = scopes
+    params: list[tuple[str, Extractor]] = []
+    subs: list[tuple[str | None, Node]] = []
+    for name, annotation, raw_default in _signature(call):
+        kind, marker, default = _split_marker(name, annotation, raw_default)
+        if isinstance(marker, DependsInfo):
+            subs.append((name, _sub_node(marker, kind, env, scopes, (*seen, call))))
+        else:
+            params.append((name, _extractor(name, kind, marker, default, env, scopes, call)))
+    node.params = tuple(params)
+    node.subs = tuple(subs)
+    finish_node(node)
+    return node
+
+
+def _sub_node(
+    marker: DependsInfo, annotation: Any, env: CompileEnv, scopes: tuple[str, ...], seen: Any
+) -> Node:
+    dependency = marker.dependency
+    if dependency is None:
+        if not callable(annotation) or annotation is Any:
+            raise ConfigurationError("Depends() without a callable needs a class as annotation")
+        dependency = annotation
+    if isinstance(marker, SecurityInfo):
+        scopes = (*scopes, *marker.scopes)
+    return compile_node(dependency, env, marker, scopes, seen)
+
+
+def finish_node(node: Node) -> None:
+    """Set the cache key, the yield context-manager factory and check the scope nesting."""
+    info = node.info
+    call = node.call
+    try:
+        hash(call)
+        key: Any = call
+    except TypeError:  # an unhashable callable (e.g. a dataclass instance) is keyed by id
+        key = ("id", id(call))
+    node.cache_key = (key, node.scopes) if node.scopes else key
+    if node.kind == ASYNC_GEN:
+        node.enter = contextlib.asynccontextmanager(call)
+    elif node.kind == GEN:
+        node.enter = contextlib.contextmanager(call)
+    generator = node.kind in (ASYNC_GEN, GEN)
+    scope = info.scope if info is not None else "connection"
+    below = any(sub.function_lifetime for _, sub in node.subs)
+    if generator and scope == "connection" and below:
+        raise ConfigurationError(
+            f"dependency {node.name} (scope 'connection') cannot depend on a dependency "
+            "with scope 'function': that one is cleaned up first, while this one still uses it"
+        )
+    node.function_lifetime = below or (generator and scope == "function")
+
+
+def _extractor(
+    name: str,
+    annotation: Any,
+    marker: ParamInfo | None,
+    default: Any,
+    env: CompileEnv,
+    scopes: tuple[str, ...],
+    call: Any,
+) -> Extractor:
+    injected = connection_extractor(annotation, env.websocket, name, call)
+    if injected is not None:
+        return injected
+    by_scopes = scopes_extractor(annotation, scopes)
+    if by_scopes is not None:
+        return by_scopes
+    if marker is None:
+        marker = _implicit_marker(name, annotation, env)
+    if default is not inspect.Parameter.empty:
+        marker = _with_default(marker, default)
+    if marker.source == "body":
+        if env.websocket:
+            raise ConfigurationError(
+                f"parameter {name!r} of {call!r} would be read from a request body, which a "
+                "WebSocket handshake does not have; declare it with Query() or Header()"
+            )
+        return body_extractor(name, annotation, marker, env.body)
+    return param_extractor(name, annotation, marker)
+
+
+def _implicit_marker(name: str, annotation: Any, env: CompileEnv) -> ParamInfo:
+    """A parameter without marker: a path parameter by name, a model is the body, else query."""
+    from tether.params import BodyInfo
+
+    if name in env.path_names:
+        return PathInfo()
+    if is_model_type(annotation) or is_model_type(typing.get_args(annotation)[:1] or None):
+        return BodyInfo()
+    return QueryInfo()
+
+
+def _with_default(marker: ParamInfo, default: Any) -> ParamInfo:
+    """Copy a marker with the parameter's default (``q: Annotated[int, Query()] = 3``)."""
+    if not marker.required:
+        return marker
+    clone = type(marker).__new__(type(marker))
+    for klass in type(marker).__mro__:
+        for slot in getattr(klass, "__slots__", ()):
+            if hasattr(marker, slot):
+                setattr(clone, slot, getattr(marker, slot))
+    clone.default = default
+    return clone

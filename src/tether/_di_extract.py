@@ -1,0 +1,248 @@
+"""Extractors: per-parameter functions that read one value for one run.
+
+An extractor takes the run's :class:`~tether._di_context.Context` and returns the parameter's
+value, or :data:`~tether._di_context.MISSING` after recording a validation error on the
+context. They are built once at registration with everything (name, alias, location, converter,
+default) bound in, so a call does no lookups beyond the request data itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable
+from typing import Any, Final
+
+from tether._di_context import MISSING, Context
+from tether._di_convert import (
+    Invalid,
+    build_converter,
+    sequence_length_check,
+    shape_of,
+)
+from tether.exceptions import ConfigurationError
+from tether.params import BodyInfo, HeaderInfo, ParamInfo
+
+__all__ = [
+    "BodyLayout",
+    "Extractor",
+    "body_extractor",
+    "connection_extractor",
+    "param_extractor",
+    "scopes_extractor",
+]
+
+Extractor = Callable[[Context], Any]
+_EMPTY: Final = inspect.Parameter.empty
+_MUTABLE_DEFAULTS: Final = (list, dict, set)
+
+
+def _connection_classes() -> tuple[Any, Any, Any]:
+    """WebSocket, Request and HTTPConnection; imported late (tether.websockets sits above)."""
+    from tether.requests import HTTPConnection, Request
+
+    try:
+        from tether.websockets import WebSocket
+    except ImportError:  # pragma: no cover - only while tether.websockets is being written
+        return _PendingWebSocket, Request, HTTPConnection
+    return WebSocket, Request, HTTPConnection
+
+
+class _PendingWebSocket:
+    """Stands in for tether.websockets.WebSocket until that module exists."""
+
+
+def connection_extractor(annotation: Any, websocket: bool, name: str, call: Any) -> Any:
+    """Inject the connection for a ``WebSocket``/``Request``/``HTTPConnection`` annotation.
+
+    Raises :class:`ConfigurationError` when the route's protocol cannot provide that type.
+    """
+    if not isinstance(annotation, type):
+        return None
+    ws_class, request_class, connection_class = _connection_classes()
+    if not issubclass(annotation, connection_class):
+        return None
+    if issubclass(annotation, ws_class) and not websocket:
+        raise ConfigurationError(
+            f"parameter {name!r} of {call!r} asks for a WebSocket on an HTTP route; "
+            "type it HTTPConnection to serve both"
+        )
+    if issubclass(annotation, request_class) and websocket:
+        raise ConfigurationError(
+            f"parameter {name!r} of {call!r} asks for a Request on a WebSocket route; "
+            "type it WebSocket, or HTTPConnection to serve both"
+        )
+    return _get_connection
+
+
+def _get_connection(ctx: Context) -> Any:
+    return ctx.connection
+
+
+def scopes_extractor(annotation: Any, scopes: tuple[str, ...]) -> Extractor | None:
+    """Inject the security scopes collected on the way down, for a ``SecurityScopes`` type."""
+    from tether.security import SecurityScopes
+
+    if annotation is not SecurityScopes:
+        return None
+    collected = list(scopes)
+    return lambda ctx: SecurityScopes(collected)
+
+
+def _default_maker(info: ParamInfo) -> Callable[[], Any]:
+    factory = info.default_factory
+    if factory is not None:
+        return factory
+    default = info.default
+    if isinstance(default, _MUTABLE_DEFAULTS):
+        # A shared list default would leak changes from one request into the next.
+        return lambda: copy.deepcopy(default)
+    return lambda: default
+
+
+def _alias(name: str, info: ParamInfo) -> str:
+    if info.alias is not None:
+        return info.alias.lower() if isinstance(info, HeaderInfo) else info.alias
+    if isinstance(info, HeaderInfo):
+        return (name.replace("_", "-") if info.convert_underscores else name).lower()
+    return name
+
+
+def _reader(source: str, key: str) -> Extractor:
+    if source == "path":
+        return lambda ctx: ctx.scope.get("path_params", {}).get(key, MISSING)
+    if source == "query":
+        return lambda ctx: ctx.query_last(key)
+    if source == "header":
+        return lambda ctx: ctx.header_first(key)
+    return lambda ctx: ctx.cookies().get(key, MISSING)
+
+
+def _many_reader(source: str, key: str, call: Any) -> Callable[[Context], list[str]]:
+    if source == "query":
+        return lambda ctx: ctx.query_all(key)
+    if source == "header":
+        return lambda ctx: ctx.header_all(key)
+    raise ConfigurationError(f"a {source} parameter cannot be a list ({call!r})")
+
+
+_MISSING_MSG: Final = "required, but not given"
+
+
+def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
+    """An extractor for a path, query, header or cookie parameter.
+
+    Raises :class:`ConfigurationError` for a type that cannot be read from a request.
+    """
+    key = _alias(name, info)
+    loc = (info.source, key)
+    shape = shape_of(annotation)
+    required = info.required
+    make_default = _default_maker(info)
+    if shape.container is not None:
+        return _sequence_extractor(name, shape, info, loc, key)
+    read = _reader(info.source, key)
+    convert = build_converter(shape.inner, info)
+
+    def extract(ctx: Context) -> Any:
+        raw = read(ctx)
+        if raw is MISSING:
+            if required:
+                ctx.fail(loc, "missing", _MISSING_MSG, None)
+                return MISSING
+            return make_default()
+        value = convert(raw)
+        if type(value) is Invalid:
+            ctx.fail(loc, value.kind, value.msg, raw, **(value.ctx or {}))
+            return MISSING
+        return value
+
+    return extract
+
+
+def _sequence_extractor(
+    name: str, shape: Any, info: ParamInfo, loc: tuple[str, str], key: str
+) -> Extractor:
+    read_all = _many_reader(info.source, key, name)
+    convert = build_converter(shape.inner, info, item=True)
+    length_check = sequence_length_check(info)
+    container = shape.container
+    required = info.required
+    make_default = _default_maker(info)
+
+    def extract(ctx: Context) -> Any:
+        raws = read_all(ctx)
+        if not raws:
+            if required:
+                ctx.fail(loc, "missing", _MISSING_MSG, None)
+                return MISSING
+            return make_default()
+        values = []
+        failed = False
+        for index, raw in enumerate(raws):
+            value = convert(raw)
+            if type(value) is Invalid:
+                ctx.fail((*loc, index), value.kind, value.msg, raw, **(value.ctx or {}))
+                failed = True
+            values.append(value)
+        problem = length_check(values) if length_check is not None else None
+        if problem is not None:
+            ctx.fail(loc, problem.kind, problem.msg, raws, **(problem.ctx or {}))
+            return MISSING
+        if failed:
+            return MISSING
+        return values if container is list else container(values)
+
+    return extract
+
+
+class BodyLayout:
+    """Whether body parameters are embedded under their names; known once all are compiled.
+
+    One body parameter without ``embed=True`` is the whole body (FastAPI's rule); with more
+    than one, each is read from the body object under its name or alias.
+    """
+
+    __slots__ = ("count", "embed")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.embed = False
+
+    def add(self, info: BodyInfo) -> None:
+        """Count one more body parameter and update the layout."""
+        self.count += 1
+        self.embed = self.count > 1 or bool(info.embed)
+
+
+def body_extractor(name: str, annotation: Any, info: ParamInfo, layout: BodyLayout) -> Extractor:
+    """An extractor for one parameter of the JSON request body (read before solving).
+
+    Raises :class:`ConfigurationError` for a type that cannot be validated.
+    """
+    from tether._di_body import body_validator
+
+    body_info = info if isinstance(info, BodyInfo) else BodyInfo()
+    layout.add(body_info)
+    key = info.alias or name
+    validate = body_validator(annotation)
+    required = info.required
+    make_default = _default_maker(info)
+
+    def extract(ctx: Context) -> Any:
+        raw = ctx.body
+        loc: tuple[Any, ...] = ("body",)
+        if layout.embed and raw is not MISSING:
+            loc = ("body", key)
+            raw = raw.get(key, MISSING) if isinstance(raw, dict) else MISSING
+        if raw is MISSING:
+            if required:
+                ctx.fail(loc, "missing", _MISSING_MSG, None)
+                return MISSING
+            return make_default()
+        value, problems = validate(raw)
+        for sub_loc, problem in problems:
+            ctx.fail((*loc, *sub_loc), problem.kind, problem.msg, raw, **(problem.ctx or {}))
+        return MISSING if problems else value
+
+    return extract

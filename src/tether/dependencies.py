@@ -1,0 +1,312 @@
+"""Dependency injection and parameter validation, shared by HTTP and WebSocket routes.
+
+A route's :class:`EndpointPlan` is compiled once, at registration, by
+:meth:`EndpointPlan.compile`; each request or connection then calls :meth:`EndpointPlan.run`,
+which reads and validates the declared parameters, solves the dependencies, calls the
+endpoint and runs the cleanups of ``yield`` dependencies.
+
+Order of work in a run, as in FastAPI: for each callable of the tree, its sub-dependencies
+first (route-level ``dependencies=[...]`` before the endpoint's own), then its path, query,
+header, cookie and body parameters in declaration order. Every validation error is collected;
+once one is recorded no further dependency is *called* (its parameters are still read, so the
+error list is complete), and the run raises :class:`RequestValidationError` (HTTP) or
+:class:`WebSocketRequestValidationError` (WebSocket) with all of them.
+
+Lifetimes: a ``yield`` dependency with ``scope="function"`` is cleaned up right after the
+endpoint returns; with ``scope="connection"`` (the default), at the end of the run, or later
+when the caller passes its own ``exit_stack``. Cleanups see the exception that ended the
+endpoint: it is thrown into the generator at its ``yield``.
+
+Values are cached per run by callable (and security scopes): a dependency used twice is
+called once, unless declared with ``use_cache=False``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from types import TracebackType
+from typing import Any, Final
+
+from tether._di_body import read_json_body
+from tether._di_compile import (
+    ASYNC,
+    ASYNC_GEN,
+    GEN,
+    SYNC,
+    CompileEnv,
+    Node,
+    compile_node,
+)
+from tether._di_context import MISSING, Context
+from tether.exceptions import (
+    ConfigurationError,
+    RequestValidationError,
+    ValidationError,
+    WebSocketRequestValidationError,
+)
+from tether.params import DependsInfo
+
+__all__ = ["EndpointPlan", "run_in_threadpool"]
+
+_ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+_NO_EXC: Final[_ExcInfo] = (None, None, None)
+
+
+async def run_in_threadpool(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a blocking function in a worker thread, keeping context variables."""
+    return await asyncio.to_thread(func, *args, **kwargs)
+
+
+def _threadpool() -> Callable[..., Awaitable[Any]]:
+    try:
+        from tether.concurrency import run_in_threadpool as shared  # type: ignore[import-not-found]
+    except ImportError:
+        return run_in_threadpool
+    return shared  # type: ignore[no-any-return]
+
+
+class EndpointPlan:
+    """The compiled parameters and dependencies of one endpoint.
+
+    Build it with :meth:`compile` at registration; call :meth:`run` per request or connection.
+    """
+
+    __slots__ = ("_body", "_error", "_root", "endpoint", "path", "websocket")
+
+    def __init__(self, root: Node, endpoint: Callable[..., Any], websocket: bool, path: str):
+        self._root = root
+        self._error: type[ValidationError] = (
+            WebSocketRequestValidationError if websocket else RequestValidationError
+        )
+        self._body = root.env.body.count > 0
+        self.endpoint = endpoint
+        self.websocket = websocket
+        self.path = path
+
+    @classmethod
+    def compile(
+        cls,
+        endpoint: Callable[..., Any],
+        *,
+        websocket: bool,
+        dependencies: Sequence[Any] | None = None,
+        path: str = "",
+    ) -> EndpointPlan:
+        """Analyse ``endpoint`` and ``dependencies`` (``Depends(...)`` markers run first).
+
+        Raises :class:`~tether.exceptions.ConfigurationError` for declarations that can never
+        work: a ``Request`` on a WebSocket route or a ``WebSocket`` on an HTTP route, a
+        synchronous WebSocket endpoint, a request body on a WebSocket route, a type that
+        cannot be read from a request, a dependency cycle, a connection-scoped ``yield``
+        dependency that needs a function-scoped one.
+        """
+        if websocket and Node(endpoint, None, CompileEnv(True, "")).kind != ASYNC:
+            raise ConfigurationError(
+                f"WebSocket endpoint {endpoint!r} must be an 'async def' function"
+            )
+        env = CompileEnv(websocket, path)
+        root = compile_node(endpoint, env, None, ())
+        route_deps = tuple((None, _route_dependency(marker, env)) for marker in dependencies or ())
+        if route_deps:
+            root.subs = route_deps + root.subs
+        _decide_caching(root)
+        return cls(root, endpoint, websocket, path)
+
+    async def run(self, connection: Any, *, exit_stack: AsyncExitStack | None = None) -> Any:
+        """Solve the parameters and dependencies for ``connection``, call the endpoint.
+
+        Returns the endpoint's return value. Raises the endpoint's own exceptions,
+        ``HTTPException``/``WebSocketException`` raised by dependencies, and
+        :class:`RequestValidationError` or :class:`WebSocketRequestValidationError` with
+        every validation error. When ``exit_stack`` is given, connection-scoped ``yield``
+        cleanups are pushed onto it (to run after the response is sent) instead of being
+        run here.
+        """
+        app = connection.scope.get("app")
+        overrides = getattr(app, "dependency_overrides", None) if app is not None else None
+        ctx = Context(connection, overrides or None)
+        if exit_stack is not None:
+            ctx.stack = exit_stack
+        try:
+            if self._body:
+                await read_json_body(ctx)
+            values = await _solve(self._root, ctx)
+            if ctx.errors is not None:
+                raise self._error(ctx.errors)
+            result = await _invoke(self._root, values)
+        except BaseException as exc:
+            if _has_cleanup(ctx, exit_stack) and await _close(ctx, exc, exit_stack):
+                return self._swallowed(exc)
+            raise
+        if _has_cleanup(ctx, exit_stack):
+            await _close(ctx, None, exit_stack)
+        return result
+
+    def _swallowed(self, exc: BaseException) -> Any:
+        if self.websocket:
+            return None
+        # An HTTP endpoint that failed has no response to send; a 500 is the honest outcome.
+        raise RuntimeError(
+            "a dependency with yield caught the endpoint's exception and did not raise it again"
+        ) from exc
+
+    def __repr__(self) -> str:
+        kind = "WebSocket" if self.websocket else "HTTP"
+        return f"<EndpointPlan {kind} {self.path!r} {self._root.name}>"
+
+
+def _route_dependency(marker: Any, env: CompileEnv) -> Node:
+    if not isinstance(marker, DependsInfo) or marker.dependency is None:
+        raise ConfigurationError(
+            f"route dependencies must be Depends(callable) markers, got {marker!r}"
+        )
+    return compile_node(marker.dependency, env, marker, ())
+
+
+def _count_keys(node: Node, counts: dict[Any, int]) -> None:
+    for _, sub in node.subs:
+        counts[sub.cache_key] = counts.get(sub.cache_key, 0) + 1
+        _count_keys(sub, counts)
+
+
+def _decide_caching(root: Node) -> None:
+    """Cache only values asked for more than once: the cache dict is then often never built."""
+    counts: dict[Any, int] = {}
+    _count_keys(root, counts)
+
+    def mark(node: Node) -> None:
+        for _, sub in node.subs:
+            sub.cached = sub.info is not None and sub.info.use_cache and counts[sub.cache_key] > 1
+            mark(sub)
+
+    mark(root)
+
+
+async def _solve(node: Node, ctx: Context) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, sub in node.subs:
+        value = await _resolve(sub, ctx)
+        if name is not None:
+            values[name] = value
+    for name, extract in node.params:
+        values[name] = extract(ctx)
+    return values
+
+
+async def _resolve(node: Node, ctx: Context) -> Any:
+    cached = node.cached
+    if ctx.overrides is not None:
+        node = _overridden(node, ctx.overrides)
+        cached = node.info is not None and node.info.use_cache
+    if cached and ctx.cache is not None:
+        hit = ctx.cache.get(node.cache_key, MISSING)
+        if hit is not MISSING:
+            return hit
+    values = await _solve(node, ctx)
+    if ctx.errors is not None:
+        return MISSING
+    value = await _enter(node, values, ctx)
+    if cached:
+        if ctx.cache is None:
+            ctx.cache = {}
+        ctx.cache[node.cache_key] = value
+    return value
+
+
+def _overridden(node: Node, overrides: dict[Any, Any]) -> Node:
+    try:
+        replacement = overrides.get(node.call)
+    except TypeError:  # unhashable callable: it cannot be a key of the overrides dict
+        return node
+    if replacement is None:
+        return node
+    compiled = node.overrides.get(replacement)
+    if compiled is None:
+        compiled = compile_node(replacement, node.env, node.info, node.scopes)
+        compiled.cache_key = node.cache_key  # the override stands in for the original
+        node.overrides[replacement] = compiled
+    return compiled
+
+
+async def _invoke(node: Node, values: dict[str, Any]) -> Any:
+    if node.kind == ASYNC:
+        return await node.call(**values)
+    return await _threadpool()(node.call, **values)
+
+
+async def _enter(node: Node, values: dict[str, Any], ctx: Context) -> Any:
+    kind = node.kind
+    if kind == ASYNC:
+        return await node.call(**values)
+    if kind == SYNC:
+        if node.info is not None and node.info.sync_inline:
+            return node.call(**values)
+        return await _threadpool()(node.call, **values)
+    stack = _stack_for(node, ctx)
+    assert node.enter is not None
+    if kind == ASYNC_GEN:
+        return await stack.enter_async_context(node.enter(**values))
+    assert kind == GEN
+    return await stack.enter_async_context(_ThreadedContext(node.enter(**values)))
+
+
+def _stack_for(node: Node, ctx: Context) -> AsyncExitStack:
+    if node.info is not None and node.info.scope == "function":
+        if ctx.function_stack is None:
+            ctx.function_stack = AsyncExitStack()
+        return ctx.function_stack
+    if ctx.stack is None:
+        ctx.stack = AsyncExitStack()
+    return ctx.stack
+
+
+class _ThreadedContext(AbstractAsyncContextManager[Any]):
+    """Runs a synchronous generator's setup and cleanup in a worker thread (they may block)."""
+
+    __slots__ = ("_manager",)
+
+    def __init__(self, manager: Any) -> None:
+        self._manager = manager
+
+    async def __aenter__(self) -> Any:
+        return await _threadpool()(self._manager.__enter__)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        exit_ = functools.partial(self._manager.__exit__, exc_type, exc, tb)
+        return await _threadpool()(exit_)  # type: ignore[no-any-return]
+
+
+def _has_cleanup(ctx: Context, external: AsyncExitStack | None) -> bool:
+    return ctx.function_stack is not None or (ctx.stack is not None and ctx.stack is not external)
+
+
+def _exc_info(exc: BaseException | None) -> _ExcInfo:
+    return _NO_EXC if exc is None else (type(exc), exc, exc.__traceback__)
+
+
+async def _close(ctx: Context, exc: BaseException | None, external: AsyncExitStack | None) -> bool:
+    """Run function-scoped cleanups, then connection-scoped ones; True if ``exc`` was swallowed."""
+    info = _exc_info(exc)
+    functions = ctx.function_stack
+    connection = ctx.stack if ctx.stack is not external else None
+    suppressed = False
+    if functions is not None:
+        try:
+            suppressed = bool(await functions.__aexit__(*info))
+        except BaseException as new:
+            if connection is not None and await connection.__aexit__(*_exc_info(new)):
+                return True
+            raise
+        if suppressed:
+            info = _NO_EXC
+    if connection is not None:
+        suppressed = bool(await connection.__aexit__(*info)) or suppressed
+    return suppressed
