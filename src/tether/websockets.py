@@ -1,0 +1,496 @@
+"""The WebSocket connection: an ASGI state machine with a friendly API on top.
+
+Two independent state machines (ASGI WebSocket spec; Starlette's ``WebSocket`` contract):
+
+* ``client_state`` follows what the server delivered; only :meth:`WebSocket.receive` moves it.
+* ``application_state`` follows what the application sent; only :meth:`WebSocket.send`
+  moves it.
+
+The legal moves of both are the data in :data:`RECEIVE_TRANSITIONS` and
+:data:`SEND_TRANSITIONS`. The pure functions :func:`next_receive_state` and
+:func:`next_send_state` read those tables and raise every misuse error; they do no I/O, so
+the machine can be tested exhaustively without an event loop. The async methods only await
+the server's ``receive``/``send`` around them. The hot paths (``receive_text``,
+``send_text``, ...) short-cut the table for the one transition that happens on every frame,
+``(CONNECTED, websocket.receive|send) -> CONNECTED``; tests check the short-cut agrees with
+the table.
+
+Error tree of this module (outside :class:`tether.exceptions.TetherError` by contract)::
+
+    Exception
+    ├── WebSocketDisconnect           the client went away (code, reason)
+    ├── RuntimeError                  a message or call not allowed in the current state
+    │   └── WebSocketDisconnected     the socket is finished; no more receive/send
+    └── KeyError, TypeError
+        └── WebSocketFrameTypeError   receive_text() got binary data, or the reverse
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Iterable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+from tether import _json
+from tether.requests import HTTPConnection
+from tether.types import Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from tether.types import ASGIApp
+
+__all__ = [
+    "RECEIVE_TRANSITIONS",
+    "SEND_TRANSITIONS",
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketDisconnect",
+    "WebSocketDisconnected",
+    "WebSocketFrameTypeError",
+    "WebSocketState",
+    "check_close_reason",
+    "next_receive_state",
+    "next_send_state",
+]
+
+
+class WebSocketState(enum.Enum):
+    """Where one side of a WebSocket stands.
+
+    ``RESPONSE`` exists on the application side only: a denial HTTP response is being sent
+    (ASGI WebSocket Denial Response extension).
+    """
+
+    CONNECTING = 0
+    CONNECTED = 1
+    DISCONNECTED = 2
+    RESPONSE = 3
+
+
+class WebSocketDisconnect(Exception):
+    """The connection ended: raised by the ``receive_*`` helpers and by sends that fail.
+
+    ``code`` is the close code (1006 when the transport broke, 1005 when the peer sent none);
+    ``reason`` is the close reason, ``""`` when there was none. Positional constructor
+    arguments show in ``args``, keyword ones do not (as in the peer).
+    """
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+
+class WebSocketDisconnected(RuntimeError):
+    """The WebSocket is finished on this side: nothing more can be received or sent."""
+
+
+class WebSocketFrameTypeError(KeyError, TypeError):
+    """``receive_text()`` got a binary frame, or ``receive_bytes()`` a text frame.
+
+    A ``KeyError`` for code written against the peer (which raises ``KeyError('text')``), and
+    a ``TypeError`` because that is what it is.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+_CONNECTING: Final = WebSocketState.CONNECTING
+_CONNECTED: Final = WebSocketState.CONNECTED
+_DISCONNECTED: Final = WebSocketState.DISCONNECTED
+_RESPONSE: Final = WebSocketState.RESPONSE
+
+RECEIVE_TRANSITIONS: Final[Mapping[tuple[WebSocketState, str], WebSocketState]] = MappingProxyType(
+    {
+        (_CONNECTING, "websocket.connect"): _CONNECTED,
+        (_CONNECTED, "websocket.receive"): _CONNECTED,
+        (_CONNECTED, "websocket.disconnect"): _DISCONNECTED,
+    }
+)
+"""``(client_state, received message type) -> next client_state``; anything else is misuse."""
+
+SEND_TRANSITIONS: Final[Mapping[tuple[WebSocketState, str], WebSocketState]] = MappingProxyType(
+    {
+        (_CONNECTING, "websocket.accept"): _CONNECTED,
+        (_CONNECTING, "websocket.close"): _DISCONNECTED,
+        (_CONNECTING, "websocket.http.response.start"): _RESPONSE,
+        (_CONNECTED, "websocket.send"): _CONNECTED,
+        (_CONNECTED, "websocket.close"): _DISCONNECTED,
+        (_RESPONSE, "websocket.http.response.body"): _DISCONNECTED,
+    }
+)
+"""``(application_state, sent message type) -> next application_state``.
+
+A ``websocket.http.response.body`` with ``more_body`` true keeps the state (see
+:data:`CONTINUED_BY_MORE_BODY`).
+"""
+
+CONTINUED_BY_MORE_BODY: Final = frozenset({"websocket.http.response.body"})
+"""Message types that leave the state unchanged when they carry ``more_body=True``."""
+
+_RECEIVE_FINISHED = 'Cannot call "receive" once a disconnect message has been received.'
+_SEND_FINISHED = 'Cannot call "send" once a close message has been sent.'
+_NOT_CONNECTED = 'WebSocket is not connected. Need to call "accept" first.'
+_BAD_MODE = 'The "mode" argument should be "text" or "binary".'
+_NO_DENIAL = "The server doesn't support the Websocket Denial Response extension."
+_MAX_REASON_BYTES = 123  # RFC 6455 section 5.5: control frame payload <= 125, minus the code
+
+
+def _allowed(
+    table: Mapping[tuple[WebSocketState, str], WebSocketState],
+) -> dict[WebSocketState, tuple[str, ...]]:
+    return {
+        state: tuple(kind for (origin, kind) in table if origin is state)
+        for state in WebSocketState
+    }
+
+
+_RECEIVE_ALLOWED: Final = _allowed(RECEIVE_TRANSITIONS)
+_SEND_ALLOWED: Final = _allowed(SEND_TRANSITIONS)
+
+
+def _unexpected(allowed: tuple[str, ...], got: object) -> RuntimeError:
+    quoted = [f'"{kind}"' for kind in allowed]
+    expected = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return RuntimeError(f"Expected ASGI message {expected}, but got {got!r}")
+
+
+def check_can_receive(state: WebSocketState) -> None:
+    """Raise before any I/O when ``receive()`` cannot run in client ``state``.
+
+    Raises:
+        WebSocketDisconnected: no message may be received in ``state`` (a disconnect came).
+    """
+    if not _RECEIVE_ALLOWED[state]:
+        raise WebSocketDisconnected(_RECEIVE_FINISHED)
+
+
+def next_receive_state(state: WebSocketState, message_type: object) -> WebSocketState:
+    """The client state after receiving a message of ``message_type`` in ``state``.
+
+    Raises:
+        WebSocketDisconnected: nothing may be received in ``state``.
+        RuntimeError: ``message_type`` is not legal in ``state``.
+    """
+    new_state = RECEIVE_TRANSITIONS.get((state, message_type))  # type: ignore[arg-type]
+    if new_state is not None:
+        return new_state
+    check_can_receive(state)
+    raise _unexpected(_RECEIVE_ALLOWED[state], message_type)
+
+
+def next_send_state(
+    state: WebSocketState, message_type: object, more_body: object = False
+) -> WebSocketState:
+    """The application state after sending a message of ``message_type`` in ``state``.
+
+    Raises:
+        WebSocketDisconnected: nothing may be sent in ``state`` (closed, or denial finished).
+        RuntimeError: ``message_type`` is not legal in ``state``.
+    """
+    new_state = SEND_TRANSITIONS.get((state, message_type))  # type: ignore[arg-type]
+    if new_state is not None:
+        if more_body and message_type in CONTINUED_BY_MORE_BODY:
+            return state
+        return new_state
+    if not _SEND_ALLOWED[state]:
+        raise WebSocketDisconnected(_SEND_FINISHED)
+    raise _unexpected(_SEND_ALLOWED[state], message_type)
+
+
+def check_close_reason(reason: object) -> str:
+    """Return ``reason`` as the string a close frame can carry.
+
+    Raises:
+        TypeError: ``reason`` is neither a ``str`` nor None.
+        ValueError: ``reason`` is longer than 123 bytes in UTF-8 (RFC 6455 section 5.5).
+    """
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise TypeError(f"a close reason must be a str or None, not {type(reason).__name__}")
+    if len(reason) > _MAX_REASON_BYTES // 4 and len(reason.encode()) > _MAX_REASON_BYTES:
+        raise ValueError(
+            f"a close reason may hold at most {_MAX_REASON_BYTES} bytes of UTF-8 "
+            f"(RFC 6455 section 5.5), this one has {len(reason.encode())}"
+        )
+    return reason
+
+
+def _disconnect_from(message: Message) -> WebSocketDisconnect:
+    # A server that omits the code reports "no status received" (RFC 6455 section 7.1.5).
+    return WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
+
+
+def _frame_error(method: str, wanted: str, message: Message) -> WebSocketFrameTypeError:
+    if message.get("type") == "websocket.receive":
+        got = "a binary frame" if wanted == "text" else "a text frame"
+        other = "receive_bytes()" if wanted == "text" else "receive_text()"
+        hint = f"; use {other} or receive() for it"
+    else:
+        got, hint = f"the message {message.get('type')!r}", ""
+    return WebSocketFrameTypeError(f"{method} expected a {wanted} frame, but got {got}{hint}")
+
+
+def _payload(message: Message, method: str, key: str) -> Any:
+    """The ``text``/``bytes`` of a received message, or the matching exception."""
+    if message.get("type") == "websocket.disconnect":
+        raise _disconnect_from(message)
+    value = message.get(key)
+    if value is None:
+        raise _frame_error(method, "text" if key == "text" else "binary", message)
+    return value
+
+
+class WebSocket(HTTPConnection):
+    """One WebSocket connection (ASGI scope ``type == "websocket"``).
+
+    ``WebSocket(scope, receive, send)`` does no I/O. ``client_state`` and
+    ``application_state`` are plain attributes (tests may set them).
+
+    Raises:
+        AssertionError: the scope is not a WebSocket scope.
+    """
+
+    __slots__ = ("_receive", "_send", "client_state", "application_state")
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        super().__init__(scope)
+        assert scope["type"] == "websocket"
+        self._receive = receive
+        self._send = send
+        self.client_state = _CONNECTING
+        self.application_state = _CONNECTING
+
+    async def receive(self) -> Message:
+        """Await the next ASGI message from the server, checked against the client state.
+
+        Raises:
+            WebSocketDisconnected: a disconnect was already received (nothing is awaited).
+            RuntimeError: the server sent a message type that is illegal now (consumed).
+        """
+        state = self.client_state
+        if state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] == "websocket.receive":
+                return message
+        else:
+            check_can_receive(state)
+            message = await self._receive()
+        self.client_state = next_receive_state(state, message.get("type"))
+        return message
+
+    async def send(self, message: Message) -> None:
+        """Send one ASGI message, checked against the application state.
+
+        The state moves before the server's ``send`` is awaited. After accept, an ``OSError``
+        from the server (the client is gone) becomes ``WebSocketDisconnect(code=1006)``.
+
+        Raises:
+            WebSocketDisconnected: the socket was closed or a denial response finished.
+            RuntimeError: the message type is illegal in the current state.
+            WebSocketDisconnect: code 1006, the connection broke while sending.
+        """
+        state = self.application_state
+        self.application_state = next_send_state(
+            state, message.get("type"), message.get("more_body", False)
+        )
+        if state is not _CONNECTED:
+            await self._send(message)
+            return
+        try:
+            await self._send(message)
+        except OSError as exc:
+            self.application_state = _DISCONNECTED
+            raise WebSocketDisconnect(code=1006) from exc
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: Iterable[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """Accept the handshake, first consuming ``websocket.connect`` if nobody did.
+
+        Raises:
+            RuntimeError: already accepted or closed (the state machine's errors).
+        """
+        if self.client_state is _CONNECTING:
+            await self.receive()
+        await self.send(
+            {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers or []}
+        )
+
+    async def receive_text(self) -> str:
+        """Await the next text frame.
+
+        Raises:
+            WebSocketDisconnected: the app has not accepted, or already closed/denied.
+            WebSocketDisconnect: the client disconnected (its code and reason).
+            WebSocketFrameTypeError: the frame was binary.
+        """
+        if self.application_state is not _CONNECTED:
+            raise WebSocketDisconnected(_NOT_CONNECTED)
+        if self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] == "websocket.receive":
+                text = message.get("text")
+                if text is not None:
+                    return text  # type: ignore[no-any-return]
+            else:
+                self.client_state = next_receive_state(_CONNECTED, message.get("type"))
+        else:
+            message = await self.receive()
+        return _payload(message, "receive_text()", "text")  # type: ignore[no-any-return]
+
+    async def receive_bytes(self) -> bytes:
+        """Await the next binary frame.
+
+        Raises:
+            WebSocketDisconnected: the app has not accepted, or already closed/denied.
+            WebSocketDisconnect: the client disconnected (its code and reason).
+            WebSocketFrameTypeError: the frame was text.
+        """
+        if self.application_state is not _CONNECTED:
+            raise WebSocketDisconnected(_NOT_CONNECTED)
+        message = await self.receive()
+        return _payload(message, "receive_bytes()", "bytes")  # type: ignore[no-any-return]
+
+    async def receive_json(self, mode: str = "text") -> Any:
+        """Await the next frame and parse it as JSON (``mode`` "text" or "binary" frame).
+
+        Raises:
+            RuntimeError: ``mode`` is neither "text" nor "binary" (checked first).
+            WebSocketDisconnected, WebSocketDisconnect, WebSocketFrameTypeError: as
+                :meth:`receive_text`.
+            ValueError: the frame is not JSON (``json.JSONDecodeError``); the socket stays open.
+        """
+        if mode == "text":
+            key = "text"
+        elif mode == "binary":
+            key = "bytes"
+        else:
+            raise RuntimeError(_BAD_MODE)
+        if self.application_state is not _CONNECTED:
+            raise WebSocketDisconnected(_NOT_CONNECTED)
+        if self.client_state is _CONNECTED:
+            message = await self._receive()
+            if message["type"] == "websocket.receive":
+                data = message.get(key)
+                if data is not None:
+                    return _json.loads(data)
+            else:
+                self.client_state = next_receive_state(_CONNECTED, message.get("type"))
+        else:
+            message = await self.receive()
+        return _json.loads(_payload(message, "receive_json()", key))
+
+    async def iter_text(self) -> AsyncIterator[str]:
+        """Yield text frames until the client disconnects (other errors propagate)."""
+        try:
+            while True:
+                yield await self.receive_text()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        """Yield binary frames until the client disconnects (other errors propagate)."""
+        try:
+            while True:
+                yield await self.receive_bytes()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_json(self) -> AsyncIterator[Any]:
+        """Yield JSON text frames, parsed, until the client disconnects."""
+        try:
+            while True:
+                yield await self.receive_json()
+        except WebSocketDisconnect:
+            pass
+
+    async def send_text(self, data: str) -> None:
+        """Send a text frame.
+
+        Raises:
+            RuntimeError: not accepted yet (or the state machine's other errors).
+            WebSocketDisconnected: already closed.
+            WebSocketDisconnect: code 1006, the connection broke while sending.
+        """
+        message = {"type": "websocket.send", "text": data}
+        if self.application_state is not _CONNECTED:
+            await self.send(message)
+            return
+        try:
+            await self._send(message)
+        except OSError as exc:
+            self.application_state = _DISCONNECTED
+            raise WebSocketDisconnect(code=1006) from exc
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Send a binary frame (errors as :meth:`send_text`)."""
+        await self.send({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        """Send ``data`` as compact JSON (non-ASCII kept) in a text or binary frame.
+
+        Raises:
+            RuntimeError: ``mode`` is neither "text" nor "binary" (checked first).
+            TypeError: ``data`` is not JSON-serialisable.
+            RuntimeError, WebSocketDisconnected, WebSocketDisconnect: as :meth:`send_text`.
+        """
+        if mode == "text":
+            message: Message = {"type": "websocket.send", "text": _json.dumps(data)}
+        elif mode == "binary":
+            message = {"type": "websocket.send", "bytes": _json.dumps_bytes(data)}
+        else:
+            raise RuntimeError(_BAD_MODE)
+        if self.application_state is not _CONNECTED:
+            await self.send(message)
+            return
+        try:
+            await self._send(message)
+        except OSError as exc:
+            self.application_state = _DISCONNECTED
+            raise WebSocketDisconnect(code=1006) from exc
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close the connection, or reject the handshake when called before accept.
+
+        Raises:
+            TypeError: ``reason`` is not a str (checked before anything is sent).
+            ValueError: ``reason`` is over 123 UTF-8 bytes (checked before anything is sent).
+            WebSocketDisconnected: already closed.
+            WebSocketDisconnect: code 1006, the connection broke while closing.
+        """
+        reason = check_close_reason(reason)
+        await self.send({"type": "websocket.close", "code": code, "reason": reason})
+
+    async def send_denial_response(self, response: ASGIApp) -> None:
+        """Refuse the handshake with an HTTP response (ASGI Denial Response extension).
+
+        ``response`` is any ASGI app, typically a :class:`tether.responses.Response`; it is
+        given this socket's checked ``receive``/``send``.
+
+        Raises:
+            RuntimeError: the server does not advertise the extension, or the socket was
+                already accepted.
+        """
+        if "websocket.http.response" not in (self.scope.get("extensions") or {}):
+            raise RuntimeError(_NO_DENIAL)
+        await response(self.scope, self.receive, self.send)
+
+
+class WebSocketClose:
+    """An ASGI app that closes the WebSocket with ``code`` and ``reason`` (raw send, no checks).
+
+    Used where no endpoint exists (no route matched): before accept it rejects the handshake.
+    """
+
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "websocket.close", "code": self.code, "reason": self.reason})
