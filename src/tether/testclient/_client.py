@@ -1,0 +1,248 @@
+"""``TestClient`` (sync, app on one loop thread) and ``AsyncTestClient`` (the test's loop)."""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, cast
+
+import httpx
+
+from tether.testclient._lifespan import LifespanRunner
+from tether.testclient._loop import LoopThread
+from tether.testclient._scope import AppConfig, websocket_scope
+from tether.testclient._transport import AsyncASGITransport, SyncASGITransport, call_guard
+from tether.testclient._websocket import AsyncWebSocketTestSession, WebSocketTestSession
+from tether.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["AsyncTestClient", "TestClient"]
+
+Headers = Mapping[str, str] | Sequence[tuple[str, str]] | httpx.Headers | None
+
+
+def as_asgi3(app: Any) -> ASGIApp:
+    """Return ``app`` as an ASGI 3 callable, wrapping an ASGI 2 (``app(scope)(receive, send)``)."""
+    if inspect.isclass(app):
+        if hasattr(app, "__await__"):
+            return cast(ASGIApp, app)  # e.g. an endpoint class
+    elif inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(
+        getattr(app, "__call__", None)  # noqa: B004
+    ):
+        return cast(ASGIApp, app)
+
+    async def asgi3(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(scope)(receive, send)
+
+    return asgi3
+
+
+def _config(
+    app: Any, root_path: str, client: tuple[str, int], raise_exc: bool, timeout: float | None
+) -> AppConfig:
+    return AppConfig(as_asgi3(app), root_path, client, raise_exc, timeout)
+
+
+def _new_lifespan(config: AppConfig) -> LifespanRunner:
+    """A lifespan run with a fresh state dict, which the config's scopes then copy."""
+    config.state = {}
+    return LifespanRunner(config.app, config.state, config.timeout)
+
+
+def _client_headers(headers: Headers) -> httpx.Headers:
+    merged = httpx.Headers({"user-agent": "testclient"})
+    merged.update(httpx.Headers(headers))  # a copy: the caller's dict is never changed
+    return merged
+
+
+def _handshake_request(
+    client: httpx.Client | httpx.AsyncClient,
+    url: str | httpx.URL,
+    subprotocols: Sequence[str] | None,
+    headers: Headers,
+    params: Any,
+    cookies: Any,
+    auth: Any,
+) -> httpx.Request:
+    """The handshake GET as httpx builds it: base URL, client headers, cookies, auth."""
+    wanted = httpx.Headers(headers)
+    wanted.setdefault("connection", "upgrade")
+    wanted.setdefault("sec-websocket-key", "testserver==")
+    wanted.setdefault("sec-websocket-version", "13")
+    if subprotocols is not None:
+        wanted.setdefault("sec-websocket-protocol", ", ".join(subprotocols))
+    request = client.build_request("GET", url, params=params, headers=wanted, cookies=cookies)
+    auth = client.auth if auth is None else auth
+    if isinstance(auth, tuple):
+        auth = httpx.BasicAuth(*auth)
+    if isinstance(auth, httpx.Auth):
+        request = next(auth.sync_auth_flow(request))
+    elif callable(auth):
+        request = auth(request)
+    return request
+
+
+class TestClient(httpx.Client):
+    """A synchronous client that talks to an ASGI app in-process (an ``httpx.Client``).
+
+    The app runs on an asyncio loop in one background thread, started on first use and
+    stopped by :meth:`close` or at the end of ``with``. ``with TestClient(app) as client:``
+    also runs the app's lifespan (startup, then shutdown at exit); a failed startup raises.
+    Every wait for the app is bounded by ``timeout`` seconds (``None``: no bound), so a test
+    never hangs: :class:`~tether.testclient.AppTimeoutError` says what was awaited.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(
+        self,
+        app: Any,
+        base_url: str = "http://testserver",
+        raise_server_exceptions: bool = True,
+        root_path: str = "",
+        cookies: Any = None,
+        headers: Headers = None,
+        follow_redirects: bool = True,
+        client: tuple[str, int] = ("testclient", 50000),
+        timeout: float | None = 5.0,
+    ) -> None:
+        self.app_config = _config(app, root_path, client, raise_server_exceptions, timeout)
+        self._loop_thread = LoopThread()
+        self._lifespan: LifespanRunner | None = None
+        transport = SyncASGITransport(AsyncASGITransport(self.app_config), self._loop_thread)
+        super().__init__(
+            base_url=base_url,
+            headers=_client_headers(headers),
+            cookies=cookies,
+            transport=transport,
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+        )
+        # Stops the loop thread if the client is dropped without close().
+        weakref.finalize(self, LoopThread.stop, self._loop_thread)
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI app under test."""
+        return self.app_config.app  # type: ignore[no-any-return]
+
+    def __enter__(self) -> TestClient:
+        lifespan = _new_lifespan(self.app_config)
+        try:
+            self._loop_thread.call(lifespan.startup(), call_guard(self.app_config.timeout))
+        except BaseException:
+            self._loop_thread.stop()
+            raise
+        self._lifespan = lifespan
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        lifespan, self._lifespan = self._lifespan, None
+        try:
+            if lifespan is not None:
+                self._loop_thread.call(lifespan.shutdown(), call_guard(self.app_config.timeout))
+        finally:
+            self._loop_thread.stop()
+
+    def close(self) -> None:
+        """Stop the loop thread (cancelling what still runs) and close the httpx client."""
+        self._loop_thread.stop()
+        super().close()
+
+    def websocket_connect(
+        self,
+        url: str | httpx.URL,
+        subprotocols: Sequence[str] | None = None,
+        headers: Headers = None,
+        *,
+        params: Any = None,
+        cookies: Any = None,
+        auth: Any = None,
+    ) -> WebSocketTestSession:
+        """Prepare a WebSocket connection to ``url``; the app starts when ``with`` enters.
+
+        ``url`` is resolved against ``base_url`` (``http``/``https`` become ``ws``/``wss``).
+        ``headers`` is a dict or a list of pairs and is not modified. See
+        :class:`~tether.testclient.AsyncWebSocketTestSession` for what enter and exit raise.
+        """
+        request = _handshake_request(self, url, subprotocols, headers, params, cookies, auth)
+        scope = websocket_scope(request, self.app_config)
+        session = AsyncWebSocketTestSession(self.app_config.app, scope, self.app_config.timeout)
+        return WebSocketTestSession(session, self._loop_thread)
+
+
+class AsyncTestClient(httpx.AsyncClient):
+    """The asynchronous test client (an ``httpx.AsyncClient``): the app runs on the test's loop.
+
+    ``async with AsyncTestClient(app) as client:`` runs the lifespan; requests are awaited
+    (``await client.get("/")``) and ``async with client.websocket_connect("/ws") as ws:``
+    yields an :class:`~tether.testclient.AsyncWebSocketTestSession`. Same arguments and
+    timeouts as :class:`TestClient`.
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        app: Any,
+        base_url: str = "http://testserver",
+        raise_server_exceptions: bool = True,
+        root_path: str = "",
+        cookies: Any = None,
+        headers: Headers = None,
+        follow_redirects: bool = True,
+        client: tuple[str, int] = ("testclient", 50000),
+        timeout: float | None = 5.0,
+    ) -> None:
+        self.app_config = _config(app, root_path, client, raise_server_exceptions, timeout)
+        self._lifespan: LifespanRunner | None = None
+        super().__init__(
+            base_url=base_url,
+            headers=_client_headers(headers),
+            cookies=cookies,
+            transport=AsyncASGITransport(self.app_config),
+            follow_redirects=follow_redirects,
+            timeout=timeout,
+        )
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI app under test."""
+        return self.app_config.app  # type: ignore[no-any-return]
+
+    async def __aenter__(self) -> AsyncTestClient:
+        lifespan = _new_lifespan(self.app_config)
+        await lifespan.startup()
+        self._lifespan = lifespan
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        lifespan, self._lifespan = self._lifespan, None
+        if lifespan is not None:
+            await lifespan.shutdown()
+
+    def websocket_connect(
+        self,
+        url: str | httpx.URL,
+        subprotocols: Sequence[str] | None = None,
+        headers: Headers = None,
+        *,
+        params: Any = None,
+        cookies: Any = None,
+        auth: Any = None,
+    ) -> AsyncWebSocketTestSession:
+        """Prepare a WebSocket connection; ``async with`` starts the app. See :class:`TestClient`."""
+        request = _handshake_request(self, url, subprotocols, headers, params, cookies, auth)
+        scope = websocket_scope(request, self.app_config)
+        return AsyncWebSocketTestSession(self.app_config.app, scope, self.app_config.timeout)
