@@ -1,0 +1,129 @@
+"""Receive and send typed messages on a WebSocket.
+
+These are plain functions over any object with the WebSocket methods ``receive``,
+``send_text``, ``send_bytes`` and ``close`` (:class:`~tether.messages.policy.MessageSocket`), so
+:class:`tether.websockets.WebSocket` can expose them as methods by delegation.
+
+Text and binary frames are both accepted as JSON (binary as UTF-8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Literal, TypeVar, overload
+
+from tether.messages.adapters import adapter_for
+from tether.messages.errors import MessageValidationError
+from tether.messages.policy import InvalidMessagePolicy, MessageSocket, handle_invalid
+
+__all__ = ["iter_model", "receive_frame", "receive_model", "send_model"]
+
+T = TypeVar("T")
+
+DEFAULT_POLICY = InvalidMessagePolicy.ERROR_REPLY
+
+
+async def receive_frame(websocket: MessageSocket) -> str | bytes:
+    """Return the payload of the next data frame.
+
+    Raises :class:`tether.websockets.WebSocketDisconnect` when the client has gone.
+    """
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        from tether.websockets import WebSocketDisconnect  # the rare path only
+
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text: str | None = message.get("text")
+    if text is not None:
+        return text
+    data: bytes = message.get("bytes") or b""
+    return data
+
+
+@overload
+async def receive_model(
+    websocket: MessageSocket, model: type[T], *, policy: InvalidMessagePolicy = ...
+) -> T: ...
+@overload
+async def receive_model(
+    websocket: MessageSocket, model: Any, *, policy: InvalidMessagePolicy = ...
+) -> Any: ...
+async def receive_model(
+    websocket: MessageSocket, model: Any, *, policy: InvalidMessagePolicy = DEFAULT_POLICY
+) -> Any:
+    """Receive the next frame that is a valid ``model`` and return it decoded.
+
+    An invalid frame gets ``policy``: under ``ERROR_REPLY`` (the default) an error frame goes
+    back and the next frame is read; under a close policy the socket is closed with its code and
+    :class:`~tether.websockets.WebSocketDisconnect` is raised (the connection is over, as when
+    the client leaves); under ``RAISE`` :class:`MessageValidationError` is raised.
+
+    ``model`` may be a pydantic model, msgspec ``Struct``, dataclass, ``TypedDict`` or a tagged
+    union of them (see :mod:`tether.messages.adapters`).
+    """
+    adapter = adapter_for(model)
+    while True:
+        frame = await receive_frame(websocket)
+        try:
+            return adapter.decode(frame)
+        except MessageValidationError as error:
+            code = await handle_invalid(websocket, error, policy)
+        if code is not None:
+            from tether.websockets import WebSocketDisconnect
+
+            raise WebSocketDisconnect(code, "invalid message")
+
+
+@overload
+def iter_model(
+    websocket: MessageSocket, model: type[T], *, policy: InvalidMessagePolicy = ...
+) -> AsyncIterator[T]: ...
+@overload
+def iter_model(
+    websocket: MessageSocket, model: Any, *, policy: InvalidMessagePolicy = ...
+) -> AsyncIterator[Any]: ...
+async def iter_model(
+    websocket: MessageSocket, model: Any, *, policy: InvalidMessagePolicy = DEFAULT_POLICY
+) -> AsyncIterator[Any]:
+    """Yield every valid ``model`` message until the client disconnects.
+
+    Ends quietly when the client leaves or when a close policy closed the socket; invalid
+    frames get ``policy`` as in :func:`receive_model`.
+    """
+    from tether.websockets import WebSocketDisconnect
+
+    adapter = adapter_for(model)
+    while True:
+        try:
+            frame = await receive_frame(websocket)
+        except WebSocketDisconnect:
+            return
+        try:
+            message = adapter.decode(frame)
+        except MessageValidationError as error:
+            if await handle_invalid(websocket, error, policy) is not None:
+                return
+            continue
+        yield message
+
+
+async def send_model(
+    websocket: MessageSocket,
+    message: Any,
+    *,
+    model: Any = None,
+    mode: Literal["text", "binary"] = "text",
+) -> None:
+    """Encode ``message`` once, as compact JSON, and send it as one frame.
+
+    ``model`` is the declared type to encode with (default: the message's own class); ``mode``
+    chooses a text frame (default) or a binary frame of UTF-8 JSON.
+    Raises ``ValueError`` for another ``mode``.
+    """
+    adapter = adapter_for(type(message) if model is None else model)
+    if mode == "text":
+        await websocket.send_text(adapter.encode(message))
+    elif mode == "binary":
+        await websocket.send_bytes(adapter.encode_bytes(message))
+    else:
+        raise ValueError(f'mode must be "text" or "binary", not {mode!r}')
