@@ -1,0 +1,248 @@
+"""Graceful shutdown: track live WebSockets, refuse new ones, close the rest with 1012.
+
+:class:`ShutdownMiddleware` (pure ASGI) registers every WebSocket in a
+:class:`ConnectionRegistry`. A drain (:meth:`ConnectionRegistry.drain`):
+
+1. marks the registry *draining*: new handshakes get an HTTP 503 denial (close 1013 where the
+   server lacks the denial extension);
+2. runs the drain hooks (e.g. a channels hub flushing its outbound queues) and waits for sends
+   in flight, together bounded by ``grace_period`` seconds;
+3. closes every WebSocket with **1012** "service restart" (RFC 6455 section 7.4.1, IANA registry),
+   which tells clients to reconnect (elsewhere) and recover;
+4. waits, bounded again, for the handlers to return.
+
+When drains happen:
+
+- on SIGTERM, if the middleware runs under a server that installed its own SIGTERM handler in
+  the main thread (uvicorn does): the middleware chains in front of it at lifespan startup, drains,
+  then hands the signal on, so the server stops only after the clients were told;
+- on ``lifespan.shutdown``, for servers that do not close WebSockets themselves (uvicorn does
+  send a bare 1012 before lifespan shutdown when it was not drained first);
+- on demand: ``await registry.drain()`` (an admin route, a preStop hook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from types import FrameType
+from typing import Any
+
+from tether.limits import ConnectionGuard, deny
+from tether.metrics import TetherMetrics, default_metrics
+from tether.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["ConnectionRegistry", "ShutdownMiddleware", "TrackedConnection"]
+
+logger = logging.getLogger("tether.shutdown")
+
+DrainHook = Callable[[float], Awaitable[None]]
+"""``hook(seconds_left)``: flush what can be flushed within that time."""
+
+
+class TrackedConnection(ConnectionGuard):
+    """One registered WebSocket: its sends in flight are counted so a drain can wait for them."""
+
+    __slots__ = ("pending_sends",)
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        super().__init__(receive, send)
+        self.pending_sends = 0
+
+    async def send(self, message: Message) -> None:
+        """Send, counting the call as in flight meanwhile."""
+        self.pending_sends += 1
+        try:
+            await super().send(message)
+        finally:
+            self.pending_sends -= 1
+
+
+class ConnectionRegistry:
+    """The live WebSockets of one process, and the drain that closes them.
+
+    ``drain`` never raises for a connection that is already gone.
+    """
+
+    __slots__ = ("_connections", "draining", "_hooks", "_empty", "metrics")
+
+    def __init__(self, metrics: TetherMetrics | None = None) -> None:
+        self._connections: set[TrackedConnection] = set()
+        self.draining = False
+        self._hooks: list[DrainHook] = []
+        self._empty: asyncio.Event | None = None
+        self.metrics = metrics if metrics is not None else default_metrics()
+
+    def __len__(self) -> int:
+        return len(self._connections)
+
+    def add(self, connection: TrackedConnection) -> None:
+        """Track ``connection`` until :meth:`discard`."""
+        self._connections.add(connection)
+
+    def discard(self, connection: TrackedConnection) -> None:
+        """Stop tracking ``connection``."""
+        self._connections.discard(connection)
+        if not self._connections and self._empty is not None:
+            self._empty.set()
+
+    def on_drain(self, hook: DrainHook) -> DrainHook:
+        """Register ``hook(seconds_left)`` to run at the start of a drain (usable as decorator)."""
+        self._hooks.append(hook)
+        return hook
+
+    async def drain(
+        self,
+        *,
+        grace_period: float = 5.0,
+        close_wait: float = 5.0,
+        code: int = 1012,
+        reason: str = "service restart",
+    ) -> int:
+        """Refuse new WebSockets and close every open one; return how many were closed."""
+        self.draining = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_period
+        await self._run_hooks(grace_period)
+        while any(conn.pending_sends for conn in self._connections) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        targets = [conn for conn in self._connections if conn.accepted and not conn.closed]
+        await asyncio.gather(*(conn.close(code, reason) for conn in targets))
+        self.metrics.shutdown_closes.inc(len(targets))
+        await self._wait_empty(close_wait)
+        return len(targets)
+
+    async def _run_hooks(self, grace_period: float) -> None:
+        if not self._hooks:
+            return
+        calls = [asyncio.ensure_future(hook(grace_period)) for hook in self._hooks]
+        done, pending = await asyncio.wait(calls, timeout=grace_period)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                logger.warning("drain hook failed: %r", task.exception())
+
+    async def _wait_empty(self, timeout: float) -> None:
+        if not self._connections:
+            return
+        self._empty = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._empty.wait(), timeout)
+
+
+class ShutdownMiddleware:
+    """Pure ASGI middleware: registers WebSockets and drains them on SIGTERM or lifespan shutdown.
+
+    ``handle_signals=False`` leaves signals alone (drain on lifespan shutdown or on demand only).
+    """
+
+    __slots__ = (
+        "app",
+        "registry",
+        "grace_period",
+        "close_wait",
+        "code",
+        "reason",
+        "handle_signals",
+        "_previous",
+    )
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        registry: ConnectionRegistry | None = None,
+        *,
+        grace_period: float = 5.0,
+        close_wait: float = 5.0,
+        code: int = 1012,
+        reason: str = "service restart",
+        handle_signals: bool = True,
+    ) -> None:
+        self.app = app
+        self.registry = registry if registry is not None else ConnectionRegistry()
+        self.grace_period = grace_period
+        self.close_wait = close_wait
+        self.code = code
+        self.reason = reason
+        self.handle_signals = handle_signals
+        self._previous: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route a scope: track WebSockets, watch lifespan, pass HTTP through."""
+        kind = scope["type"]
+        if kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self.app(scope, self._lifespan_receive(receive), send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def drain(self) -> int:
+        """Drain with this middleware's settings; returns the number of connections closed."""
+        return await self.registry.drain(
+            grace_period=self.grace_period,
+            close_wait=self.close_wait,
+            code=self.code,
+            reason=self.reason,
+        )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.registry.draining:
+            self.registry.metrics.connections_rejected.labels(reason="shutting_down").inc()
+            await deny(scope, send, 503, "server is shutting down", 1013)
+            return
+        conn = TrackedConnection(receive, send)
+        self.registry.add(conn)
+        try:
+            await self.app(scope, conn.receive, conn.send)
+        finally:
+            self.registry.discard(conn)
+
+    def _lifespan_receive(self, receive: Receive) -> Receive:
+        async def wrapped() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._install_signal_handler()
+            elif message["type"] == "lifespan.shutdown":
+                self._restore_signal_handler()
+                if len(self.registry) and not self.registry.draining:
+                    await self.drain()
+            return message
+
+        return wrapped
+
+    def _install_signal_handler(self) -> None:
+        if not self.handle_signals or threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+        if not callable(previous):
+            return  # no server handler to hand over to; lifespan shutdown still drains
+        loop = asyncio.get_running_loop()
+        self._previous = previous
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            if self.registry.draining:
+                previous(signum, frame)
+                return
+            loop.call_soon_threadsafe(self._drain_then_forward, signum, frame, previous)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+    def _drain_then_forward(self, signum: int, frame: FrameType | None, previous: Any) -> None:
+        async def run() -> None:
+            try:
+                await self.drain()
+            finally:
+                previous(signum, frame)
+
+        asyncio.get_running_loop().create_task(run())
+
+    def _restore_signal_handler(self) -> None:
+        if self._previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._previous)
+            self._previous = None
