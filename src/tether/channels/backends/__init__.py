@@ -1,0 +1,1 @@
+"""Brokers behind one contract: :mod:`.base` (the contract), :mod:`.memory`, :mod:`.redis`."""

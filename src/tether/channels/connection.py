@@ -1,0 +1,116 @@
+"""One WebSocket's side of the hub: its subscriptions, identity and outbound queue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tether.channels.backends.base import Position, Publication
+from tether.channels.subscriber import Outbox
+
+if TYPE_CHECKING:
+    from tether.channels.hub import Channels
+
+__all__ = ["Connection", "SubscribeResult", "Subscription"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeResult:
+    """Outcome of a subscribe: where the stream stands and whether missed messages came back.
+
+    ``recovered`` is True when every message after ``since`` was replayed (always False when
+    no ``since`` was given; see ``was_recovering``).
+    """
+
+    channel: str
+    position: Position
+    recovered: bool
+    was_recovering: bool
+    publications_replayed: int
+
+
+class Subscription:
+    """A connection's membership in one channel; buffers live messages while it catches up."""
+
+    __slots__ = ("buffer", "connection", "epoch", "last")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.last = 0
+        self.epoch = ""
+        # Not None while history is being read: live publications wait here (the splice).
+        self.buffer: list[Publication] | None = []
+
+
+class Connection:
+    """The hub's handle on one WebSocket: subscribe and unsubscribe it, see its queue.
+
+    Create it with :meth:`Channels.connection` or let :meth:`Channels.subscribe` do it.
+    """
+
+    __slots__ = (
+        "client_id",
+        "closed",
+        "hub",
+        "info",
+        "outbox",
+        "raw",
+        "subscriptions",
+        "user",
+        "websocket",
+        "_on_close",
+    )
+
+    def __init__(
+        self,
+        hub: Channels,
+        websocket: Any,
+        outbox: Outbox,
+        *,
+        client_id: str,
+        user: str | None,
+        info: dict[str, Any] | None,
+        raw: bool,
+    ) -> None:
+        self.hub = hub
+        self.websocket = websocket
+        self.outbox = outbox
+        self.client_id = client_id
+        self.user = user
+        self.info = info
+        self.raw = raw
+        self.closed = False
+        self.subscriptions: dict[str, Subscription] = {}
+        self._on_close: list[Callable[[], None]] = []
+
+    @property
+    def channels(self) -> list[str]:
+        """Names of the channels this connection is subscribed to."""
+        return list(self.subscriptions)
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting in the outbound queue."""
+        return self.outbox.queued_bytes
+
+    async def subscribe(self, channel: str, *, since: Position | None = None) -> SubscribeResult:
+        """Subscribe to ``channel``, replaying messages after ``since`` when possible.
+
+        Raises :class:`~tether.channels.errors.ChannelError` subclasses when refused.
+        """
+        return await self.hub._subscribe(self, channel, since)
+
+    async def unsubscribe(self, channel: str) -> None:
+        """Stop delivering ``channel`` here; leaving presence happens in the background."""
+        self.hub._unsubscribe(self, channel)
+
+    def send_text(self, text: str) -> bool:
+        """Queue a text frame for this connection (not awaited); False if it was not queued."""
+        from tether.channels.options import SlowConsumerPolicy
+
+        message = {"type": "websocket.send", "text": text}
+        return self.outbox.push(message, len(text), SlowConsumerPolicy.DISCONNECT)
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.client_id} channels={len(self.subscriptions)}>"

@@ -1,0 +1,43 @@
+"""Errors raised by channels; each maps to one error code of the browser protocol."""
+
+from __future__ import annotations
+
+from tether.exceptions import TetherError
+
+__all__ = [
+    "ChannelError",
+    "ChannelForbidden",
+    "ChannelLimitExceeded",
+    "ChannelNotFound",
+    "ChannelsClosed",
+]
+
+
+class ChannelError(TetherError):
+    """Base of channel errors; ``code`` is the protocol's error code."""
+
+    code = "error"
+
+
+class ChannelForbidden(ChannelError):
+    """The ``authorize`` hook (or ``client_publish=False``) refused the action."""
+
+    code = "forbidden"
+
+
+class ChannelLimitExceeded(ChannelError):
+    """Too many subscribers, channels for one connection, or a message too large."""
+
+    code = "limit_exceeded"
+
+
+class ChannelNotFound(ChannelError):
+    """Unsubscribe from a channel the connection is not subscribed to."""
+
+    code = "not_subscribed"
+
+
+class ChannelsClosed(ChannelError):
+    """The hub was stopped; nothing can be published or subscribed any more."""
+
+    code = "closed"

@@ -1,0 +1,492 @@
+"""The server-side API: :class:`Channels`, one hub per process.
+
+The hub owns the backend, the node-local router and every channel-aware connection. It never
+awaits a socket on the publish path: the backend hands publications to the router, which pushes
+pre-encoded frames into per-connection queues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from typing import Any
+
+from tether.channels._codec import dumps
+from tether.channels.backends.base import Backend, HistoryPage, Position, Publication
+from tether.channels.connection import Connection, SubscribeResult
+from tether.channels.errors import ChannelLimitExceeded, ChannelsClosed
+from tether.channels.metrics import ChannelMetrics
+from tether.channels.names import Namespaces
+from tether.channels.options import ChannelOptions, ConnectionLimits
+from tether.channels.router import LocalRouter
+from tether.channels.subscriber import Outbox
+
+__all__ = ["Channels", "HistoryResult", "backend_from_url"]
+
+logger = logging.getLogger("tether.channels")
+
+Authenticate = Callable[[Any], "Awaitable[Mapping[str, Any] | None] | Mapping[str, Any] | None"]
+CLOSE_GOING_AWAY = 1012
+
+_memory_brokers: dict[str, Any] = {}
+
+
+class HistoryResult:
+    """Retained publications (oldest first) and the channel's current position."""
+
+    __slots__ = ("position", "publications")
+
+    def __init__(self, publications: list[Publication], position: Position) -> None:
+        self.publications = publications
+        self.position = position
+
+    def __repr__(self) -> str:
+        return f"HistoryResult({len(self.publications)} publications, {self.position!r})"
+
+
+def backend_from_url(url: str) -> Backend:
+    """Build a backend from ``memory://[name]`` or ``redis://...``.
+
+    ``memory://name`` shares one in-process broker between hubs of the same name (handy to
+    simulate several nodes in one test). Raises ``ValueError`` for an unknown scheme.
+    """
+    from tether.channels.backends.memory import MemoryBackend, MemoryBroker
+
+    scheme, _, rest = url.partition("://")
+    if scheme == "memory":
+        if not rest:
+            return MemoryBackend()
+        broker = _memory_brokers.setdefault(rest, MemoryBroker())
+        return MemoryBackend(broker)
+    if scheme in ("redis", "rediss", "unix"):
+        from tether.channels.backends.redis import RedisBackend
+
+        return RedisBackend.from_url(url)
+    raise ValueError(f"unknown channels broker URL {url!r}: use memory:// or redis://")
+
+
+class Channels:
+    """Pub/sub hub: publish from anywhere, subscribe WebSockets, history, presence.
+
+    ``broker`` is ``"memory://"`` (default), ``"redis://host:port/db?prefix=app"`` or a
+    :class:`Backend`. Options are looked up by channel namespace (``chat`` in ``chat:lobby``).
+    """
+
+    def __init__(
+        self,
+        broker: str | Backend = "memory://",
+        *,
+        namespaces: Mapping[str, ChannelOptions] | None = None,
+        default: ChannelOptions | None = None,
+        limits: ConnectionLimits | None = None,
+        authenticate: Authenticate | None = None,
+        node_id: str | None = None,
+        presence_ttl: float = 30.0,
+    ) -> None:
+        self.backend = backend_from_url(broker) if isinstance(broker, str) else broker
+        self.namespaces = Namespaces(namespaces, default)
+        self.limits = limits or ConnectionLimits()
+        self.authenticate = authenticate
+        self.node_id = node_id or secrets.token_hex(6)
+        self.presence_ttl = presence_ttl
+        self.metrics = ChannelMetrics()
+        self.router = LocalRouter(self.backend, self.metrics, self._spawn)
+        self._connections: dict[Any, Connection] = {}
+        self._present: dict[tuple[str, str], str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started = False
+        self._stopped = False
+        self._start_lock: asyncio.Lock | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    def namespace(self, name: str, options: ChannelOptions) -> None:
+        """Use ``options`` for every channel ``name:*``; raises ``ConfigurationError``."""
+        self.namespaces.add(name, options)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect the backend (idempotent; also done lazily on first use).
+
+        Raises :class:`ChannelsClosed` after :meth:`stop`.
+        """
+        if self._started:
+            return
+        if self._stopped:
+            raise ChannelsClosed("this Channels hub was stopped")
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if not self._started:
+                await self.backend.start(_Listener(self))
+                self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+                self._started = True
+
+    async def stop(self) -> None:
+        """Close every channel connection with 1012, leave presence, disconnect the backend."""
+        self._stopped = True
+        for connection in list(self._connections.values()):
+            connection.outbox.close(CLOSE_GOING_AWAY, "server shutting down: reconnect")
+            self._drop(connection)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        if self._started:
+            self._started = False
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._settle(), 2.0)
+            await self.backend.stop()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _settle(self) -> None:
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
+        """Lifespan context for an app: ``Tether(lifespan=channels.lifespan)``."""
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def __aenter__(self) -> Channels:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- publishing and reading ---------------------------------------------------------------
+
+    async def publish(self, channel: str, data: Any) -> Position:
+        """Encode ``data`` as JSON once and publish it; return its position.
+
+        Raises ``InvalidChannelName``, ``TypeError`` for unencodable data, ``BrokerUnavailable``.
+        """
+        return await self.publish_json(channel, dumps(data))
+
+    async def publish_json(self, channel: str, text: str) -> Position:
+        """Publish already-encoded JSON text (it is not validated)."""
+        options = self.namespaces.options(channel)
+        await self.start()
+        position = await self.backend.publish(channel, text, options)
+        self.metrics.published += 1
+        return position
+
+    async def history(
+        self, channel: str, *, since: Position | None = None, limit: int | None = None
+    ) -> HistoryResult:
+        """Retained publications after ``since`` (all retained when None), oldest first.
+
+        With a ``since`` from another epoch nothing is returned: compare ``position.epoch``.
+        """
+        options = self.namespaces.options(channel)
+        await self.start()
+        count = options.history_size if limit is None else min(limit, options.history_size)
+        after = since.offset if since is not None else 0
+        page = await self.backend.history(channel, after, count)
+        if since is not None and since.epoch != page.position.epoch:
+            return HistoryResult([], page.position)
+        return HistoryResult(page.publications, page.position)
+
+    async def presence(self, channel: str) -> dict[str, dict[str, Any]]:
+        """Members of ``channel``: client id -> ``{"user": ..., "info": ...}``."""
+        from tether.channels._codec import loads
+
+        self.namespaces.options(channel)
+        await self.start()
+        members = await self.backend.presence_members(channel)
+        return {client: loads(info) for client, info in members.items()}
+
+    async def presence_count(self, channel: str) -> int:
+        """Number of members of ``channel`` (O(1) in the broker)."""
+        self.namespaces.options(channel)
+        await self.start()
+        return await self.backend.presence_count(channel)
+
+    # -- connections --------------------------------------------------------------------------
+
+    def open(
+        self,
+        websocket: Any,
+        *,
+        info: dict[str, Any] | None = None,
+        user: str | None = None,
+        raw: bool = False,
+    ) -> Connection:
+        """Register ``websocket`` and return its :class:`Connection` (existing one if any).
+
+        Pair with :meth:`disconnect`, or use :meth:`connection` which does both.
+        """
+        existing = self._connections.get(websocket)
+        if existing is not None:
+            return existing
+        if self._stopped:
+            raise ChannelsClosed("this Channels hub was stopped")
+        loop = asyncio.get_running_loop()
+        holder: list[Connection] = []
+        outbox = Outbox(
+            websocket, self.limits, self.metrics, lambda code: loop.call_soon(self._drop, holder[0])
+        )
+        connection = Connection(
+            self, websocket, outbox, client_id=secrets.token_hex(8), user=user, info=info, raw=raw
+        )
+        holder.append(connection)
+        self._connections[websocket] = connection
+        self.metrics.connections += 1
+        return connection
+
+    @contextlib.asynccontextmanager
+    async def connection(
+        self,
+        websocket: Any,
+        *,
+        info: dict[str, Any] | None = None,
+        user: str | None = None,
+        raw: bool = False,
+    ) -> AsyncIterator[Connection]:
+        """Async context manager: a :class:`Connection` that is cleaned up on exit."""
+        connection = self.open(websocket, info=info, user=user, raw=raw)
+        try:
+            yield connection
+        finally:
+            self._drop(connection)
+            connection.outbox.detach()
+
+    async def subscribe(
+        self,
+        websocket: Any,
+        channel: str,
+        *,
+        since: Position | None = None,
+        info: dict[str, Any] | None = None,
+        raw: bool = False,
+    ) -> SubscribeResult:
+        """Subscribe ``websocket`` (registering it if needed) to ``channel``."""
+        connection = self.open(websocket, info=info, raw=raw)
+        return await self._subscribe(connection, channel, since)
+
+    async def unsubscribe(self, websocket: Any, channel: str) -> None:
+        """Stop delivering ``channel`` to ``websocket`` (no error if it was not subscribed)."""
+        connection = self._connections.get(websocket)
+        if connection is not None:
+            self._unsubscribe(connection, channel)
+
+    async def disconnect(self, websocket: Any, code: int | None = None, reason: str = "") -> None:
+        """Forget ``websocket``: unsubscribe all, leave presence; close it if ``code`` given."""
+        connection = self._connections.get(websocket)
+        if connection is None:
+            return
+        self._drop(connection)
+        if code is None:
+            connection.outbox.detach()
+        else:
+            connection.outbox.closed = False
+            connection.outbox.close(code, reason)
+
+    def _drop(self, connection: Connection) -> None:
+        if connection.closed:
+            return
+        connection.closed = True
+        for channel in list(connection.subscriptions):
+            self._unsubscribe(connection, channel)
+        if self._connections.get(connection.websocket) is connection:
+            del self._connections[connection.websocket]
+        self.metrics.connections -= 1
+
+    # -- subscribe internals ------------------------------------------------------------------
+
+    async def _subscribe(
+        self,
+        connection: Connection,
+        channel: str,
+        since: Position | None,
+        on_ready: Callable[[SubscribeResult], None] | None = None,
+    ) -> SubscribeResult:
+        options = self.namespaces.options(channel)
+        await self.start()
+        self._check_limits(connection, channel, options)
+        rejoin = channel in connection.subscriptions
+        if rejoin:
+            self.router.detach(connection, channel)
+        local = self.router.attach(connection, channel, options)
+        subscription = connection.subscriptions[channel]
+        try:
+            page = await self._read_start(channel, since, options)
+        except BaseException:
+            if connection.subscriptions.get(channel) is subscription:
+                self.router.detach(connection, channel)
+            raise
+        self.router.note_position(local, page.position)
+        recovered, start, replay = _recover(since, page, options)
+        result = SubscribeResult(channel, page.position, recovered, since is not None, len(replay))
+        if since is not None:
+            if recovered:
+                self.metrics.recovered += 1
+            else:
+                self.metrics.not_recovered += 1
+        if on_ready is not None:
+            on_ready(result)
+        if connection.subscriptions.get(channel) is subscription:
+            self.router.finish_splice(subscription, local, start, replay)
+            if options.presence and not rejoin:
+                await self._join(connection, channel, options)
+        return result
+
+    def _check_limits(self, connection: Connection, channel: str, options: ChannelOptions) -> None:
+        if connection.closed:
+            raise ChannelsClosed("the connection is closed")
+        if (
+            channel not in connection.subscriptions
+            and len(connection.subscriptions) >= self.limits.max_channels
+        ):
+            raise ChannelLimitExceeded("too many channels on this connection")
+        local = self.router.channels.get(channel)
+        if (
+            options.max_subscribers
+            and local is not None
+            and len(local.subscribers) >= options.max_subscribers
+            and connection not in local.subscribers
+        ):
+            raise ChannelLimitExceeded(f"channel {channel} is full")
+
+    async def _read_start(
+        self, channel: str, since: Position | None, options: ChannelOptions
+    ) -> HistoryPage:
+        # Interest first (live messages buffer in the subscription), then the history read.
+        await self.backend.subscribe(channel)
+        if since is not None and options.history_size and since.offset >= 0:
+            return await self.backend.history(channel, since.offset, options.recovery_limit)
+        return HistoryPage([], await self.backend.position(channel))
+
+    def _unsubscribe(self, connection: Connection, channel: str) -> None:
+        if not self.router.detach(connection, channel):
+            return
+        info = self._present.pop((channel, connection.client_id), None)
+        if info is not None:
+            options = self.namespaces.options(channel)
+            self._spawn(self._leave(channel, connection.client_id, info, options))
+
+    async def _join(self, connection: Connection, channel: str, options: ChannelOptions) -> None:
+        info = dumps({"user": connection.user, "info": connection.info})
+        self._present[(channel, connection.client_id)] = info
+        try:
+            await self.backend.presence_add(channel, connection.client_id, info, self.presence_ttl)
+            if options.join_leave:
+                await self.backend.presence_event(channel, "join", connection.client_id, info)
+        except Exception as exc:  # the heartbeat adds it again once the broker is back
+            logger.warning("presence join on %s failed: %r", channel, exc)
+
+    async def _leave(
+        self, channel: str, client_id: str, info: str, options: ChannelOptions
+    ) -> None:
+        await self.backend.presence_remove(channel, client_id)
+        if options.join_leave:
+            await self.backend.presence_event(channel, "leave", client_id, info)
+
+    async def _beat(self) -> None:
+        """Refresh this node's presence entries so they outlive ``presence_ttl`` while alive."""
+        while True:
+            await asyncio.sleep(self.presence_ttl / 3)
+            if not self._present:
+                continue
+            try:
+                await self.backend.presence_refresh(dict(self._present), self.presence_ttl)
+            except Exception as exc:
+                logger.warning("presence heartbeat failed: %r", exc)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("channels background task failed: %r", task.exception())
+
+    # -- serving ------------------------------------------------------------------------------
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Every registered connection (a copy)."""
+        return list(self._connections.values())
+
+    async def endpoint(self, websocket: Any) -> None:
+        """WebSocket endpoint speaking the browser protocol (docs/channels-protocol.md)."""
+        from tether.channels.protocol import serve
+
+        await serve(self, websocket)
+
+    @property
+    def client_js(self) -> Any:
+        """ASGI app serving ``tether-channels.js``; mount it at ``/_tether/channels.js``."""
+        from tether.channels.static import client_js_app
+
+        return client_js_app
+
+    def health(self) -> dict[str, Any]:
+        """Broker and hub state, JSON-ready: ``{"ok": bool, "broker": {...}, ...}``."""
+        broker = self.backend.health()
+        return {
+            "ok": bool(broker.get("ok")) and not self._stopped,
+            "node": self.node_id,
+            "started": self._started,
+            "broker": broker,
+            "metrics": self.metrics.snapshot(),
+        }
+
+    async def health_endpoint(self, scope: Any, receive: Any, send: Any) -> None:
+        """ASGI app: 200 with :meth:`health` as JSON when ok, else 503."""
+        report = self.health()
+        body = dumps(report).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200 if report["ok"] else 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _recover(
+    since: Position | None, page: HistoryPage, options: ChannelOptions
+) -> tuple[bool, Position, list[Publication]]:
+    """All-or-nothing recovery: (recovered, position to continue from, publications to replay)."""
+    position = page.position
+    if since is None or since.epoch != position.epoch or since.offset > position.offset:
+        return False, position, []
+    if since.offset == position.offset:
+        return True, position, []
+    found = [p for p in page.publications if p.offset <= position.offset]
+    if found and found[0].offset == since.offset + 1 and found[-1].offset == position.offset:
+        return True, Position(since.offset, position.epoch), found
+    return False, position, []
+
+
+class _Listener:
+    """Adapts backend callbacks to the router, counting broker reconnects."""
+
+    __slots__ = ("hub",)
+
+    def __init__(self, hub: Channels) -> None:
+        self.hub = hub
+
+    def on_publication(self, publication: Publication) -> None:
+        self.hub.router.on_publication(publication)
+
+    def on_presence_event(self, channel: str, kind: str, client_id: str, info: str) -> None:
+        self.hub.router.on_presence_event(channel, kind, client_id, info)
+
+    def on_resubscribed(self) -> None:
+        self.hub.metrics.broker_reconnects += 1
+        self.hub.router.check_positions()

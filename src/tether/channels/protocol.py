@@ -1,0 +1,220 @@
+"""The browser JSON protocol over one WebSocket (specified in docs/channels-protocol.md).
+
+Client frames are objects with a ``type`` and an optional ``id`` that the reply echoes.
+Replies and errors go through the connection's outbound queue, so a ``subscribe`` reply always
+precedes the publications it replays.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tether.channels._codec import dumps, loads
+from tether.channels.backends.base import Position
+from tether.channels.connection import Connection, SubscribeResult
+from tether.channels.errors import ChannelError, ChannelForbidden, ChannelLimitExceeded
+from tether.channels.names import InvalidChannelName
+from tether.channels.options import Action
+from tether.channels.subscriber import CLOSE_PROTOCOL_ERROR
+
+if TYPE_CHECKING:
+    from tether.channels.hub import Channels
+
+__all__ = ["serve"]
+
+CLOSE_POLICY = 1008
+Handler = Callable[["Channels", Connection, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class BadRequest(ChannelError):
+    """A client frame is missing a field or has one of the wrong type."""
+
+    code = "bad_request"
+
+
+async def serve(hub: Channels, websocket: Any) -> None:
+    """Accept ``websocket`` and run the protocol until it disconnects."""
+    identity = await _authenticate(hub, websocket)
+    if identity is None:
+        await websocket.close(CLOSE_POLICY, "not authenticated")
+        return
+    await websocket.accept()
+    connection = hub.open(websocket, info=identity.get("info"), user=identity.get("user"))
+    connection.send_text(
+        dumps({"type": "connected", "client": connection.client_id, "node": hub.node_id})
+    )
+    try:
+        await _receive_loop(hub, connection, websocket)
+    finally:
+        hub._drop(connection)
+        connection.outbox.detach()
+
+
+async def _authenticate(hub: Channels, websocket: Any) -> Mapping[str, Any] | None:
+    if hub.authenticate is None:
+        return {}
+    result = hub.authenticate(websocket)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def _receive_loop(hub: Channels, connection: Connection, websocket: Any) -> None:
+    while not connection.closed:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            text = (message.get("bytes") or b"").decode("utf-8", "replace")
+        try:
+            frame = loads(text)
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            hub.metrics.protocol_errors += 1
+            connection.outbox.close(CLOSE_PROTOCOL_ERROR, "frames must be JSON objects")
+            return
+        await _dispatch(hub, connection, frame)
+
+
+async def _dispatch(hub: Channels, connection: Connection, frame: dict[str, Any]) -> None:
+    request_id = frame.get("id")
+    handler = _HANDLERS.get(frame.get("type"))  # type: ignore[arg-type]
+    try:
+        if handler is None:
+            raise BadRequest(f"unknown frame type {frame.get('type')!r}")
+        result = await handler(hub, connection, frame)
+    except (ChannelError, InvalidChannelName) as exc:
+        hub.metrics.protocol_errors += 1
+        code = exc.code if isinstance(exc, ChannelError) else "bad_channel"
+        _send(
+            connection,
+            {"type": "error", "id": request_id, "error": {"code": code, "message": str(exc)}},
+        )
+        return
+    if result is not None:
+        _send(connection, {"type": "reply", "id": request_id, "result": result})
+
+
+def _send(connection: Connection, frame: dict[str, Any]) -> None:
+    connection.send_text(dumps(frame))
+
+
+def _channel(frame: dict[str, Any]) -> str:
+    channel = frame.get("channel")
+    if not isinstance(channel, str):
+        raise BadRequest("'channel' must be a string")
+    return channel
+
+
+def _since(frame: dict[str, Any]) -> Position | None:
+    since = frame.get("since")
+    if since is None:
+        return None
+    if (
+        not isinstance(since, dict)
+        or not isinstance(since.get("offset"), int)
+        or not isinstance(since.get("epoch"), str)
+    ):
+        raise BadRequest('\'since\' must be {"offset": int, "epoch": str}')
+    return Position(since["offset"], since["epoch"])
+
+
+async def _allowed(connection: Connection, channel: str, action: Action) -> bool:
+    hook = connection.hub.namespaces.options(channel).authorize
+    if hook is None:
+        return True
+    verdict = hook(connection, channel, action)
+    if inspect.isawaitable(verdict):
+        verdict = await verdict
+    return bool(verdict)
+
+
+async def _subscribe(hub: Channels, connection: Connection, frame: dict[str, Any]) -> None:
+    channel = _channel(frame)
+    since = _since(frame)
+    if not await _allowed(connection, channel, "subscribe"):
+        raise ChannelForbidden(f"not allowed to subscribe to {channel}")
+    recoverable = hub.namespaces.options(channel).history_size > 0
+
+    def reply(result: SubscribeResult) -> None:
+        _send(
+            connection,
+            {
+                "type": "reply",
+                "id": frame.get("id"),
+                "result": {
+                    "channel": channel,
+                    "offset": result.position.offset,
+                    "epoch": result.position.epoch,
+                    "recovered": result.recovered,
+                    "was_recovering": result.was_recovering,
+                    "replayed": result.publications_replayed,
+                    "recoverable": recoverable,
+                },
+            },
+        )
+
+    await hub._subscribe(connection, channel, since, on_ready=reply)
+    return None
+
+
+async def _unsubscribe(
+    hub: Channels, connection: Connection, frame: dict[str, Any]
+) -> dict[str, Any]:
+    await connection.unsubscribe(_channel(frame))
+    return {}
+
+
+async def _publish(hub: Channels, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
+    channel = _channel(frame)
+    options = hub.namespaces.options(channel)
+    if not options.client_publish or not await _allowed(connection, channel, "publish"):
+        raise ChannelForbidden(f"not allowed to publish to {channel}")
+    text = dumps(frame.get("data"))
+    if len(text) > hub.limits.max_message_bytes:
+        raise ChannelLimitExceeded("message too large")
+    position = await hub.publish_json(channel, text)
+    return {"offset": position.offset, "epoch": position.epoch}
+
+
+async def _ping(hub: Channels, connection: Connection, frame: dict[str, Any]) -> None:
+    _send(connection, {"type": "pong", "id": frame.get("id")})
+    return None
+
+
+async def _presence(hub: Channels, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
+    channel = _channel(frame)
+    if not await _allowed(connection, channel, "subscribe"):
+        raise ChannelForbidden(f"not allowed to see presence of {channel}")
+    if frame.get("count_only"):
+        return {"count": await hub.presence_count(channel)}
+    return {"members": await hub.presence(channel)}
+
+
+async def _history(hub: Channels, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
+    channel = _channel(frame)
+    if not await _allowed(connection, channel, "subscribe"):
+        raise ChannelForbidden(f"not allowed to read history of {channel}")
+    limit = frame.get("limit")
+    result = await hub.history(
+        channel, since=_since(frame), limit=limit if isinstance(limit, int) else None
+    )
+    return {
+        "offset": result.position.offset,
+        "epoch": result.position.epoch,
+        "publications": [{"offset": p.offset, "data": loads(p.data)} for p in result.publications],
+    }
+
+
+_HANDLERS: dict[str, Handler] = {
+    "subscribe": _subscribe,
+    "unsubscribe": _unsubscribe,
+    "publish": _publish,
+    "ping": _ping,
+    "presence": _presence,
+    "history": _history,
+}

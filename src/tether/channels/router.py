@@ -1,0 +1,278 @@
+"""The node-local router: which connections listen to which channel, in what order.
+
+It implements :class:`~tether.channels.backends.base.BackendListener`. Every live publication
+passes through :meth:`LocalRouter.on_publication`, which checks the channel's offset sequence:
+duplicates are skipped, a gap pauses the channel and fills it from history (or tells every
+subscriber ``insufficient_state``), and in-order publications are encoded once and pushed into
+each subscriber's outbound queue without awaiting anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from tether.channels._codec import dumps
+from tether.channels.backends.base import Backend, Position, Publication
+from tether.channels.connection import Connection, Subscription
+from tether.channels.metrics import ChannelMetrics
+from tether.channels.options import ChannelOptions
+from tether.channels.subscriber import CLOSE_INSUFFICIENT_STATE
+
+__all__ = ["LocalChannel", "LocalRouter", "publication_frame"]
+
+logger = logging.getLogger("tether.channels")
+
+# A gap larger than this is not worth a history read: subscribers resync instead.
+MAX_GAP_FILL = 10000
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+def publication_frame(publication: Publication, channel_json: str) -> str:
+    """The protocol frame of one publication; ``data`` is already JSON, so no re-encode."""
+    return (
+        f'{{"type":"pub","channel":{channel_json},"offset":{publication.offset},'
+        f'"epoch":"{publication.epoch}","data":{publication.data}}}'
+    )
+
+
+class LocalChannel:
+    """This node's state for one channel with at least one local subscriber."""
+
+    __slots__ = ("epoch", "filling", "last", "name", "name_json", "options", "subscribers")
+
+    def __init__(self, name: str, options: ChannelOptions) -> None:
+        self.name = name
+        self.name_json = dumps(name)
+        self.options = options
+        self.subscribers: dict[Connection, Subscription] = {}
+        self.last = 0
+        self.epoch = ""
+        # Not None while a gap is being filled: live publications wait here in order.
+        self.filling: list[Publication] | None = None
+
+
+class LocalRouter:
+    """Routes publications from the backend to local subscriptions."""
+
+    def __init__(self, backend: Backend, metrics: ChannelMetrics, spawn: Spawn) -> None:
+        self.backend = backend
+        self.metrics = metrics
+        self.channels: dict[str, LocalChannel] = {}
+        self._spawn = spawn
+
+    # -- membership ---------------------------------------------------------------------------
+
+    def attach(self, connection: Connection, name: str, options: ChannelOptions) -> LocalChannel:
+        """Register a buffering subscription synchronously (before any await)."""
+        channel = self.channels.get(name)
+        if channel is None:
+            channel = self.channels[name] = LocalChannel(name, options)
+            self.metrics.channels += 1
+        subscription = Subscription(connection)
+        channel.subscribers[connection] = subscription
+        connection.subscriptions[name] = subscription
+        self.metrics.subscriptions += 1
+        return channel
+
+    def detach(self, connection: Connection, name: str) -> bool:
+        """Remove a subscription; drop broker interest with the last one. Never awaits."""
+        subscription = connection.subscriptions.pop(name, None)
+        channel = self.channels.get(name)
+        if subscription is None or channel is None:
+            return False
+        channel.subscribers.pop(connection, None)
+        self.metrics.subscriptions -= 1
+        if not channel.subscribers:
+            del self.channels[name]
+            self.metrics.channels -= 1
+            self.backend.unsubscribe(name)
+        return True
+
+    def note_position(self, channel: LocalChannel, position: Position) -> None:
+        """Learn the stream position when this node knows none yet."""
+        if not channel.epoch:
+            channel.epoch = position.epoch
+            channel.last = position.offset
+
+    def finish_splice(
+        self,
+        subscription: Subscription,
+        channel: LocalChannel,
+        start: Position,
+        replay: list[Publication],
+    ) -> None:
+        """Deliver replayed history, then the buffered live messages after it, then go live."""
+        subscription.epoch = start.epoch
+        subscription.last = start.offset
+        for publication in replay:
+            self._deliver_one(subscription, channel, publication)
+        buffered, subscription.buffer = subscription.buffer or [], None
+        for publication in buffered:
+            if publication.epoch == subscription.epoch:
+                self._deliver_one(subscription, channel, publication)
+
+    def _deliver_one(
+        self, subscription: Subscription, channel: LocalChannel, publication: Publication
+    ) -> None:
+        if publication.offset <= subscription.last:
+            return
+        subscription.last = publication.offset
+        connection = subscription.connection
+        text = (
+            publication.data
+            if connection.raw
+            else publication_frame(publication, channel.name_json)
+        )
+        message = {"type": "websocket.send", "text": text}
+        connection.outbox.push(message, len(text), channel.options.slow_consumer)
+
+    # -- the live path ------------------------------------------------------------------------
+
+    def on_publication(self, publication: Publication) -> None:
+        """Sequence a live publication and fan it out (called by the backend)."""
+        channel = self.channels.get(publication.channel)
+        if channel is None:
+            self.metrics.unrouted += 1
+        elif channel.filling is not None:
+            channel.filling.append(publication)
+        else:
+            self._sequence(channel, publication)
+
+    def _sequence(self, channel: LocalChannel, publication: Publication) -> None:
+        if publication.epoch != channel.epoch:
+            if channel.epoch:
+                self._insufficient(channel)  # the stream was reset: nobody is continuous
+            channel.epoch = publication.epoch
+            channel.last = publication.offset - 1
+        expected = channel.last + 1
+        if publication.offset < expected:
+            self.metrics.duplicates_skipped += 1
+            return
+        if publication.offset > expected:
+            self.metrics.gaps_detected += 1
+            channel.filling = [publication]
+            self._spawn(self._fill_gap(channel, channel.last, publication.offset - 1))
+            return
+        channel.last = publication.offset
+        self._fanout(channel, publication)
+
+    def _fanout(self, channel: LocalChannel, publication: Publication) -> None:
+        policy = channel.options.slow_consumer
+        offset = publication.offset
+        message: dict[str, Any] | None = None
+        raw: dict[str, Any] | None = None
+        size = 0
+        for subscription in channel.subscribers.values():
+            if subscription.buffer is not None:
+                subscription.buffer.append(publication)
+                continue
+            if offset <= subscription.last:
+                continue
+            subscription.last = offset
+            connection = subscription.connection
+            if connection.raw:
+                if raw is None:
+                    raw = {"type": "websocket.send", "text": publication.data}
+                connection.outbox.push(raw, len(publication.data), policy)
+                continue
+            if message is None:  # encode once for every protocol subscriber
+                text = publication_frame(publication, channel.name_json)
+                message = {"type": "websocket.send", "text": text}
+                size = len(text)
+            connection.outbox.push(message, size, policy)
+
+    def on_presence_event(self, channel_name: str, kind: str, client_id: str, info: str) -> None:
+        """Forward a ``join``/``leave`` to protocol subscribers (raw ones only get data)."""
+        channel = self.channels.get(channel_name)
+        if channel is None:
+            return
+        text = (
+            f'{{"type":"{kind}","channel":{channel.name_json},'
+            f'"client":{dumps(client_id)},"info":{info}}}'
+        )
+        message = {"type": "websocket.send", "text": text}
+        for connection, subscription in channel.subscribers.items():
+            if not connection.raw and subscription.buffer is None:
+                connection.outbox.push(message, len(text), channel.options.slow_consumer)
+
+    # -- gaps ---------------------------------------------------------------------------------
+
+    async def _fill_gap(self, channel: LocalChannel, since: int, target: int) -> None:
+        page = None
+        if target - since <= MAX_GAP_FILL:
+            try:
+                page = await self.backend.history(channel.name, since, target - since)
+            except Exception as exc:
+                logger.warning("history read to fill a gap in %s failed: %r", channel.name, exc)
+        pending, channel.filling = channel.filling or [], None
+        found = page.publications if page is not None else []
+        if (
+            page is not None
+            and (not channel.epoch or page.position.epoch == channel.epoch)
+            and found
+            and found[0].offset == since + 1
+            and found[-1].offset >= target
+        ):
+            self.metrics.gaps_filled += 1
+            pending = found + pending
+        else:
+            self._insufficient(channel)
+            if pending:
+                channel.last = pending[0].offset - 1
+                channel.epoch = pending[0].epoch
+            elif page is not None:
+                channel.last, channel.epoch = page.position.offset, page.position.epoch
+        self._replay(channel, pending)
+
+    def _replay(self, channel: LocalChannel, pending: list[Publication]) -> None:
+        for index, publication in enumerate(pending):
+            if channel.filling is not None:  # a new gap opened: the rest waits behind it
+                channel.filling.extend(pending[index:])
+                return
+            self._sequence(channel, publication)
+
+    def _insufficient(self, channel: LocalChannel) -> None:
+        """Tell every subscriber its stream has a hole this node cannot fill."""
+        frame = (
+            f'{{"type":"unsubscribed","channel":{channel.name_json},'
+            f'"reason":"insufficient_state","resubscribe":true}}'
+        )
+        for connection in list(channel.subscribers):
+            self.metrics.insufficient_state += 1
+            if connection.raw:
+                connection.outbox.close(CLOSE_INSUFFICIENT_STATE, "insufficient state: reconnect")
+            else:
+                connection.send_text(frame)
+                self.detach(connection, channel.name)
+
+    def check_positions(self) -> None:
+        """After a broker reconnect: compare every channel with the broker and fill gaps."""
+        for channel in list(self.channels.values()):
+            if channel.filling is None:
+                channel.filling = []
+                self._spawn(self._check_position(channel))
+
+    async def _check_position(self, channel: LocalChannel) -> None:
+        try:
+            position = await self.backend.position(channel.name)
+        except Exception as exc:
+            # The broker went away again; its next reconnect checks positions once more.
+            logger.warning("position check of %s failed: %r", channel.name, exc)
+            pending, channel.filling = channel.filling or [], None
+            self._replay(channel, pending)
+            return
+        if (channel.epoch and position.epoch != channel.epoch) or position.offset < channel.last:
+            pending, channel.filling = channel.filling or [], None
+            self._insufficient(channel)
+            channel.epoch, channel.last = position.epoch, position.offset
+            self._replay(channel, pending)
+        elif position.offset > channel.last:
+            self.metrics.gaps_detected += 1
+            await self._fill_gap(channel, channel.last, position.offset)
+        else:
+            pending, channel.filling = channel.filling or [], None
+            self._replay(channel, pending)
