@@ -161,17 +161,18 @@ _MSGSPEC_KINDS = (
 
 
 class _MsgspecAdapter(MessageAdapter):
-    __slots__ = ("_decoder", "_encoder", "_msgspec")
+    __slots__ = ("_decoder", "_defaults", "_encoder", "_msgspec")
 
     def __init__(self, tp: Any, members: tuple[Any, ...], tag_field: str | None) -> None:
         super().__init__(tp, members, tag_field)
         self._msgspec = require("msgspec", "msgspec")
         self._decoder = self._msgspec.json.Decoder(tp)
         self._encoder = self._msgspec.json.Encoder()
+        self._defaults = _class_defaults(tp)
 
     def decode(self, data: str | bytes) -> Any:
         try:
-            return self._decoder.decode(data)
+            return self._filled(self._decoder.decode(data))
         except self._msgspec.ValidationError as exc:
             raise MessageValidationError([self._record(str(exc))]) from None
         except self._msgspec.DecodeError as exc:
@@ -179,7 +180,7 @@ class _MsgspecAdapter(MessageAdapter):
 
     def convert(self, obj: Any) -> Any:
         try:
-            return self._msgspec.convert(obj, self.type)
+            return self._filled(self._msgspec.convert(obj, self.type))
         except self._msgspec.ValidationError as exc:
             raise MessageValidationError([self._record(str(exc))]) from None
 
@@ -195,6 +196,17 @@ class _MsgspecAdapter(MessageAdapter):
             [self.type], ref_template=REF_TEMPLATE
         )
         return dict(schema), dict(defs)
+
+    def _filled(self, obj: Any) -> Any:
+        # msgspec leaves a dataclass field that took its class-level default out of the
+        # instance __dict__, and its encoder then omits it; set it, so a decoded message
+        # encodes back to the same JSON.
+        if self._defaults:
+            fields = obj.__dict__
+            for name, value in self._defaults:
+                if name not in fields:
+                    fields[name] = value
+        return obj
 
     def _record(self, text: str) -> dict[str, Any]:
         message, _, where = text.partition(" - at `")
@@ -371,6 +383,14 @@ def _tag_map(members: tuple[Any, ...], tag_field: str) -> dict[Any, Any]:
                 )
             mapping[value] = member
     return mapping
+
+
+def _class_defaults(tp: Any) -> tuple[tuple[str, Any], ...]:
+    """Plain defaults of a dataclass without slots (see ``_MsgspecAdapter._filled``)."""
+    if not dataclasses.is_dataclass(tp) or hasattr(tp, "__slots__"):
+        return ()
+    fields = dataclasses.fields(tp)
+    return tuple((f.name, f.default) for f in fields if f.default is not dataclasses.MISSING)
 
 
 def _msgspec_loc(path: str) -> list[str | int]:
