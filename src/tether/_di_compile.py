@@ -17,6 +17,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, Final
 
+from tether._di_convert import is_model_type
 from tether._di_extract import (
     BodyLayout,
     Extractor,
@@ -25,7 +26,6 @@ from tether._di_extract import (
     param_extractor,
     scopes_extractor,
 )
-from tether._di_convert import is_model_type
 from tether.exceptions import ConfigurationError
 from tether.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
 
@@ -111,7 +111,7 @@ def call_kind(call: Callable[..., Any]) -> int:
 
 def _hints(call: Callable[..., Any]) -> dict[str, Any]:
     if inspect.isclass(call):
-        target: Any = call.__init__  # type: ignore[misc]
+        target: Any = call.__init__
     elif inspect.isroutine(call):
         target = call
     elif isinstance(call, functools.partial):

@@ -126,20 +126,18 @@ class Context:
 
 def _parse_query(raw: bytes | str) -> list[tuple[str, str]]:
     """Split a query string into pairs, keeping blank values (``?a=&b`` gives two keys)."""
-    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-    if not text:
+    if not raw:
         return []
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    # Decoding is the slow part and most query strings need none: decide once per string.
+    decode = "%" in text or "+" in text
     pairs = []
     for piece in text.split("&"):
-        if not piece:
-            continue
-        key, _, value = piece.partition("=")
-        # Decoding is the slow part; most keys and values need none.
-        if "%" in key or "+" in key:
-            key = unquote_plus(key)
-        if "%" in value or "+" in value:
-            value = unquote_plus(value)
-        pairs.append((key, value))
+        if piece:
+            key, _, value = piece.partition("=")
+            if decode:
+                key, value = unquote_plus(key), unquote_plus(value)
+            pairs.append((key, value))
     return pairs
 
 

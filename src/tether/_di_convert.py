@@ -31,6 +31,7 @@ __all__ = [
     "build_converter",
     "is_model_type",
     "shape_of",
+    "to_str",
 ]
 
 Converter = Callable[[Any], Any]
@@ -102,7 +103,7 @@ def is_model_type(annotation: Any) -> bool:
     return False
 
 
-def _to_str(raw: Any) -> Any:
+def to_str(raw: Any) -> Any:
     return raw if type(raw) is str else str(raw)
 
 
@@ -202,7 +203,7 @@ def _choice_converter(choices: dict[str, Any], kind: str) -> Converter:
 _NOTHING: Final = object()
 
 _SIMPLE: Final[dict[Any, Converter]] = {
-    str: _to_str,
+    str: to_str,
     int: _to_int,
     float: _to_float,
     bool: _to_bool,

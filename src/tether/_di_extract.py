@@ -19,9 +19,13 @@ from tether._di_convert import (
     build_converter,
     sequence_length_check,
     shape_of,
+    to_str,
 )
 from tether.exceptions import ConfigurationError
 from tether.params import BodyInfo, HeaderInfo, ParamInfo
+from tether.requests import HTTPConnection, Request
+from tether.security import SecurityScopes
+from tether.websockets import WebSocket
 
 __all__ = [
     "BodyLayout",
@@ -37,37 +41,23 @@ _EMPTY: Final = inspect.Parameter.empty
 _MUTABLE_DEFAULTS: Final = (list, dict, set)
 
 
-def _connection_classes() -> tuple[Any, Any, Any]:
-    """WebSocket, Request and HTTPConnection; imported late (tether.websockets sits above)."""
-    from tether.requests import HTTPConnection, Request
-
-    try:
-        from tether.websockets import WebSocket
-    except ImportError:  # pragma: no cover - only while tether.websockets is being written
-        return _PendingWebSocket, Request, HTTPConnection
-    return WebSocket, Request, HTTPConnection
-
-
-class _PendingWebSocket:
-    """Stands in for tether.websockets.WebSocket until that module exists."""
-
-
-def connection_extractor(annotation: Any, websocket: bool, name: str, call: Any) -> Any:
+def connection_extractor(
+    annotation: Any, websocket: bool, name: str, call: Any
+) -> Extractor | None:
     """Inject the connection for a ``WebSocket``/``Request``/``HTTPConnection`` annotation.
 
     Raises :class:`ConfigurationError` when the route's protocol cannot provide that type.
     """
     if not isinstance(annotation, type):
         return None
-    ws_class, request_class, connection_class = _connection_classes()
-    if not issubclass(annotation, connection_class):
+    if not issubclass(annotation, HTTPConnection):
         return None
-    if issubclass(annotation, ws_class) and not websocket:
+    if issubclass(annotation, WebSocket) and not websocket:
         raise ConfigurationError(
             f"parameter {name!r} of {call!r} asks for a WebSocket on an HTTP route; "
             "type it HTTPConnection to serve both"
         )
-    if issubclass(annotation, request_class) and websocket:
+    if issubclass(annotation, Request) and websocket:
         raise ConfigurationError(
             f"parameter {name!r} of {call!r} asks for a Request on a WebSocket route; "
             "type it WebSocket, or HTTPConnection to serve both"
@@ -81,8 +71,6 @@ def _get_connection(ctx: Context) -> Any:
 
 def scopes_extractor(annotation: Any, scopes: tuple[str, ...]) -> Extractor | None:
     """Inject the security scopes collected on the way down, for a ``SecurityScopes`` type."""
-    from tether.security import SecurityScopes
-
     if annotation is not SecurityScopes:
         return None
     collected = list(scopes)
@@ -143,6 +131,8 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
         return _sequence_extractor(name, shape, info, loc, key)
     read = _reader(info.source, key)
     convert = build_converter(shape.inner, info)
+    # Query, header and cookie values are already strings: a plain ``str`` needs no call.
+    as_is = convert is to_str and info.source != "path"
 
     def extract(ctx: Context) -> Any:
         raw = read(ctx)
@@ -151,6 +141,8 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
                 ctx.fail(loc, "missing", _MISSING_MSG, None)
                 return MISSING
             return make_default()
+        if as_is:
+            return raw
         value = convert(raw)
         if type(value) is Invalid:
             ctx.fail(loc, value.kind, value.msg, raw, **(value.ctx or {}))

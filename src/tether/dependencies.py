@@ -133,15 +133,21 @@ class EndpointPlan:
         try:
             if self._body:
                 await read_json_body(ctx)
-            values = await _solve(self._root, ctx)
+            root = self._root
+            values = await _solve(root, ctx) if root.subs else _extract(root, ctx)
             if ctx.errors is not None:
                 raise self._error(ctx.errors)
-            result = await _invoke(self._root, values)
+            if root.kind == ASYNC:
+                result = await root.call(**values)
+            else:
+                result = await _threadpool()(root.call, **values)
         except BaseException as exc:
-            if _has_cleanup(ctx, exit_stack) and await _close(ctx, exc, exit_stack):
+            cleanup = ctx.function_stack is not None or ctx.stack is not exit_stack
+            if cleanup and await _close(ctx, exc, exit_stack):
                 return self._swallowed(exc)
             raise
-        if _has_cleanup(ctx, exit_stack):
+        # Only runs that entered a yield dependency have anything to clean up.
+        if ctx.function_stack is not None or ctx.stack is not exit_stack:
             await _close(ctx, None, exit_stack)
         return result
 
@@ -196,6 +202,11 @@ async def _solve(node: Node, ctx: Context) -> dict[str, Any]:
     return values
 
 
+def _extract(node: Node, ctx: Context) -> dict[str, Any]:
+    """The values of a node without sub-dependencies: no awaiting needed."""
+    return {name: extract(ctx) for name, extract in node.params}
+
+
 async def _resolve(node: Node, ctx: Context) -> Any:
     cached = node.cached
     if ctx.overrides is not None:
@@ -205,10 +216,13 @@ async def _resolve(node: Node, ctx: Context) -> Any:
         hit = ctx.cache.get(node.cache_key, MISSING)
         if hit is not MISSING:
             return hit
-    values = await _solve(node, ctx)
+    values = await _solve(node, ctx) if node.subs else _extract(node, ctx)
     if ctx.errors is not None:
         return MISSING
-    value = await _enter(node, values, ctx)
+    if node.kind == ASYNC:  # the common case, without one more coroutine frame
+        value = await node.call(**values)
+    else:
+        value = await _enter(node, values, ctx)
     if cached:
         if ctx.cache is None:
             ctx.cache = {}
@@ -231,16 +245,8 @@ def _overridden(node: Node, overrides: dict[Any, Any]) -> Node:
     return compiled
 
 
-async def _invoke(node: Node, values: dict[str, Any]) -> Any:
-    if node.kind == ASYNC:
-        return await node.call(**values)
-    return await _threadpool()(node.call, **values)
-
-
 async def _enter(node: Node, values: dict[str, Any], ctx: Context) -> Any:
     kind = node.kind
-    if kind == ASYNC:
-        return await node.call(**values)
     if kind == SYNC:
         if node.info is not None and node.info.sync_inline:
             return node.call(**values)
@@ -282,10 +288,6 @@ class _ThreadedContext(AbstractAsyncContextManager[Any]):
     ) -> bool | None:
         exit_ = functools.partial(self._manager.__exit__, exc_type, exc, tb)
         return await _threadpool()(exit_)  # type: ignore[no-any-return]
-
-
-def _has_cleanup(ctx: Context, external: AsyncExitStack | None) -> bool:
-    return ctx.function_stack is not None or (ctx.stack is not None and ctx.stack is not external)
 
 
 def _exc_info(exc: BaseException | None) -> _ExcInfo:
