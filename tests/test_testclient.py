@@ -384,16 +384,20 @@ def test_close_before_accept_raises_websocket_disconnect() -> None:
     async def handler(websocket: WebSocket) -> None:
         await websocket.close(code=4401, reason="no token")
 
-    with pytest.raises(WebSocketDisconnect) as info:
-        with TestClient(websocket_app(handler)).websocket_connect("/ws"):
-            pass  # pragma: no cover - not reached
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        TestClient(websocket_app(handler)).websocket_connect("/ws"),
+    ):
+        pass  # pragma: no cover - not reached
     assert (info.value.code, info.value.reason) == (4401, "no token")
 
 
 def test_raw_close_without_code_or_reason() -> None:
-    with pytest.raises(WebSocketDisconnect) as info:
-        with TestClient(Recorder({"type": "websocket.close"})).websocket_connect("/ws"):
-            pass  # pragma: no cover - not reached
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        TestClient(Recorder({"type": "websocket.close"})).websocket_connect("/ws"),
+    ):
+        pass  # pragma: no cover - not reached
     assert (info.value.code, info.value.reason) == (1000, "")
 
 
@@ -403,9 +407,11 @@ def test_denial_response_with_status_headers_and_body() -> None:
         denial = DenialResponse(401, body, [(b"www-authenticate", b"Bearer")])
         await websocket.send_denial_response(denial)
 
-    with pytest.raises(WebSocketDenialResponse) as info:
-        with TestClient(websocket_app(handler)).websocket_connect("/ws"):
-            pass  # pragma: no cover - not reached
+    with (
+        pytest.raises(WebSocketDenialResponse) as info,
+        TestClient(websocket_app(handler)).websocket_connect("/ws"),
+    ):
+        pass  # pragma: no cover - not reached
     denial = info.value
     assert isinstance(denial, WebSocketDisconnect)
     assert isinstance(denial, httpx.Response)
@@ -422,9 +428,11 @@ def test_streaming_denial_response_is_collected() -> None:
     async def handler(websocket: WebSocket) -> None:
         await websocket.send_denial_response(DenialResponse(429, [b"a", b"b", b""], []))
 
-    with pytest.raises(WebSocketDenialResponse) as info:
-        with TestClient(websocket_app(handler)).websocket_connect("/ws"):
-            pass  # pragma: no cover - not reached
+    with (
+        pytest.raises(WebSocketDenialResponse) as info,
+        TestClient(websocket_app(handler)).websocket_connect("/ws"),
+    ):
+        pass  # pragma: no cover - not reached
     assert info.value.status_code == 429
     assert info.value.content == b"ab"
 
@@ -433,31 +441,39 @@ def test_app_exception_before_accept_is_raised_at_enter() -> None:
     async def handler(websocket: WebSocket) -> None:
         raise LookupError("no such room")
 
-    with pytest.raises(LookupError, match="no such room"):
-        with TestClient(websocket_app(handler)).websocket_connect("/ws"):
-            pass  # pragma: no cover - not reached
+    with (
+        pytest.raises(LookupError, match="no such room"),
+        TestClient(websocket_app(handler)).websocket_connect("/ws"),
+    ):
+        pass  # pragma: no cover - not reached
 
 
 def test_app_returning_without_accepting_raises_a_clear_error() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await receive()
 
-    with pytest.raises(AppFinishedError, match="without accepting, closing or denying"):
-        with TestClient(app).websocket_connect("/ws"):
-            pass  # pragma: no cover - not reached
+    with (
+        pytest.raises(AppFinishedError, match="without accepting, closing or denying"),
+        TestClient(app).websocket_connect("/ws"),
+    ):
+        pass  # pragma: no cover - not reached
 
 
 def test_app_that_never_answers_the_handshake_times_out() -> None:
-    with pytest.raises(AppTimeoutError, match="accept, close or deny"):
-        with TestClient(never_answers, timeout=0.1).websocket_connect("/ws"):
-            pass  # pragma: no cover - not reached
+    with (
+        pytest.raises(AppTimeoutError, match="accept, close or deny"),
+        TestClient(never_answers, timeout=0.1).websocket_connect("/ws"),
+    ):
+        pass  # pragma: no cover - not reached
 
 
 def test_other_first_message_is_refused() -> None:
     app = Recorder({"type": "websocket.send", "text": "too early"})
-    with pytest.raises(RuntimeError, match="'websocket.send'"):
-        with TestClient(app).websocket_connect("/ws"):
-            pass  # pragma: no cover - not reached
+    with (
+        pytest.raises(RuntimeError, match="'websocket.send'"),
+        TestClient(app).websocket_connect("/ws"),
+    ):
+        pass  # pragma: no cover - not reached
 
 
 def test_session_must_be_entered() -> None:
@@ -576,9 +592,11 @@ def test_escaped_websocket_disconnect_is_reraised_at_exit() -> None:
         while True:
             await websocket.receive_text()
 
-    with pytest.raises(WebSocketDisconnect) as info:
-        with TestClient(websocket_app(handler)).websocket_connect("/ws") as ws:
-            ws.send_text("one")
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        TestClient(websocket_app(handler)).websocket_connect("/ws") as ws,
+    ):
+        ws.send_text("one")
     assert info.value.code == 1000
 
 
@@ -588,9 +606,11 @@ def test_failing_test_body_is_not_masked_by_the_app_disconnect() -> None:
         while True:
             await websocket.receive_text()
 
-    with pytest.raises(AssertionError, match="the test's own failure"):
-        with TestClient(websocket_app(handler)).websocket_connect("/ws"):
-            raise AssertionError("the test's own failure")
+    with (
+        pytest.raises(AssertionError, match="the test's own failure"),
+        TestClient(websocket_app(handler)).websocket_connect("/ws"),
+    ):
+        raise AssertionError("the test's own failure")
 
 
 def test_app_exception_after_accept_is_raised_once_by_receive() -> None:
@@ -611,9 +631,11 @@ def test_app_exception_after_accept_is_raised_at_exit_if_never_received() -> Non
         await websocket.accept()
         raise ValueError("broken after accept")
 
-    with pytest.raises(ValueError, match="broken after accept"):
-        with TestClient(websocket_app(handler)).websocket_connect("/ws"):
-            pass
+    with (
+        pytest.raises(ValueError, match="broken after accept"),
+        TestClient(websocket_app(handler)).websocket_connect("/ws"),
+    ):
+        pass
 
 
 def test_receive_after_the_app_finished_raises_a_clear_error() -> None:
