@@ -20,7 +20,7 @@ import contextlib
 import json
 from typing import Any
 
-from tether.limits import ConnectionGuard
+from tether.limits import ConnectionGuard, spawn
 from tether.metrics import TetherMetrics, default_metrics
 from tether.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,7 +49,7 @@ def is_pong(text: str | None, pong_type: str = "pong") -> bool:
 class _HeartbeatConnection(ConnectionGuard):
     """Liveness state of one WebSocket."""
 
-    __slots__ = ("owner", "_last_seen", "_ping_sent_at", "_timer", "_tasks")
+    __slots__ = ("owner", "_last_seen", "_ping_sent_at", "_timer")
 
     def __init__(self, receive: Receive, send: Send, owner: HeartbeatMiddleware) -> None:
         super().__init__(receive, send)
@@ -57,7 +57,6 @@ class _HeartbeatConnection(ConnectionGuard):
         self._last_seen = 0.0
         self._ping_sent_at: float | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def on_accept(self) -> None:
         loop = asyncio.get_running_loop()
@@ -84,7 +83,7 @@ class _HeartbeatConnection(ConnectionGuard):
         if self._ping_sent_at is not None:
             if self._last_seen < self._ping_sent_at:
                 owner.metrics.heartbeat_timeouts.inc()
-                self._spawn(self.close(owner.close_code, owner.reason))
+                spawn(self.close(owner.close_code, owner.reason))
                 return
             self._ping_sent_at = None
         quiet_until = self._last_seen + owner.interval
@@ -92,19 +91,13 @@ class _HeartbeatConnection(ConnectionGuard):
             self._timer = loop.call_at(quiet_until, self._on_timer)
             return
         self._ping_sent_at = now
-        self._spawn(self._ping())
+        spawn(self._ping())
         self._timer = loop.call_at(now + owner.timeout, self._on_timer)
 
     async def _ping(self) -> None:
         # A failed ping needs no handling: the pong timeout closes the connection.
         with contextlib.suppress(Exception):
             await self._send({"type": "websocket.send", "text": self.owner.ping_text})
-
-    def _spawn(self, coro: Any) -> None:
-        # Keep a reference: the loop only holds tasks weakly.
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 class HeartbeatMiddleware:

@@ -41,7 +41,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -59,6 +59,7 @@ __all__ = [
     "limits",
     "message_size",
     "route_limits",
+    "spawn",
 ]
 
 ROUTE_LIMITS_ATTR = "__tether_limits__"
@@ -70,6 +71,17 @@ SCOPE_KEY = "tether.limits"
 DENIAL_EXTENSION = "websocket.http.response"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+
+
+def spawn(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    """Start ``coro`` as a task and keep a reference until it ends (the loop holds tasks weakly)."""
+    task = asyncio.get_running_loop().create_task(coro)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+    return task
 
 
 def client_host(scope: Scope) -> str:
@@ -367,7 +379,7 @@ class _LimitedConnection(ConnectionGuard):
 
     def _expire(self, limit: str, code: int, reason: str) -> None:
         self.metrics.limit_violations.labels(limit=limit).inc()
-        asyncio.get_running_loop().create_task(self.close(code, reason))
+        spawn(self.close(code, reason))
 
     async def on_message(self, message: Message) -> bool:
         limits = self.limits

@@ -442,10 +442,8 @@ class MetricsEndpoint:
         if method not in ("GET", "HEAD"):
             await _respond(send, 405, b"method not allowed\n", "text/plain; charset=utf-8")
             return
-        if scope["type"] == "http" and scope["method"] != "HEAD":
-            await _respond(send, 200, self.registry.expose().encode("utf-8"), CONTENT_TYPE)
-        else:
-            await _respond(send, 200, b"", CONTENT_TYPE)
+        body = self.registry.expose().encode("utf-8")
+        await _respond(send, 200, body if method == "GET" else b"", CONTENT_TYPE)
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import Any
 
-from tether.limits import ConnectionGuard, deny
+from tether.limits import ConnectionGuard, deny, spawn
 from tether.metrics import TetherMetrics, default_metrics
 from tether.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -240,7 +240,7 @@ class ShutdownMiddleware:
             finally:
                 previous(signum, frame)
 
-        asyncio.get_running_loop().create_task(run())
+        spawn(run())
 
     def _restore_signal_handler(self) -> None:
         if self._previous is not None and threading.current_thread() is threading.main_thread():
