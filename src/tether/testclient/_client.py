@@ -174,7 +174,7 @@ class TestClient(httpx.Client):
         request = _handshake_request(self, url, subprotocols, headers, params, cookies, auth)
         scope = websocket_scope(request, self.app_config)
         session = AsyncWebSocketTestSession(self.app_config.app, scope, self.app_config.timeout)
-        return WebSocketTestSession(session, self._loop_thread)
+        return WebSocketTestSession(session, self._loop_thread, self)
 
 
 class AsyncTestClient(httpx.AsyncClient):

@@ -271,11 +271,16 @@ class WebSocketTestSession:
     client's loop thread. Use it as a context manager.
     """
 
-    __slots__ = ("_loop_thread", "_session")
+    __slots__ = ("_loop_thread", "_owner", "_session")
 
-    def __init__(self, session: AsyncWebSocketTestSession, loop_thread: LoopThread) -> None:
+    def __init__(
+        self, session: AsyncWebSocketTestSession, loop_thread: LoopThread, owner: object
+    ) -> None:
         self._session = session
         self._loop_thread = loop_thread
+        # The client stops its loop thread when it is garbage-collected; keep it alive
+        # while the session may still use that thread.
+        self._owner = owner
 
     @property
     def app(self) -> Any:
