@@ -1,0 +1,392 @@
+"""Routes with dependency injection and the FastAPI-style :class:`Router` (``fastapi.APIRouter``).
+
+:class:`APIWebSocketRoute` and :class:`APIRoute` compile their endpoint into an
+:class:`~tether.dependencies.EndpointPlan` once, at registration (a synchronous WebSocket
+endpoint or an impossible declaration raises :class:`~tether.exceptions.ConfigurationError`
+there), and run the plan per connection. Their exceptions go to the application's handlers with
+the endpoint's own Request / WebSocket.
+
+Dependencies accumulate outermost first: application -> ``include_router(dependencies=)`` ->
+``Router(dependencies=)`` -> the decorator's ``dependencies=`` -> the endpoint's parameters.
+``include_router`` copies the included routes with the prefix and dependencies applied (routes
+added to the included router afterwards are not seen; the peer's 0.137+ keeps a live link).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tether._routing_errors import ensure_tracker, run_guarded
+from tether.dependencies import EndpointPlan
+from tether.exceptions import ConfigurationError
+from tether.requests import Request
+from tether.responses import JSONResponse, Response
+from tether.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
+from tether.routing import Router as BaseRouter
+from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
+from tether.websockets import WebSocket
+
+if TYPE_CHECKING:
+    from tether.middleware import Middleware
+
+__all__ = ["APIRoute", "APIWebSocketRoute", "Router"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _jsonable(value: Any) -> Any:
+    # Pydantic models and dataclasses are what endpoints most often return besides plain data.
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+class APIWebSocketRoute(WebSocketRoute):
+    """A WebSocket route whose ``async def`` endpoint gets its parameters injected."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[Any] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> None:
+        self.dependencies = list(dependencies or ())
+        self.plan = EndpointPlan.compile(
+            endpoint, websocket=True, dependencies=self.dependencies, path=path
+        )
+        super().__init__(path, endpoint, name=name, middleware=middleware)
+
+    def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
+        plan = self.plan
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            _, send = ensure_tracker(scope, send)
+            websocket = WebSocket(scope, receive, send)
+
+            async def serve(send: Send) -> None:
+                await plan.run(websocket)
+
+            await run_guarded(serve, scope, receive, send, websocket)
+
+        return app
+
+
+class APIRoute(Route):
+    """An HTTP route with injected parameters; a non-Response result becomes JSON."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        dependencies: Sequence[Any] | None = None,
+        status_code: int | None = None,
+        response_class: type[Response] = JSONResponse,
+        include_in_schema: bool = True,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> None:
+        self.dependencies = list(dependencies or ())
+        self.status_code = status_code
+        self.response_class = response_class
+        self.plan = EndpointPlan.compile(
+            endpoint, websocket=False, dependencies=self.dependencies, path=path
+        )
+        super().__init__(
+            path,
+            endpoint,
+            methods=list(methods or ["GET"]),
+            name=name,
+            include_in_schema=include_in_schema,
+            middleware=middleware,
+        )
+
+    def _to_response(self, result: Any) -> Response:
+        if isinstance(result, Response):
+            return result
+        content = _jsonable(result)
+        if self.status_code is None:
+            return self.response_class(content)
+        return self.response_class(content, status_code=self.status_code)
+
+    def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
+        plan = self.plan
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            _, send = ensure_tracker(scope, send)
+            request = Request(scope, receive, send)
+
+            async def serve(send: Send) -> None:
+                # Connection-scoped yield dependencies close after the response is sent.
+                async with contextlib.AsyncExitStack() as stack:
+                    result = await plan.run(request, exit_stack=stack)
+                    await self._to_response(result)(scope, receive, send)
+
+            await run_guarded(serve, scope, receive, send, request)
+
+        return app
+
+
+def _check_prefix(prefix: str) -> None:
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+        raise ConfigurationError(
+            f"a router prefix must start with '/' and not end with '/', got {prefix!r}"
+        )
+
+
+class Router(BaseRouter):
+    """FastAPI-style router (``fastapi.APIRouter``): decorators, prefix, shared dependencies.
+
+    ``prefix`` is put before every path added to this router; ``dependencies`` run before
+    those of each route added to it. Raises :class:`ConfigurationError` for a prefix that
+    does not start with ``/`` or ends with ``/``.
+    """
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        dependencies: Sequence[Any] | None = None,
+        routes: Sequence[BaseRoute] | None = None,
+        redirect_slashes: bool = True,
+        default: ASGIApp | None = None,
+        lifespan: Lifespan | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> None:
+        _check_prefix(prefix)
+        super().__init__(
+            routes,
+            redirect_slashes,
+            default,
+            lifespan,
+            middleware=middleware,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+        )
+        self.prefix = prefix
+        self.dependencies = list(dependencies or ())
+
+    def _path(self, path: str) -> str:
+        full = self.prefix + path
+        if not full:
+            raise ConfigurationError("a route needs a path when its router has no prefix")
+        return full
+
+    def add_api_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[Any] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> None:
+        """Add a WebSocket route with dependency injection (``ConfigurationError`` if sync)."""
+        route = APIWebSocketRoute(
+            self._path(path),
+            endpoint,
+            name=name,
+            dependencies=[*self.dependencies, *(dependencies or ())],
+            middleware=middleware,
+        )
+        self.routes.append(route)
+
+    def websocket(
+        self, path: str, name: str | None = None, *, dependencies: Sequence[Any] | None = None
+    ) -> Callable[[F], F]:
+        """Decorator form of :meth:`add_api_websocket_route`; returns the function unchanged."""
+
+        def decorator(func: F) -> F:
+            self.add_api_websocket_route(path, func, name=name, dependencies=dependencies)
+            return func
+
+        return decorator
+
+    def websocket_route(self, path: str, name: str | None = None) -> Callable[[F], F]:
+        """Decorator for a plain :class:`WebSocketRoute` (``endpoint(websocket)``, no DI)."""
+
+        def decorator(func: F) -> F:
+            self.add_websocket_route(path, func, name=name)
+            return func
+
+        return decorator
+
+    def add_websocket_route(
+        self, path: str, endpoint: Callable[..., Any], name: str | None = None
+    ) -> None:
+        """Add a plain :class:`WebSocketRoute` below the prefix (no dependency injection)."""
+        self.routes.append(WebSocketRoute(self._path(path), endpoint, name=name))
+
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        """Add a plain HTTP :class:`Route` below the prefix (``endpoint(request)``, no DI)."""
+        route = Route(
+            self._path(path),
+            endpoint,
+            methods=methods,
+            name=name,
+            include_in_schema=include_in_schema,
+        )
+        self.routes.append(route)
+
+    def route(
+        self,
+        path: str,
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> Callable[[F], F]:
+        """Decorator for a plain HTTP :class:`Route` (``endpoint(request)``, no DI)."""
+
+        def decorator(func: F) -> F:
+            self.add_route(path, func, methods, name, include_in_schema)
+            return func
+
+        return decorator
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        dependencies: Sequence[Any] | None = None,
+        status_code: int | None = None,
+        response_class: type[Response] = JSONResponse,
+        include_in_schema: bool = True,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> None:
+        """Add an HTTP route with dependency injection."""
+        route = APIRoute(
+            self._path(path),
+            endpoint,
+            methods=methods,
+            name=name,
+            dependencies=[*self.dependencies, *(dependencies or ())],
+            status_code=status_code,
+            response_class=response_class,
+            include_in_schema=include_in_schema,
+            middleware=middleware,
+        )
+        self.routes.append(route)
+
+    def api_route(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Decorator form of :meth:`add_api_route` (same keyword options)."""
+
+        def decorator(func: F) -> F:
+            self.add_api_route(path, func, **options)
+            return func
+
+        return decorator
+
+    def get(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Register a GET endpoint (options as :meth:`add_api_route`)."""
+        return self.api_route(path, methods=["GET"], **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Register a POST endpoint."""
+        return self.api_route(path, methods=["POST"], **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Register a PUT endpoint."""
+        return self.api_route(path, methods=["PUT"], **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Register a PATCH endpoint."""
+        return self.api_route(path, methods=["PATCH"], **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Register a DELETE endpoint."""
+        return self.api_route(path, methods=["DELETE"], **options)
+
+    def head(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Register a HEAD endpoint."""
+        return self.api_route(path, methods=["HEAD"], **options)
+
+    def options(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Register an OPTIONS endpoint."""
+        return self.api_route(path, methods=["OPTIONS"], **options)
+
+    def include_router(
+        self,
+        router: BaseRouter,
+        *,
+        prefix: str = "",
+        dependencies: Sequence[Any] | None = None,
+    ) -> None:
+        """Copy ``router``'s routes here below ``prefix``, with ``dependencies`` run first.
+
+        Raises :class:`ConfigurationError` for a bad prefix, or when a route cannot be compiled.
+        """
+        _check_prefix(prefix)
+        extra = list(dependencies or ())
+        for route in router.routes:
+            self._include_route(route, prefix, extra)
+        self.on_startup.extend(router.on_startup)
+        self.on_shutdown.extend(router.on_shutdown)
+
+    def _include_route(self, route: BaseRoute, prefix: str, extra: list[Any]) -> None:
+        if isinstance(route, APIWebSocketRoute):
+            self.add_api_websocket_route(
+                prefix + route.path,
+                route.endpoint,
+                name=route.name,
+                dependencies=[*extra, *route.dependencies],
+                middleware=route.middleware,
+            )
+        elif isinstance(route, APIRoute):
+            self.add_api_route(
+                prefix + route.path,
+                route.endpoint,
+                methods=sorted(route.methods or ()),
+                name=route.name,
+                dependencies=[*extra, *route.dependencies],
+                status_code=route.status_code,
+                response_class=route.response_class,
+                include_in_schema=route.include_in_schema,
+                middleware=route.middleware,
+            )
+        elif isinstance(route, WebSocketRoute):
+            path = self._path(prefix + route.path)
+            copy = WebSocketRoute(path, route.endpoint, name=route.name, middleware=route.middleware)
+            self.routes.append(copy)
+        elif isinstance(route, Route):
+            methods = sorted(route.methods) if route.methods is not None else None
+            self.routes.append(
+                Route(
+                    self._path(prefix + route.path),
+                    route.endpoint,
+                    methods=methods,
+                    name=route.name,
+                    include_in_schema=route.include_in_schema,
+                    middleware=route.middleware,
+                )
+            )
+        elif isinstance(route, Mount):
+            self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
+        elif isinstance(route, Host):
+            self.routes.append(route)
+        else:
+            self.routes.append(route)

@@ -1,0 +1,125 @@
+"""ServerErrorMiddleware: the outermost net for exceptions nothing else handled.
+
+HTTP (as the peer): the ``500`` / ``Exception`` handler's response, or a plain 500 (a traceback
+in debug mode), then the exception is re-raised so the server logs it.
+
+WebSocket (divergences 1 and 3; the peer passes WebSocket errors through untouched):
+
+* a ``WebSocketDisconnect`` escaping the app is the client going away: a normal end, no log;
+* the ``500`` / ``Exception`` handler runs for WebSockets too, receiving the WebSocket;
+* otherwise one error record goes to the ``tether.error`` logger, and the client sees a 500
+  denial response before accept (close 1011 where the server lacks the extension) or a close
+  1011 after accept. The exception is not re-raised, so the server does not log it twice.
+
+It also registers accepted WebSockets in ``connections`` (a set the application owns) so they
+can be closed with 1001 at shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from tether._routing_errors import (
+    ExceptionHandler,
+    Phase,
+    SendTracker,
+    call_handler,
+    close_websocket,
+    connection_for,
+    ensure_tracker,
+    send_outcome,
+    short_reason,
+)
+from tether.requests import Request
+from tether.responses import PlainTextResponse, Response
+from tether.types import ASGIApp, Receive, Scope, Send
+from tether.websockets import WebSocketDisconnect
+
+__all__ = ["ServerErrorMiddleware"]
+
+logger = logging.getLogger("tether.error")
+
+
+class ServerErrorMiddleware:
+    """Turn unhandled exceptions into 500 responses / 1011 closes; see the module docstring."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        handler: ExceptionHandler | None = None,
+        debug: bool = False,
+        *,
+        connections: set[SendTracker] | None = None,
+    ) -> None:
+        self.app = app
+        self.handler = handler
+        self.debug = debug
+        self.connections = connections
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        tracker, send = ensure_tracker(scope, send, self.connections)
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            if scope["type"] == "http":
+                await self._http_error(exc, scope, receive, send, tracker)
+                raise
+            await self._websocket_error(exc, scope, receive, send, tracker)
+        finally:
+            if tracker.registry is not None:
+                tracker.registry.discard(tracker)
+
+    async def _http_error(
+        self, exc: Exception, scope: Scope, receive: Receive, send: Send, tracker: SendTracker
+    ) -> None:
+        if tracker.phase is not Phase.PENDING:
+            return  # too late for a 500: the server will cut the response short
+        response: Response
+        if self.handler is not None:
+            response = await call_handler(self.handler, Request(scope, receive, send), exc)
+        elif self.debug:
+            response = PlainTextResponse(_format(exc), status_code=500)
+        else:
+            response = PlainTextResponse("Internal Server Error", status_code=500)
+        await response(scope, receive, send)
+
+    async def _websocket_error(
+        self, exc: Exception, scope: Scope, receive: Receive, send: Send, tracker: SendTracker
+    ) -> None:
+        if isinstance(exc, WebSocketDisconnect):
+            return  # the client went away: a normal end (divergence 3)
+        if self.handler is not None:
+            try:
+                result = await call_handler(self.handler, connection_for(scope, receive, send), exc)
+                if result is not None:
+                    await send_outcome(result, scope, receive, send, tracker)
+            except Exception as handler_exc:
+                exc = handler_exc
+            else:
+                await self._finish(scope, receive, send, tracker, "internal error")
+                return
+        logger.error("Unhandled exception in WebSocket %s", scope.get("path"), exc_info=exc)
+        reason = f"{type(exc).__name__}: {exc}" if self.debug else "internal error"
+        await self._finish(scope, receive, send, tracker, reason)
+
+    @staticmethod
+    async def _finish(
+        scope: Scope, receive: Receive, send: Send, tracker: SendTracker, reason: str
+    ) -> None:
+        """Leave the socket in a final state: 500 denial or close 1011, unless already done."""
+        try:
+            if tracker.phase is Phase.PENDING:
+                response = PlainTextResponse("Internal Server Error", status_code=500)
+                await send_outcome(response, scope, receive, send, tracker)
+            elif tracker.phase is Phase.ACCEPTED:
+                await close_websocket(send, tracker, 1011, short_reason(reason))
+        except OSError:
+            pass  # the client is gone; there is nobody left to tell
+
+
+def _format(exc: Exception) -> str:
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -1,0 +1,270 @@
+"""Routing: match a scope to a route, build URLs from route names (Starlette compatible).
+
+:class:`Router` dispatches HTTP and WebSocket scopes to its routes and runs the lifespan
+protocol. The first route, in declaration order, whose ``matches`` returns ``Match.FULL`` serves
+the scope; an HTTP route with the right path but another method is a ``Match.PARTIAL`` and only
+serves (with 405) when no route matches fully. Matching is by scope type, so an HTTP
+:class:`Route` and a :class:`WebSocketRoute` can share a path.
+
+Lookups do not scan every route: :mod:`tether._routing_index` narrows the candidates by exact
+path and literal path prefix while keeping declaration order, so the result is the same as a
+linear scan.
+
+Divergence from the peer (DESIGN 1): a WebSocket that matches no route gets a 404 denial
+response when the server supports the denial extension (else close 1000, as the peer does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tether._routing_errors import has_denial_extension
+from tether._routing_index import RouteIndex, RouteList
+from tether._routing_mounts import Host, Mount
+from tether._routing_paths import (
+    Match,
+    NoMatchFound,
+    compile_path,
+    get_route_path,
+    replace_params,
+)
+from tether._routing_routes import (
+    BaseRoute,
+    Route,
+    WebSocketRoute,
+    get_name,
+    request_response,
+    websocket_session,
+)
+from tether.convertors import Convertor, register_url_convertor
+from tether.datastructures import URL, URLPath
+from tether.exceptions import HTTPException
+from tether.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
+from tether.websockets import WebSocketClose
+
+if TYPE_CHECKING:
+    from tether.middleware import Middleware
+
+__all__ = [
+    "BaseRoute",
+    "Convertor",
+    "Host",
+    "Match",
+    "Mount",
+    "NoMatchFound",
+    "Route",
+    "Router",
+    "WebSocketRoute",
+    "compile_path",
+    "get_name",
+    "get_route_path",
+    "register_url_convertor",
+    "replace_params",
+    "request_response",
+    "websocket_session",
+]
+
+Hook = Callable[[], Any]
+
+
+def _as_context(lifespan: Any) -> Callable[[Any], contextlib.AbstractAsyncContextManager[Any]]:
+    # An async generator function is accepted too, as a shorthand for @asynccontextmanager.
+    if inspect.isasyncgenfunction(lifespan):
+        return contextlib.asynccontextmanager(lifespan)
+    return lifespan  # type: ignore[no-any-return]
+
+
+async def _run_hooks(hooks: Sequence[Hook]) -> None:
+    for hook in hooks:
+        result = hook()
+        if inspect.isawaitable(result):
+            await result
+
+
+class Router:
+    """A list of routes served as one ASGI app, plus the lifespan protocol.
+
+    ``lifespan`` is an async context manager factory ``lifespan(app)`` that may yield a dict:
+    its items become the lifespan state each connection sees as ``request.state`` /
+    ``websocket.state``. ``on_startup`` / ``on_shutdown`` hooks (sync or async) run before
+    and after it. ``middleware`` wraps the whole router; ``default`` serves what no route
+    matched.
+    """
+
+    def __init__(
+        self,
+        routes: Sequence[BaseRoute] | None = None,
+        redirect_slashes: bool = True,
+        default: ASGIApp | None = None,
+        lifespan: Lifespan | None = None,
+        *,
+        middleware: Sequence[Middleware] | None = None,
+        on_startup: Sequence[Hook] | None = None,
+        on_shutdown: Sequence[Hook] | None = None,
+    ) -> None:
+        self.routes = RouteList(routes or [])
+        self.redirect_slashes = redirect_slashes
+        self.default: ASGIApp = self.not_found if default is None else default
+        self.lifespan_context = _as_context(lifespan) if lifespan is not None else None
+        self.on_startup = list(on_startup or [])
+        self.on_shutdown = list(on_shutdown or [])
+        self.middleware_stack: ASGIApp = self.app
+        for cls, args, kwargs in reversed(list(middleware or [])):
+            self.middleware_stack = cls(self.middleware_stack, *args, **kwargs)
+        self._index: RouteIndex | None = None
+        self._index_version = -1
+
+    @property
+    def routes(self) -> RouteList:
+        """The routes, in declaration order; mutate freely, the index follows."""
+        return self._routes
+
+    @routes.setter
+    def routes(self, routes: Sequence[BaseRoute]) -> None:
+        self._routes = routes if isinstance(routes, RouteList) else RouteList(routes)
+        self._index = None
+
+    def _lookup(self, scope_type: str, route_path: str) -> Any:
+        routes = self._routes
+        if self._index is None or self._index_version != routes.version:
+            self._index = RouteIndex(routes)
+            self._index_version = routes.version
+        return self._index.candidates(scope_type, route_path)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        """The path of the first route named ``name``; raises :class:`NoMatchFound`."""
+        for route in self._routes:
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.middleware_stack(scope, receive, send)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Dispatch one scope (the router without its middleware)."""
+        scope_type = scope["type"]
+        assert scope_type in ("http", "websocket", "lifespan")
+        if "router" not in scope:
+            scope["router"] = self
+        if scope_type == "lifespan":
+            await self.lifespan(scope, receive, send)
+            return
+        partial: tuple[BaseRoute, Scope] | None = None
+        for route in self._lookup(scope_type, get_route_path(scope)):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                await self._serve(route, child_scope, scope, receive, send)
+                return
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child_scope)
+        if partial is not None:
+            await self._serve(partial[0], partial[1], scope, receive, send)
+        elif not await self._redirect_slash(scope, receive, send):
+            await self.default(scope, receive, send)
+
+    @staticmethod
+    async def _serve(
+        route: BaseRoute, child_scope: Scope, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        scope.update(child_scope)
+        scope["route"] = route
+        await route.handle(scope, receive, send)
+
+    async def _redirect_slash(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        # HTTP only: a WebSocket client cannot follow a redirect during the handshake.
+        route_path = get_route_path(scope)
+        if scope["type"] != "http" or not self.redirect_slashes or route_path == "/":
+            return False
+        other = dict(scope)
+        path: str = scope["path"]
+        other["path"] = path[:-1] if path.endswith("/") else path + "/"
+        for route in self._lookup("http", get_route_path(other)):
+            match, _ = route.matches(other)
+            if match is not Match.NONE:
+                url = URL(scope=other)
+                await RedirectResponse(url=str(url))(scope, receive, send)
+                return True
+        return False
+
+    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Nothing matched: 404 (a denial for WebSockets where possible, else close 1000)."""
+        if scope["type"] == "websocket":
+            if has_denial_extension(scope):
+                response = JSONResponse({"detail": "Not Found"}, status_code=404)
+                await response(scope, receive, send)
+            else:
+                await WebSocketClose()(scope, receive, send)
+            return
+        if "app" in scope:
+            raise HTTPException(status_code=404)
+        await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Any) -> AsyncIterator[Any]:
+        await _run_hooks(self.on_startup)
+        if self.lifespan_context is None:
+            yield None
+        else:
+            async with self.lifespan_context(app) as state:
+                yield state
+        await _run_hooks(self.on_shutdown)
+
+    async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the ASGI lifespan protocol around the lifespan context and hooks."""
+        started = False
+        await receive()  # lifespan.startup
+        try:
+            async with self._lifespan(scope.get("app")) as state:
+                if state is not None:
+                    if "state" not in scope:
+                        raise RuntimeError("the server gives no lifespan state to fill")
+                    scope["state"].update(state)
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()  # lifespan.shutdown
+        except BaseException:
+            failed = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
+            await send({"type": failed, "message": traceback.format_exc()})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        """Serve ``app`` below ``path``."""
+        self._routes.append(Mount(path, app=app, name=name))
+
+    def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
+        """Serve ``app`` for the host pattern ``host``."""
+        self._routes.append(Host(host, app=app, name=name))
+
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        """Add a plain HTTP :class:`Route` (``endpoint(request)``, no dependency injection)."""
+        route = Route(
+            path, endpoint, methods=methods, name=name, include_in_schema=include_in_schema
+        )
+        self._routes.append(route)
+
+    def add_websocket_route(
+        self, path: str, endpoint: Callable[..., Awaitable[None]], name: str | None = None
+    ) -> None:
+        """Add a plain :class:`WebSocketRoute` (``endpoint(websocket)``, no dependency injection)."""
+        self._routes.append(WebSocketRoute(path, endpoint, name=name))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Router) and self._routes == other._routes
+
+    __hash__ = object.__hash__
