@@ -120,8 +120,23 @@ def _hints(call: Callable[..., Any]) -> dict[str, Any]:
         target = type(call).__call__  # noqa: B004
     try:
         return typing.get_type_hints(target, include_extras=True)
-    except Exception:  # noqa: BLE001 - unresolved forward refs fall back to the raw text
-        return {}
+    except Exception:  # noqa: BLE001 - one unresolvable name: resolve the others one by one
+        return _hints_one_by_one(target)
+
+
+def _hints_one_by_one(target: Any) -> dict[str, Any]:
+    namespace = getattr(inspect.unwrap(target), "__globals__", {})
+    hints: dict[str, Any] = {}
+    for name, annotation in getattr(target, "__annotations__", {}).items():
+        try:
+            hints[name] = typing._eval_type(  # type: ignore[attr-defined]
+                typing.ForwardRef(annotation) if isinstance(annotation, str) else annotation,
+                namespace,
+                None,
+            )
+        except Exception:  # noqa: BLE001,S112 - left as text; reported with the parameter name
+            continue
+    return hints
 
 
 def _signature(call: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
@@ -151,10 +166,14 @@ def _split_marker(name: str, annotation: Any, default: Any) -> tuple[Any, Any, A
     marker = None
     if typing.get_origin(annotation) is typing.Annotated:
         args = typing.get_args(annotation)
-        annotation = args[0]
+        others = []
         for meta in args[1:]:
             if isinstance(meta, (ParamInfo, DependsInfo)):
                 marker = meta
+            else:
+                others.append(meta)
+        # Foreign metadata (pydantic or annotated-types constraints) stays for pydantic to apply.
+        annotation = typing.Annotated[(args[0], *others)] if others else args[0]
     if isinstance(default, (ParamInfo, DependsInfo)):
         if marker is not None:
             raise ConfigurationError(

@@ -23,9 +23,8 @@ called once, unless declared with ``use_cache=False``.
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from types import TracebackType
 from typing import Any, Final
@@ -41,6 +40,7 @@ from tether._di_compile import (
     compile_node,
 )
 from tether._di_context import MISSING, Context
+from tether.concurrency import run_in_threadpool
 from tether.exceptions import (
     ConfigurationError,
     RequestValidationError,
@@ -49,23 +49,10 @@ from tether.exceptions import (
 )
 from tether.params import DependsInfo
 
-__all__ = ["EndpointPlan", "run_in_threadpool"]
+__all__ = ["EndpointPlan"]
 
 _ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
 _NO_EXC: Final[_ExcInfo] = (None, None, None)
-
-
-async def run_in_threadpool(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call a blocking function in a worker thread, keeping context variables."""
-    return await asyncio.to_thread(func, *args, **kwargs)
-
-
-def _threadpool() -> Callable[..., Awaitable[Any]]:
-    try:
-        from tether.concurrency import run_in_threadpool as shared  # type: ignore[import-not-found]
-    except ImportError:
-        return run_in_threadpool
-    return shared  # type: ignore[no-any-return]
 
 
 class EndpointPlan:
@@ -140,7 +127,7 @@ class EndpointPlan:
             if root.kind == ASYNC:
                 result = await root.call(**values)
             else:
-                result = await _threadpool()(root.call, **values)
+                result = await run_in_threadpool(root.call, **values)
         except BaseException as exc:
             cleanup = ctx.function_stack is not None or ctx.stack is not exit_stack
             if cleanup and await _close(ctx, exc, exit_stack):
@@ -250,7 +237,7 @@ async def _enter(node: Node, values: dict[str, Any], ctx: Context) -> Any:
     if kind == SYNC:
         if node.info is not None and node.info.sync_inline:
             return node.call(**values)
-        return await _threadpool()(node.call, **values)
+        return await run_in_threadpool(node.call, **values)
     stack = _stack_for(node, ctx)
     assert node.enter is not None
     if kind == ASYNC_GEN:
@@ -278,7 +265,7 @@ class _ThreadedContext(AbstractAsyncContextManager[Any]):
         self._manager = manager
 
     async def __aenter__(self) -> Any:
-        return await _threadpool()(self._manager.__enter__)
+        return await run_in_threadpool(self._manager.__enter__)
 
     async def __aexit__(
         self,
@@ -287,7 +274,7 @@ class _ThreadedContext(AbstractAsyncContextManager[Any]):
         tb: TracebackType | None,
     ) -> bool | None:
         exit_ = functools.partial(self._manager.__exit__, exc_type, exc, tb)
-        return await _threadpool()(exit_)  # type: ignore[no-any-return]
+        return await run_in_threadpool(exit_)
 
 
 def _exc_info(exc: BaseException | None) -> _ExcInfo:
