@@ -3,9 +3,10 @@
 The message ``TypedDict``s document the keys the ASGI specification defines
 (asgiref ``specs/www.rst``, plus the WebSocket Denial Response extension). At runtime every
 message is a plain ``dict``; the names are for readers and for the type checker.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: ``TypedDict`` must see ``NotRequired`` at class
+creation to fill ``__required_keys__``.
+"""
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from contextlib import AbstractAsyncContextManager
