@@ -1,0 +1,259 @@
+"""The Redis pub/sub side of the Redis backend: one connection, one supervised reader.
+
+Interest is a set (``desired``) changed synchronously by the hub; a flush scheduled once per
+loop tick sends one SUBSCRIBE and one UNSUBSCRIBE for every change since the last flush. The
+reader task is supervised: any error (Redis restarted, ``CLIENT KILL TYPE pubsub``, output
+buffer overflow) is logged, the state becomes ``reconnecting``, and after a jittered
+exponential backoff a new connection resubscribes every channel and the hub is told, so it can
+check positions for gaps. A silent half-dead connection is caught by a PING when nothing arrived
+for ``ping_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger("tether.channels.redis")
+
+__all__ = ["PubSubListener"]
+
+
+class PubSubListener:
+    """Keeps one Redis pub/sub connection subscribed to exactly the ``desired`` keys."""
+
+    def __init__(
+        self,
+        make_connection: Callable[[], Any],
+        on_message: Callable[[bytes, bytes], None],
+        on_resubscribed: Callable[[], None],
+        *,
+        ping_interval: float = 5.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._make_connection = make_connection
+        self._on_message = on_message
+        self._on_resubscribed = on_resubscribed
+        self.ping_interval = ping_interval
+        self.max_backoff = max_backoff
+        self.desired: set[bytes] = set()
+        self._requested: set[bytes] = set()
+        self._outstanding: dict[bytes, int] = {}
+        self._waiters: dict[bytes, list[asyncio.Future[None]]] = {}
+        self._resync: set[bytes] | None = None
+        self._conn: Any = None
+        self._flush_scheduled = False
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._last_rx = 0.0
+        self._connected_once = False
+        self._healthy = False
+        self.connected = asyncio.Event()
+        self.state = "starting"
+        self.reconnects = 0
+        self.last_error = ""
+
+    # -- interest -----------------------------------------------------------------------------
+
+    def is_confirmed(self, key: bytes) -> bool:
+        """True when Redis acknowledged the last SUBSCRIBE for ``key`` and nothing is pending."""
+        return (self._conn is not None and key in self._requested
+                and not self._outstanding.get(key) and self._resync is None)
+
+    async def subscribe(self, key: bytes) -> None:
+        """Add ``key`` now; wait until Redis confirms it."""
+        self.desired.add(key)
+        self._schedule_flush()
+        if self.is_confirmed(key):
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(key, []).append(waiter)
+        try:
+            await waiter
+        finally:
+            waiters = self._waiters.get(key)
+            if waiters is not None and waiter in waiters:
+                waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[key]
+
+    def unsubscribe(self, key: bytes) -> None:
+        """Drop ``key`` now; the UNSUBSCRIBE goes out with the next flush."""
+        self.desired.discard(key)
+        self._schedule_flush()
+        self._wake(key)  # a subscribe still waiting for it has nothing left to wait for
+
+    def _wake(self, key: bytes) -> None:
+        for waiter in self._waiters.pop(key, ()):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_scheduled = False
+        conn = self._conn
+        if conn is None:
+            return  # the next connection subscribes ``desired`` as a whole
+        add = self.desired - self._requested
+        remove = self._requested - self.desired
+        if add or remove:
+            asyncio.get_running_loop().create_task(self._send(conn, add, remove))
+
+    async def _send(self, conn: Any, add: set[bytes], remove: set[bytes]) -> None:
+        # Bookkeeping happens before the first await, in the same order as the commands.
+        for key in add:
+            self._requested.add(key)
+            self._outstanding[key] = self._outstanding.get(key, 0) + 1
+        for key in remove:
+            self._requested.discard(key)
+            self._outstanding[key] = self._outstanding.get(key, 0) + 1
+        try:
+            if add:
+                await conn.send_command("SUBSCRIBE", *add, check_health=False)
+            if remove:
+                await conn.send_command("UNSUBSCRIBE", *remove, check_health=False)
+        except Exception as exc:  # the reader notices the broken connection and reconnects
+            logger.warning("sending (un)subscribe to Redis failed: %r", exc)
+            await _disconnect(conn)
+
+    def _confirm(self, key: bytes) -> None:
+        left = self._outstanding.get(key, 0) - 1
+        if left > 0:
+            self._outstanding[key] = left
+            return
+        self._outstanding.pop(key, None)
+        if self._resync is not None:
+            self._resync.discard(key)
+            if not self._resync:
+                self._finish_resync()
+        if key in self._requested and self._resync is None:
+            self._wake(key)
+
+    def _finish_resync(self) -> None:
+        self._resync = None
+        self._healthy = True
+        self.state = "connected"
+        for key in list(self._waiters):
+            if self.is_confirmed(key):
+                self._wake(key)
+        if self._connected_once:
+            self.reconnects += 1
+            self._on_resubscribed()
+        self._connected_once = True
+        self.connected.set()
+
+    # -- supervision --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the supervised reader task."""
+        self._task = asyncio.get_running_loop().create_task(self._supervise())
+
+    async def stop(self) -> None:
+        """Stop the reader and close the connection."""
+        self._closing = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for key in list(self._waiters):
+            self._wake(key)
+
+    @property
+    def running(self) -> bool:
+        """Whether the supervisor task is alive (it only ends on :meth:`stop`)."""
+        return self._task is not None and not self._task.done()
+
+    async def _supervise(self) -> None:
+        delay = 0.05
+        while not self._closing:
+            self._healthy = False
+            try:
+                await self._connect_and_read()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.last_error = repr(exc)
+                logger.warning("Redis pub/sub listener lost its connection: %r", exc)
+            finally:
+                await self._reset()
+            if self._closing:
+                break
+            if self._healthy:  # it worked for a while: start the backoff over
+                delay = 0.05
+            self.state = "reconnecting"
+            self.connected.clear()
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, self.max_backoff)
+
+    async def _reset(self) -> None:
+        conn, self._conn = self._conn, None
+        self._requested.clear()
+        self._outstanding.clear()
+        self._resync = None
+        if conn is not None:
+            await _disconnect(conn)
+
+    async def _connect_and_read(self) -> None:
+        conn = self._make_connection()
+        await conn.connect()
+        self._conn = conn
+        self._resync = set(self.desired)
+        self._last_rx = asyncio.get_running_loop().time()
+        if self._resync:
+            await self._send(conn, set(self._resync), set())
+        else:
+            self._finish_resync()
+        watchdog = asyncio.get_running_loop().create_task(self._watch(conn))
+        try:
+            await self._read(conn)
+        finally:
+            watchdog.cancel()
+
+    async def _read(self, conn: Any) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            response = await conn.read_response(timeout=math.inf)
+            self._last_rx = loop.time()
+            kind = response[0]
+            if kind == b"message":
+                self._on_message(response[1], response[2])
+            elif kind in (b"subscribe", b"unsubscribe"):
+                self._confirm(response[1])
+
+    async def _watch(self, conn: Any) -> None:
+        """PING when idle; no answer within another interval means a dead connection."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            idle = loop.time() - self._last_rx
+            if idle >= 2 * self.ping_interval:
+                self.last_error = "no answer to PING"
+                await _disconnect(conn)
+                return
+            if idle >= self.ping_interval:
+                with contextlib.suppress(Exception):
+                    await conn.send_command("PING", check_health=False)
+
+    def health(self) -> dict[str, Any]:
+        """The listener's state for a health check."""
+        return {
+            "state": self.state if self.running or self._closing else "dead",
+            "listener_running": self.running,
+            "reconnects": self.reconnects,
+            "last_error": self.last_error,
+            "channels": len(self.desired),
+        }
+
+
+async def _disconnect(conn: Any) -> None:
+    with contextlib.suppress(Exception):
+        await conn.disconnect(nowait=True)

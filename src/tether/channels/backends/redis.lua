@@ -1,0 +1,55 @@
+-- Lua scripts of the Redis channels backend. Each script starts with a "--@ name" line.
+-- Offsets and epochs are assigned here, atomically with the history append and the PUBLISH,
+-- so every node and every subscriber sees one total order per channel.
+
+--@ publish
+-- KEYS: meta hash, history stream. ARGV: pub/sub key, data, history size, history ttl ms,
+-- meta ttl ms, epoch to use if the channel has none.
+local meta, stream = KEYS[1], KEYS[2]
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then
+  epoch = ARGV[6]
+  redis.call('HSET', meta, 'e', epoch)
+  -- history left from a lost epoch must never mix with the new one
+  redis.call('DEL', stream)
+end
+local offset = redis.call('HINCRBY', meta, 's', 1)
+local size = tonumber(ARGV[3])
+if size > 0 then
+  redis.call('XADD', stream, 'MAXLEN', size, offset .. '-1', 'd', ARGV[2])
+  redis.call('PEXPIRE', stream, ARGV[4])
+end
+redis.call('PEXPIRE', meta, ARGV[5])
+redis.call('PUBLISH', ARGV[1], 'p' .. offset .. ':' .. epoch .. ':' .. ARGV[2])
+return {offset, epoch}
+
+--@ history
+-- KEYS: meta hash, history stream. ARGV: since offset, limit, epoch to create, meta ttl ms.
+local meta, stream = KEYS[1], KEYS[2]
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('HSET', meta, 'e', epoch, 's', 0)
+  redis.call('PEXPIRE', meta, ARGV[4])
+  redis.call('DEL', stream)
+end
+local top = tonumber(redis.call('HGET', meta, 's') or '0')
+local limit = tonumber(ARGV[2])
+local entries = {}
+if limit > 0 then
+  entries = redis.call('XRANGE', stream, (tonumber(ARGV[1]) + 1) .. '-0', '+', 'COUNT', limit)
+end
+return {top, epoch, entries}
+
+--@ presence_sweep
+-- KEYS: presence hash, expiry sorted set. ARGV: now ms, "list" or "count".
+-- Members whose heartbeat stopped (their node died) are removed here, lazily.
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+if #expired > 0 then
+  redis.call('ZREM', KEYS[2], unpack(expired))
+  redis.call('HDEL', KEYS[1], unpack(expired))
+end
+if ARGV[2] == 'count' then
+  return redis.call('HLEN', KEYS[1])
+end
+return redis.call('HGETALL', KEYS[1])

@@ -1,0 +1,265 @@
+"""The Redis backend: Lua-assigned offsets, stream history, pub/sub fan-out, TTL presence.
+
+Keys for channel ``C`` under prefix ``P``::
+
+    P:m:C   hash    e = epoch, s = top offset        (TTL meta_ttl, refreshed by publishes)
+    P:h:C   stream  entry id "<offset>-1", field d   (MAXLEN history_size, TTL history_ttl)
+    P:c:C   pub/sub "p<offset>:<epoch>:<data>" or "e<join|leave>:<client>:<info>"
+    P:p:C   hash    client id -> info JSON           (presence)
+    P:pe:C  zset    client id scored by expiry ms    (heartbeats push it forward)
+
+redis-py is imported lazily through :func:`tether.exceptions.require`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from tether.channels.backends._redis_listener import PubSubListener
+from tether.channels.backends.base import (
+    Backend,
+    BackendListener,
+    BrokerUnavailable,
+    Capabilities,
+    HistoryPage,
+    Position,
+    Publication,
+)
+from tether.channels.options import ChannelOptions
+from tether.exceptions import require
+
+__all__ = ["RedisBackend"]
+
+_SCRIPT_FILE = Path(__file__).with_name("redis.lua")
+DEFAULT_META_TTL_MS = 86_400_000
+
+
+def _load_scripts() -> dict[str, str]:
+    scripts: dict[str, str] = {}
+    name = ""
+    for line in _SCRIPT_FILE.read_text().splitlines():
+        if line.startswith("--@ "):
+            name = line[4:].strip()
+            scripts[name] = ""
+        elif name:
+            scripts[name] += line + "\n"
+    return scripts
+
+
+class RedisBackend(Backend):
+    """Channels over one Redis server; every node and :class:`Emitter` may share it.
+
+    Raises :class:`BrokerUnavailable` from commands while Redis cannot be reached.
+    """
+
+    capabilities = Capabilities(has_history=True, has_presence=True, cross_process=True)
+
+    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "tether",
+                 command_timeout: float = 5.0, ping_interval: float = 5.0) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.command_timeout = command_timeout
+        self.ping_interval = ping_interval
+        self._pre = prefix.encode()
+        self._pubsub_pre = self._pre + b":c:"
+        self._client: Any = None
+        self._pool: Any = None
+        self._scripts: dict[str, Any] = {}
+        self._listener: PubSubListener | None = None
+        self._hub: BackendListener | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisBackend:
+        """Build from ``redis://host:port/db?prefix=name`` (the prefix is not sent to Redis)."""
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        prefix = query.pop("prefix", ["tether"])[0]
+        rest = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
+        return cls(urlunsplit(parts._replace(query=rest)), prefix=prefix)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def _key(self, kind: str, channel: str) -> str:
+        return f"{self.prefix}:{kind}:{channel}"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, listener: BackendListener) -> None:
+        redis = require("redis.asyncio", "redis")
+        retry = require("redis.asyncio.retry", "redis")
+        backoff = require("redis.backoff", "redis")
+        self._hub = listener
+        self._pool = redis.ConnectionPool.from_url(
+            self.url, socket_timeout=self.command_timeout, socket_connect_timeout=2.0, protocol=2,
+            retry=retry.Retry(backoff.NoBackoff(), 0),
+        )
+        # No retries: a publish whose reply was lost must not run twice (two offsets).
+        self._client = redis.Redis(connection_pool=self._pool,
+                                   retry=retry.Retry(backoff.NoBackoff(), 0))
+        scripts = _load_scripts()
+        self._scripts = {name: self._client.register_script(src) for name, src in scripts.items()}
+        self._listener = PubSubListener(
+            self._pool.make_connection, self._on_message, listener.on_resubscribed,
+            ping_interval=self.ping_interval,
+        )
+        self._listener.start()
+        # Wait a little for the first connection, but start even while Redis is down:
+        # the listener keeps trying and health() says so.
+        import asyncio
+        import contextlib
+
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listener.connected.wait(), 2.0)
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        if self._pool is not None:
+            await self._pool.disconnect()
+            self._pool = None
+        self._hub = None
+
+    # -- live path ----------------------------------------------------------------------------
+
+    def _on_message(self, key: bytes, payload: bytes) -> None:
+        hub = self._hub
+        if hub is None or not key.startswith(self._pubsub_pre):
+            return
+        channel = key[len(self._pubsub_pre):].decode()
+        kind = payload[:1]
+        head, _, rest = payload[1:].partition(b":")
+        if kind == b"p":
+            epoch, _, data = rest.partition(b":")
+            hub.on_publication(Publication(channel, int(head), epoch.decode(), data.decode()))
+        elif kind == b"e":
+            client_id, _, info = rest.partition(b":")
+            hub.on_presence_event(channel, head.decode(), client_id.decode(), info.decode())
+
+    async def _call(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        if self._client is None:
+            raise BrokerUnavailable("the Redis backend is not started")
+        errors = require("redis.exceptions", "redis")
+        try:
+            return await self._scripts[name](keys=keys, args=args)
+        except (errors.ConnectionError, errors.TimeoutError, OSError) as exc:
+            raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
+
+    async def publish(self, channel: str, data: str, options: ChannelOptions) -> Position:
+        offset, epoch = await self._call(
+            "publish",
+            [self._key("m", channel), self._key("h", channel)],
+            [self._key("c", channel), data, options.history_size,
+             int(options.history_ttl * 1000), int(options.meta_ttl * 1000),
+             secrets.token_hex(4)],
+        )
+        return Position(int(offset), epoch.decode())
+
+    async def subscribe(self, channel: str) -> None:
+        import asyncio
+
+        if self._listener is None:
+            raise BrokerUnavailable("the Redis backend is not started")
+        try:
+            await asyncio.wait_for(self._listener.subscribe(self._key("c", channel).encode()),
+                                   self.command_timeout)
+        except TimeoutError:
+            raise BrokerUnavailable("Redis did not confirm the subscription in time") from None
+
+    def unsubscribe(self, channel: str) -> None:
+        if self._listener is not None:
+            self._listener.unsubscribe(self._key("c", channel).encode())
+
+    async def history(self, channel: str, since: int, limit: int) -> HistoryPage:
+        top, epoch, entries = await self._call(
+            "history",
+            [self._key("m", channel), self._key("h", channel)],
+            [max(since, 0), max(limit, 0), secrets.token_hex(4), DEFAULT_META_TTL_MS],
+        )
+        epoch_text = epoch.decode()
+        found = [
+            Publication(channel, int(entry_id.split(b"-", 1)[0]), epoch_text,
+                        _field(fields, b"d"))
+            for entry_id, fields in entries
+        ]
+        return HistoryPage(found, Position(int(top), epoch_text))
+
+    # -- presence -----------------------------------------------------------------------------
+
+    async def presence_add(self, channel: str, client_id: str, info: str, ttl: float) -> None:
+        await self.presence_refresh({(channel, client_id): info}, ttl)
+
+    async def presence_refresh(self, entries: dict[tuple[str, str], str], ttl: float) -> None:
+        if self._client is None:
+            raise BrokerUnavailable("the Redis backend is not started")
+        expiry = int((time.time() + ttl) * 1000)
+        keep = int(ttl * 2000)
+        async with self._client.pipeline(transaction=False) as pipe:
+            for (channel, client_id), info in entries.items():
+                members, expiries = self._key("p", channel), self._key("pe", channel)
+                pipe.hset(members, client_id, info)
+                pipe.zadd(expiries, {client_id: expiry})
+                pipe.pexpire(members, keep)
+                pipe.pexpire(expiries, keep)
+            await self._guard(pipe.execute())
+
+    async def presence_remove(self, channel: str, client_id: str) -> None:
+        if self._client is None:
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.hdel(self._key("p", channel), client_id)
+            pipe.zrem(self._key("pe", channel), client_id)
+            await self._guard(pipe.execute())
+
+    async def presence_members(self, channel: str) -> dict[str, str]:
+        flat = await self._call("presence_sweep",
+                                [self._key("p", channel), self._key("pe", channel)],
+                                [int(time.time() * 1000), "list"])
+        return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+
+    async def presence_count(self, channel: str) -> int:
+        count = await self._call("presence_sweep",
+                                 [self._key("p", channel), self._key("pe", channel)],
+                                 [int(time.time() * 1000), "count"])
+        return int(count)
+
+    async def presence_event(self, channel: str, kind: str, client_id: str, info: str) -> None:
+        if self._client is None:
+            raise BrokerUnavailable("the Redis backend is not started")
+        await self._guard(self._client.publish(self._key("c", channel),
+                                               f"e{kind}:{client_id}:{info}"))
+
+    async def _guard(self, awaitable: Any) -> Any:
+        errors = require("redis.exceptions", "redis")
+        try:
+            return await awaitable
+        except (errors.ConnectionError, errors.TimeoutError, OSError) as exc:
+            raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
+
+    def health(self) -> dict[str, Any]:
+        if self._listener is None:
+            return {"backend": "redis", "state": "stopped", "ok": False}
+        report = self._listener.health()
+        report["backend"] = "redis"
+        report["ok"] = report["state"] == "connected"
+        return report
+
+    def subscribed_keys(self) -> set[bytes]:
+        """Pub/sub keys this node wants (a test oracle next to ``PUBSUB NUMSUB``)."""
+        return set(self._listener.desired) if self._listener is not None else set()
+
+
+def _field(fields: Any, name: bytes) -> str:
+    if isinstance(fields, dict):
+        return str(fields[name].decode())
+    for index in range(0, len(fields), 2):
+        if fields[index] == name:
+            return str(fields[index + 1].decode())
+    return "null"
