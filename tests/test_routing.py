@@ -108,9 +108,11 @@ def test_host_route_matches_websockets() -> None:
 
 
 def test_unknown_websocket_path_is_a_404_denial() -> None:
-    with pytest.raises(WebSocketDenialResponse) as info:
-        with TestClient(OUTER).websocket_connect("/nowhere"):
-            pass
+    with (
+        pytest.raises(WebSocketDenialResponse) as info,
+        TestClient(OUTER).websocket_connect("/nowhere"),
+    ):
+        pass
     assert info.value.status_code == 404
     assert info.value.json() == {"detail": "Not Found"}
 
@@ -130,9 +132,11 @@ async def test_unknown_websocket_path_without_denial_extension_closes_1000() -> 
 
 
 def test_websocket_is_not_redirected_for_slashes() -> None:
-    with pytest.raises(WebSocketDenialResponse) as info:
-        with TestClient(OUTER).websocket_connect("/same/"):
-            pass
+    with (
+        pytest.raises(WebSocketDenialResponse) as info,
+        TestClient(OUTER).websocket_connect("/same/"),
+    ):
+        pass
     assert info.value.status_code == 404
 
 
@@ -328,6 +332,5 @@ def test_startup_failure_is_reported() -> None:
         raise ValueError("cannot start")
         yield
 
-    with pytest.raises(Exception):  # noqa: B017 - the test client's own error type
-        with TestClient(Router(lifespan=lifespan)):
-            pass
+    with pytest.raises(Exception), TestClient(Router(lifespan=lifespan)):  # noqa: B017 - the test client's own error type
+        pass
