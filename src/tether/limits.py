@@ -384,10 +384,7 @@ class _LimitedConnection(ConnectionGuard):
     async def on_message(self, message: Message) -> bool:
         limits = self.limits
         if not self._got_message:
-            self._got_message = True
-            if self._timer is not None and limits.idle_timeout is None:
-                self._timer.cancel()
-                self._timer = None
+            self._first_message(limits)
         size_cap = limits.max_message_size
         if size_cap is not None and message_size(message) > size_cap:
             self.metrics.limit_violations.labels(limit="max_message_size").inc()
@@ -400,6 +397,17 @@ class _LimitedConnection(ConnectionGuard):
         if limits.messages_per_second is None:
             return True
         return await self._take_token(limits, now)
+
+    def _first_message(self, limits: WebSocketLimits) -> None:
+        # The first-message deadline is met: switch the timer to the idle deadline, if any.
+        self._got_message = True
+        if self._timer is None or limits.first_message_timeout is None:
+            return
+        self._timer.cancel()
+        self._timer = None
+        if limits.idle_timeout is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(loop.time() + limits.idle_timeout, self._on_timer)
 
     async def _take_token(self, limits: WebSocketLimits, now: float) -> bool:
         rate = limits.messages_per_second or 0.0
