@@ -1,7 +1,7 @@
 """EndpointPlan: dependency kinds, caching, overrides, lifetimes and registration errors."""
 
 import threading
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from typing import Annotated, Any
 
 import pytest
@@ -280,10 +280,8 @@ async def test_scope_nesting_is_checked_at_registration() -> None:
 
 async def test_swallowed_exception() -> None:
     async def swallow() -> Any:
-        try:
+        with suppress(ValueError):
             yield
-        except ValueError:
-            pass
 
     async def endpoint_ws(websocket: WebSocket, v: None = Depends(swallow)) -> None:
         raise ValueError
