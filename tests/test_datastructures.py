@@ -36,8 +36,18 @@ def ws_scope(**extra: Any) -> dict[str, Any]:
 
 def test_url_components() -> None:
     url = URL("wss://user:pw@Example.org:8443/chat/room?x=1&y=2#frag")
-    assert (url.scheme, url.hostname, url.port, url.path) == ("wss", "example.org", 8443, "/chat/room")
-    assert (url.query, url.fragment, url.username, url.password) == ("x=1&y=2", "frag", "user", "pw")
+    assert (url.scheme, url.hostname, url.port, url.path) == (
+        "wss",
+        "example.org",
+        8443,
+        "/chat/room",
+    )
+    assert (url.query, url.fragment, url.username, url.password) == (
+        "x=1&y=2",
+        "frag",
+        "user",
+        "pw",
+    )
     assert url.is_secure and not URL("ws://a/").is_secure and URL("https://a").is_secure
     assert url == str(url) and hash(url) == hash(URL(str(url)))
     assert "pw" not in repr(url)
@@ -56,7 +66,9 @@ def test_url_replace_and_query_helpers() -> None:
 
 def test_url_from_scope() -> None:
     assert str(URL(scope=ws_scope())) == "ws://testserver/123?a=abc"
-    scope = ws_scope(scheme="wss", path="/api/room/r1", query_string=b"", headers=[(b"host", b"example.org")])
+    scope = ws_scope(
+        scheme="wss", path="/api/room/r1", query_string=b"", headers=[(b"host", b"example.org")]
+    )
     assert str(URL(scope=scope)) == "wss://example.org/api/room/r1"
 
 

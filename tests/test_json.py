@@ -75,7 +75,11 @@ def test_fallback_cases_give_peer_text() -> None:
         pass
 
     obj = {1: 2**70, "l": Level.HIGH, "n": Name("x"), "t": (1, 2)}
-    assert orjson_dumps_bytes(obj).decode() == peer_text(obj) == '{"1":1180591620717411303424,"l":2,"n":"x","t":[1,2]}'
+    assert (
+        orjson_dumps_bytes(obj).decode()
+        == peer_text(obj)
+        == '{"1":1180591620717411303424,"l":2,"n":"x","t":[1,2]}'
+    )
 
 
 def test_enum_and_uuid_same_in_both() -> None:

@@ -52,7 +52,9 @@ def test_properties() -> None:
 
 
 def test_base_url_with_root_path() -> None:
-    conn = HTTPConnection(scope(scheme="wss", root_path="/api", path="/api/room/r1", query_string=b""))
+    conn = HTTPConnection(
+        scope(scheme="wss", root_path="/api", path="/api/room/r1", query_string=b"")
+    )
     assert conn.base_url == "wss://testserver/api/"
     assert conn.url == "wss://testserver/api/room/r1"
 
@@ -64,7 +66,10 @@ def test_state_is_scope_state() -> None:
     assert data["state"] == {"user": "ann"} and conn.state is conn.state
 
 
-@pytest.mark.parametrize(("name", "middleware"), [("session", "Session"), ("auth", "Authentication"), ("user", "Authentication")])
+@pytest.mark.parametrize(
+    ("name", "middleware"),
+    [("session", "Session"), ("auth", "Authentication"), ("user", "Authentication")],
+)
 def test_middleware_properties(name: str, middleware: str) -> None:
     with pytest.raises(AssertionError, match=middleware):
         getattr(HTTPConnection(scope()), name)
@@ -89,7 +94,7 @@ def test_app_and_url_for() -> None:
             return URLPath(f"/{name}/{params['id']}", protocol)
 
     with pytest.raises(KeyError):
-        HTTPConnection(scope()).app
+        _ = HTTPConnection(scope()).app
     with pytest.raises(RuntimeError, match="url_for"):
         HTTPConnection(scope()).url_for("x")
     conn = HTTPConnection(scope(router=Router(), app="app"))
@@ -117,7 +122,13 @@ def test_cookie_parser(header: str, expected: dict[str, str]) -> None:
 
 
 def http_scope(**extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
+    base: dict[str, Any] = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [],
+        "query_string": b"",
+    }
     base.update(extra)
     return base
 

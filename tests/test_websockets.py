@@ -38,7 +38,9 @@ ALL_TYPES = RECEIVE_TYPES + SEND_TYPES + ["http.response.start", "bogus", None]
 class Transport:
     """Fake ASGI server: ``receive`` pops scripted messages, ``send`` records them."""
 
-    def __init__(self, incoming: Iterable[dict[str, Any]] = (), send_error: Exception | None = None):
+    def __init__(
+        self, incoming: Iterable[dict[str, Any]] = (), send_error: Exception | None = None
+    ):
         self.incoming = list(incoming)
         self.sent: list[dict[str, Any]] = []
         self.received = 0
@@ -168,7 +170,7 @@ def test_next_send_state_exhaustive(state: WebSocketState, kind: Any, more_body:
         (
             S.CONNECTED,
             "websocket.accept",
-            "Expected ASGI message \"websocket.send\" or \"websocket.close\", but got 'websocket.accept'",
+            'Expected ASGI message "websocket.send" or "websocket.close", but got \'websocket.accept\'',
         ),
         (
             S.RESPONSE,
@@ -334,7 +336,7 @@ async def test_accept_after_manual_receive_does_not_receive_again() -> None:
 
 async def test_accept_with_wrong_first_message() -> None:
     ws, _ = make_ws(text("hi"))
-    with pytest.raises(RuntimeError, match='"websocket.connect", but got \'websocket.receive\''):
+    with pytest.raises(RuntimeError, match="\"websocket.connect\", but got 'websocket.receive'"):
         await ws.accept()
 
 

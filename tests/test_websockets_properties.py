@@ -45,7 +45,9 @@ def drive(coro: Coroutine[Any, Any, Any]) -> Any:
 
 incoming_messages = st.one_of(
     st.just({"type": "websocket.connect"}),
-    st.builds(lambda t: {"type": "websocket.receive", "text": t}, st.sampled_from(["a", "[1]", "{"])),
+    st.builds(
+        lambda t: {"type": "websocket.receive", "text": t}, st.sampled_from(["a", "[1]", "{"])
+    ),
     st.builds(lambda b: {"type": "websocket.receive", "bytes": b}, st.sampled_from([b"x", b"{}"])),
     st.just({"type": "websocket.receive", "text": None, "bytes": b"1"}),
     st.builds(
@@ -211,4 +213,3 @@ def test_random_traffic_keeps_states_legal(
         assert (ws.client_state, ws.application_state) == (model.client, model.app), call
         if isinstance(error, OSError):
             assert not isinstance(error, WebSocketDisconnect)
-
