@@ -86,6 +86,12 @@ def denial(client: TestClient, url: str) -> WebSocketDenialResponse:
     return info.value
 
 
+def closing(ws: Any) -> pytest.ExceptionInfo[WebSocketDisconnect]:
+    with pytest.raises(WebSocketDisconnect) as info:
+        ws.receive_text()
+    return info
+
+
 def without_extension(client: TestClient, url: str) -> Any:
     session = client.websocket_connect(url)
     session.scope["extensions"] = {}
@@ -100,16 +106,17 @@ def test_http_exception_before_accept_is_a_denial() -> None:
 
 
 def test_http_exception_before_accept_without_extension_closes_1008() -> None:
-    with pytest.raises(WebSocketDisconnect) as info:
-        with without_extension(TestClient(make_app()), "/http-before"):
-            pass
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        without_extension(TestClient(make_app()), "/http-before"),
+    ):
+        pass
     assert (info.value.code, info.value.reason) == (1008, "nope")
 
 
 def test_http_exception_after_accept_closes_1011() -> None:
     with TestClient(make_app()).websocket_connect("/http-after") as ws:
-        with pytest.raises(WebSocketDisconnect) as info:
-            ws.receive_text()
+        info = closing(ws)
     assert info.value.code == 1011
 
 
@@ -119,8 +126,7 @@ def test_websocket_exception_closes_with_its_code_and_reason() -> None:
         pass
     assert (info.value.code, info.value.reason) == (4001, "custom")
     with client.websocket_connect("/ws-exc-after") as ws:
-        with pytest.raises(WebSocketDisconnect) as info:
-            ws.receive_text()
+        info = closing(ws)
     assert (info.value.code, info.value.reason) == (4002, "after")
 
 
@@ -134,8 +140,7 @@ def test_unhandled_error_after_accept_closes_1011_and_logs_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with TestClient(make_app()).websocket_connect("/boom-after") as ws:
-        with pytest.raises(WebSocketDisconnect) as info:
-            ws.receive_text()
+        info = closing(ws)
     assert info.value.code == 1011
     records = error_records(caplog)
     assert len(records) == 1
@@ -144,8 +149,7 @@ def test_unhandled_error_after_accept_closes_1011_and_logs_once(
 
 def test_debug_mode_puts_the_error_in_the_close_reason() -> None:
     with TestClient(make_app(debug=True)).websocket_connect("/boom-after") as ws:
-        with pytest.raises(WebSocketDisconnect) as info:
-            ws.receive_text()
+        info = closing(ws)
     assert info.value.reason == "Boom: after"
 
 
@@ -166,8 +170,7 @@ def test_exception_handler_covers_websockets_and_receives_the_websocket() -> Non
 
     app = make_app(exception_handlers={Exception: on_error})
     with TestClient(app).websocket_connect("/boom-after") as ws:
-        with pytest.raises(WebSocketDisconnect) as info:
-            ws.receive_text()
+        info = closing(ws)
     assert (info.value.code, info.value.reason) == (4500, "handled")
     assert seen == [(WebSocket, Boom)]
 
@@ -214,9 +217,11 @@ def test_websocket_validation_error_is_a_422_denial() -> None:
 
 
 def test_websocket_validation_error_without_extension_closes_1008() -> None:
-    with pytest.raises(WebSocketDisconnect) as info:
-        with without_extension(TestClient(make_app()), "/items/abc"):
-            pass
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        without_extension(TestClient(make_app()), "/items/abc"),
+    ):
+        pass
     assert info.value.code == 1008
     assert isinstance(info.value.reason, str) and "item_id" in info.value.reason
     assert len(info.value.reason.encode()) <= 123
@@ -240,6 +245,5 @@ def test_exception_from_an_asgi_endpoint_gets_a_state_synced_websocket() -> None
     app = Tether(routes=[WebSocketRoute("/e", Endpoint)])
     with TestClient(app).websocket_connect("/e") as ws:
         ws.send_text("x")
-        with pytest.raises(WebSocketDisconnect) as info:
-            ws.receive_text()
+        info = closing(ws)
     assert (info.value.code, info.value.reason) == (4003, "from endpoint")
