@@ -713,3 +713,18 @@ def test_raise_server_exceptions_false_still_raises_websocket_errors() -> None:
     client = TestClient(websocket_app(handler), raise_server_exceptions=False)
     with pytest.raises(KeyError), client.websocket_connect("/ws"):
         pass  # pragma: no cover - not reached
+
+
+# --- the documentation example ---------------------------------------------------------------
+
+
+def test_documentation_example_sync() -> None:
+    from docs.examples import testing_example
+
+    testing_example.test_with_the_sync_client()
+
+
+async def test_documentation_example_async() -> None:
+    from docs.examples import testing_example
+
+    await testing_example.test_with_the_async_client()
