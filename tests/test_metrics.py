@@ -140,7 +140,7 @@ async def test_middleware_counts_a_connection() -> None:
         await receive()
         await send({"type": "websocket.accept"})
         assert metrics.connections_open.value == 1
-        while (message := await receive())["type"] == "websocket.receive":
+        while (await receive())["type"] == "websocket.receive":
             await send({"type": "websocket.send", "text": "ok"})
 
     await MetricsMiddleware(app, metrics)({"type": "websocket"}, receive, send)
