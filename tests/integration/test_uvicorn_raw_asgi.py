@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from servers import uvicorn_thread
 from tether.types import Receive, Scope, Send
@@ -76,7 +77,9 @@ async def test_subprotocol_and_accept_headers() -> None:
         await websocket.close()
 
     with uvicorn_thread(raw_app(handler), **SERVER) as base:
-        async with connect(ws_url(base), subprotocols=["chat.v1", "chat.v2"]) as client:
+        async with connect(
+            ws_url(base), subprotocols=[Subprotocol("chat.v1"), Subprotocol("chat.v2")]
+        ) as client:
             assert client.subprotocol == "chat.v2"
             assert client.response is not None
             assert client.response.headers["x-tether"] == "yes"
