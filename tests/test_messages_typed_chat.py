@@ -16,15 +16,18 @@ SCHEMA = json.loads((Path(__file__).parent / "data" / "asyncapi-3.0.0.json").rea
 
 
 def test_two_clients_chat_with_typed_messages() -> None:
-    with TestClient(typed_chat.app) as client:
-        with client.websocket_connect("/chat") as ann, client.websocket_connect("/chat") as bob:
-            ann.send_json({"type": "join", "name": "ann"})
-            assert ann.receive_json() == {"type": "joined", "name": "ann"}
-            assert bob.receive_json() == {"type": "joined", "name": "ann"}
-            ann.send_json({"type": "say", "text": "hello"})
-            expected = {"type": "said", "name": "ann", "text": "hello"}
-            assert ann.receive_json() == expected
-            assert bob.receive_json() == expected
+    with (
+        TestClient(typed_chat.app) as client,
+        client.websocket_connect("/chat") as ann,
+        client.websocket_connect("/chat") as bob,
+    ):
+        ann.send_json({"type": "join", "name": "ann"})
+        assert ann.receive_json() == {"type": "joined", "name": "ann"}
+        assert bob.receive_json() == {"type": "joined", "name": "ann"}
+        ann.send_json({"type": "say", "text": "hello"})
+        expected = {"type": "said", "name": "ann", "text": "hello"}
+        assert ann.receive_json() == expected
+        assert bob.receive_json() == expected
 
 
 def test_invalid_and_unknown_messages_are_answered_not_fatal() -> None:
