@@ -55,7 +55,7 @@ def uvicorn_thread(app: Any, **config: Any) -> Iterator[str]:
     config.setdefault("log_level", "warning")
     config.setdefault("lifespan", "auto")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    setattr(server, "install_signal_handlers", lambda: None)  # the test thread keeps signals
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
