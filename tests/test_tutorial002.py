@@ -81,9 +81,9 @@ def test_websocket_no_credentials_closes_with_1008(client: TestClient) -> None:
 
 
 def test_websocket_invalid_data_is_a_422_denial(client: TestClient) -> None:
-    with pytest.raises(WebSocketDenialResponse) as info:
-        with client.websocket_connect("/items/foo/ws?q=bar&token=some-token"):
-            pass
+    url = "/items/foo/ws?q=bar&token=some-token"
+    with pytest.raises(WebSocketDenialResponse) as info, client.websocket_connect(url):
+        pass
     assert info.value.status_code == 422
     [error] = info.value.json()["detail"]
     assert error["loc"] == ["query", "q"] and error["type"] == "int_parsing"
