@@ -189,8 +189,7 @@ def build_tether() -> ASGIApp:
     The ``/di`` route is added only when ``tether.Depends`` exists, so the echo rows do not
     wait for dependency injection.
     """
-    from tether import Tether, WebSocket, WebSocketDisconnect
-
+    Tether, WebSocket, WebSocketDisconnect = _tether_names()
     app = Tether()
 
     @app.websocket("/ws")
@@ -218,8 +217,22 @@ def build_tether() -> ASGIApp:
     return app  # type: ignore[return-value]
 
 
+def _tether_names() -> tuple[Any, Any, Any]:
+    # The top-level re-exports may land after the modules do; the modules are the fallback.
+    try:
+        from tether import Tether, WebSocket, WebSocketDisconnect
+    except ImportError:
+        from tether.applications import Tether
+        from tether.websockets import WebSocket, WebSocketDisconnect
+    return Tether, WebSocket, WebSocketDisconnect
+
+
 def _add_tether_di_route(app: Any, echo: Any) -> None:
-    from tether import Depends, WebSocket
+    try:
+        from tether import Depends, WebSocket
+    except ImportError:
+        from tether.params import Depends
+        from tether.websockets import WebSocket
 
     async def current_user(ws: WebSocket) -> str:
         return ws.headers.get("host", "")
