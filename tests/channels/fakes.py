@@ -16,8 +16,11 @@ class FakeSocket:
         self.stalled = asyncio.Event()
         self.stalled.set()
         self.arrived = asyncio.Event()
+        self.messages: list[dict[str, Any]] = []  # every ASGI message handed to send()
 
     async def send(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        self.arrived.set()
         await self.stalled.wait()
         if self.closed is not None:
             raise RuntimeError("socket closed")
