@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from tether import _json
 
-orjson_dumps_bytes, orjson_loads = _json._make_orjson_codec()
+_orjson = _json._make_orjson_codec()
+orjson_dumps_bytes, orjson_loads = _orjson.dumps_bytes, _orjson.loads
 
 
 def peer_text(obj: Any) -> str:
@@ -42,6 +43,7 @@ def test_both_codecs_write_the_peers_text(obj: Any) -> None:
     expected = peer_text(obj)
     assert _json._stdlib_dumps(obj) == expected
     assert orjson_dumps_bytes(obj) == expected.encode()
+    assert _orjson.dumps(obj) == expected
     assert _json.dumps(obj) == expected
     assert _json.dumps_bytes(obj) == expected.encode()
 

@@ -31,9 +31,9 @@ import json
 import os
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["CODEC", "dumps", "dumps_bytes", "loads"]
+__all__ = ["CODEC", "Codec", "dumps", "dumps_bytes", "loads", "raw_loads"]
 
 _std_encoder = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=lambda o: _default(o)
@@ -82,7 +82,31 @@ def _stdlib_loads(data: str | bytes | bytearray | memoryview) -> Any:
     return _std_decode(data)
 
 
-def _make_orjson_codec() -> tuple[Callable[[Any], bytes], Callable[[Any], Any]]:
+_DOT = ord(".")
+_MINUS = ord("-")
+
+
+class Codec(NamedTuple):
+    """One JSON implementation: the public functions plus ``raw_loads``, which has no fallback."""
+
+    name: str
+    dumps: Callable[[Any], str]
+    dumps_bytes: Callable[[Any], bytes]
+    loads: Callable[[Any], Any]
+    raw_loads: Callable[[Any], Any]
+
+
+STDLIB = Codec("json", _stdlib_dumps, _stdlib_dumps_bytes, _stdlib_loads, _stdlib_loads)
+
+
+def _differs_from_stdlib(out: bytes) -> bool:
+    # Small floats are the one case where orjson's number text differs from Python's:
+    # "0.0000..." or "...e-...". A one-byte membership test ("." or "-", a memchr) rules
+    # most messages out before the slower substring searches run.
+    return (_DOT in out or _MINUS in out) and (b"e-" in out or b"0.0000" in out)
+
+
+def _make_orjson_codec() -> Codec:
     import orjson
 
     orjson_dumps = orjson.dumps
@@ -100,10 +124,14 @@ def _make_orjson_codec() -> tuple[Callable[[Any], bytes], Callable[[Any], Any]]:
             out = orjson_dumps(obj, option=options)
         except TypeError:
             return _stdlib_dumps_bytes(obj)
-        # Small floats are the one case where orjson's number text differs from Python's.
-        if b"e-" in out or b"0.0000" in out:
-            return _stdlib_dumps_bytes(obj)
-        return out
+        return _stdlib_dumps_bytes(obj) if _differs_from_stdlib(out) else out
+
+    def dumps(obj: Any) -> str:
+        try:
+            out = orjson_dumps(obj, option=options)
+        except TypeError:
+            return _stdlib_dumps(obj)
+        return _stdlib_dumps(obj) if _differs_from_stdlib(out) else out.decode()
 
     def loads(data: Any) -> Any:
         try:
@@ -111,45 +139,43 @@ def _make_orjson_codec() -> tuple[Callable[[Any], bytes], Callable[[Any], Any]]:
         except decode_error:
             return _stdlib_loads(data)
 
-    return dumps_bytes, loads
+    return Codec("orjson", dumps, dumps_bytes, loads, orjson_loads)
 
 
-def _select() -> tuple[str, Callable[[Any], bytes], Callable[[Any], Any]]:
+def _select() -> Codec:
     if os.environ.get("TETHER_JSON", "").lower() != "stdlib":
         try:
-            dumps_bytes, loads = _make_orjson_codec()
+            return _make_orjson_codec()
         except ImportError:
             pass
-        else:
-            return "orjson", dumps_bytes, loads
-    return "json", _stdlib_dumps_bytes, _stdlib_loads
+    return STDLIB
 
 
-CODEC, _dumps_bytes, _loads = _select()
+_codec = _select()
+
+CODEC: str = _codec.name
 """``"orjson"`` or ``"json"``: the codec this process uses."""
 
-
-_DUMPS_BYTES_DOC = """Encode ``obj`` as compact UTF-8 JSON.
+# Bound directly (no wrapper frame): these sit on the send_json/receive_json hot path.
+dumps: Callable[[Any], str] = _codec.dumps
+"""Encode ``obj`` as compact JSON text, non-ASCII kept.
 
 Raises:
     TypeError: ``obj`` holds something JSON cannot represent.
     ValueError: ``obj`` holds a circular reference.
 """
-_LOADS_DOC = """Decode JSON text (``str``, or UTF-8 ``bytes``).
+
+dumps_bytes: Callable[[Any], bytes] = _codec.dumps_bytes
+"""Encode ``obj`` as compact UTF-8 JSON (errors as :data:`dumps`)."""
+
+loads: Callable[[str | bytes | bytearray | memoryview], Any] = _codec.loads
+"""Decode JSON text (``str``, or UTF-8 ``bytes``).
 
 Raises:
     json.JSONDecodeError: the text is not JSON (a ``ValueError``).
     UnicodeDecodeError: bytes that are not UTF-8 (a ``ValueError``).
 """
 
-# Bound directly (no wrapper call): these sit on the send_json/receive_json hot path.
-dumps_bytes: Callable[[Any], bytes] = _dumps_bytes
-loads: Callable[[str | bytes | bytearray | memoryview], Any] = _loads
-
-if CODEC == "json":
-    dumps: Callable[[Any], str] = _stdlib_dumps
-else:
-
-    def dumps(obj: Any) -> str:
-        """Encode ``obj`` as compact JSON text, non-ASCII kept (see :func:`dumps_bytes`)."""
-        return _dumps_bytes(obj).decode("utf-8")
+raw_loads: Callable[[Any], Any] = _codec.raw_loads
+"""The codec's own decoder, without the stdlib fallback: call :data:`loads` when it raises
+``ValueError`` (saves a Python frame on the hot path)."""

@@ -95,6 +95,9 @@ class WebSocketFrameTypeError(KeyError, TypeError):
         return str(self.args[0]) if self.args else ""
 
 
+_raw_loads: Final = _json.raw_loads
+_dumps: Final = _json.dumps
+
 _CONNECTING: Final = WebSocketState.CONNECTING
 _CONNECTED: Final = WebSocketState.CONNECTED
 _DISCONNECTED: Final = WebSocketState.DISCONNECTED
@@ -333,7 +336,10 @@ class WebSocket(HTTPConnection):
         if self.client_state is _CONNECTED:
             message = await self._receive()
             if message["type"] == "websocket.receive":
-                text = message.get("text")
+                try:
+                    text = message["text"]
+                except KeyError:
+                    text = None
                 if text is not None:
                     return text  # type: ignore[no-any-return]
             else:
@@ -377,7 +383,10 @@ class WebSocket(HTTPConnection):
             if message["type"] == "websocket.receive":
                 data = message.get(key)
                 if data is not None:
-                    return _json.loads(data)
+                    try:
+                        return _raw_loads(data)
+                    except ValueError:  # let the stdlib try (NaN literals...) or explain
+                        return _json.loads(data)
             else:
                 self.client_state = next_receive_state(_CONNECTED, message.get("type"))
         else:
@@ -439,7 +448,7 @@ class WebSocket(HTTPConnection):
             RuntimeError, WebSocketDisconnected, WebSocketDisconnect: as :meth:`send_text`.
         """
         if mode == "text":
-            message: Message = {"type": "websocket.send", "text": _json.dumps(data)}
+            message: Message = {"type": "websocket.send", "text": _dumps(data)}
         elif mode == "binary":
             message = {"type": "websocket.send", "bytes": _json.dumps_bytes(data)}
         else:
