@@ -1,5 +1,55 @@
-"""tether: a WebSocket-first framework for real-time Python web applications."""
+"""tether: a WebSocket-first framework for real-time Python web applications.
+
+The names here match what ``fastapi`` exports for the same features, so
+``from fastapi import FastAPI, WebSocket, Depends`` becomes
+``from tether import Tether, WebSocket, Depends``.
+"""
 
 from __future__ import annotations
 
+from tether import status
+from tether.applications import Router, Tether
+from tether.background import BackgroundTasks
+from tether.exceptions import HTTPException, WebSocketException
+from tether.params import Body, Cookie, Depends, Header, Path, Query, Security
+from tether.requests import HTTPConnection, Request
+from tether.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from tether.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "BackgroundTasks",
+    "Body",
+    "Cookie",
+    "Depends",
+    "FileResponse",
+    "HTMLResponse",
+    "HTTPConnection",
+    "HTTPException",
+    "Header",
+    "JSONResponse",
+    "Path",
+    "PlainTextResponse",
+    "Query",
+    "RedirectResponse",
+    "Request",
+    "Response",
+    "Router",
+    "Security",
+    "StreamingResponse",
+    "Tether",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketState",
+    "status",
+]
