@@ -48,9 +48,7 @@ def redis_prefix() -> str:
 
 
 @pytest.fixture
-async def make_hub(
-    backend_name: str, redis_prefix: str
-) -> AsyncIterator[Callable[..., Any]]:
+async def make_hub(backend_name: str, redis_prefix: str) -> AsyncIterator[Callable[..., Any]]:
     """Factory of started hubs on one shared broker; stops them all afterwards."""
     hubs: list[Channels] = []
     broker = MemoryBroker()

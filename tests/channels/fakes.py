@@ -42,8 +42,11 @@ class FakeSocket:
         return [json.loads(text) for text in self.texts]
 
     def pubs(self, channel: str | None = None) -> list[dict[str, Any]]:
-        return [f for f in self.frames
-                if f.get("type") == "pub" and (channel is None or f["channel"] == channel)]
+        return [
+            f
+            for f in self.frames
+            if f.get("type") == "pub" and (channel is None or f["channel"] == channel)
+        ]
 
     def offsets(self, channel: str | None = None) -> list[int]:
         return [f["offset"] for f in self.pubs(channel)]

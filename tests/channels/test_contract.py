@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from fakes import FakeSocket
+
 from tether.channels import ChannelOptions, Channels, Position, SlowConsumerPolicy
 
 CHAT = ChannelOptions(history_size=50, history_ttl=60, presence=True, join_leave=True)
@@ -197,8 +198,12 @@ async def test_unfillable_gap_is_signalled(make_hub: Any) -> None:
         await a.publish("live:g", n)
     await sock.wait_for(lambda s: any(f["type"] == "unsubscribed" for f in s.frames))
     signal = [f for f in sock.frames if f["type"] == "unsubscribed"][0]
-    assert signal == {"type": "unsubscribed", "channel": "live:g",
-                      "reason": "insufficient_state", "resubscribe": True}
+    assert signal == {
+        "type": "unsubscribed",
+        "channel": "live:g",
+        "reason": "insufficient_state",
+        "resubscribe": True,
+    }
     await raw.wait_for(lambda s: s.closed is not None)
     assert raw.closed is not None and raw.closed[0] == 4002
     assert b.metrics.insufficient_state == 2
@@ -258,10 +263,8 @@ async def test_churn_leaks_nothing(make_hub: Any) -> None:
                 if rng.random() < 0.3:
                     await asyncio.sleep(0)
                     task.cancel()
-                try:
+                with contextlib.suppress(asyncio.CancelledError):
                     await task
-                except asyncio.CancelledError:
-                    pass
             elif action < 0.8:
                 await hub.unsubscribe(sock, channel)
             else:
@@ -359,8 +362,12 @@ async def test_emitter_publishes_with_the_same_offsets(make_hub: Any) -> None:
     sock = FakeSocket()
     await hub.subscribe(sock, "chat:em")
     await hub.publish("chat:em", 0)
-    emitter = Emitter(hub.backend if make_hub.backend_name == "memory" else
-                      f"{hub.backend.url}?prefix={hub.backend.prefix}", namespaces=NS)
+    emitter = Emitter(
+        hub.backend
+        if make_hub.backend_name == "memory"
+        else f"{hub.backend.url}?prefix={hub.backend.prefix}",
+        namespaces=NS,
+    )
     if make_hub.backend_name == "memory":
         from tether.channels.backends.memory import MemoryBackend
 

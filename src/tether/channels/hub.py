@@ -230,9 +230,12 @@ class Channels:
             raise ChannelsClosed("this Channels hub was stopped")
         loop = asyncio.get_running_loop()
         holder: list[Connection] = []
-        outbox = Outbox(
-            websocket, self.limits, self.metrics, lambda code: loop.call_soon(self._drop, holder[0])
-        )
+
+        def closed(code: int) -> None:
+            # Deferred: the outbox closes from inside fan-out, which must not see sets change.
+            loop.call_soon(self._drop, holder[0])
+
+        outbox = Outbox(websocket, self.limits, self.metrics, closed)
         connection = Connection(
             self, websocket, outbox, client_id=secrets.token_hex(8), user=user, info=info, raw=raw
         )

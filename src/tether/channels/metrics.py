@@ -4,34 +4,61 @@ from __future__ import annotations
 
 __all__ = ["ChannelMetrics"]
 
-_COUNTERS = (
-    "published",
-    "delivered",
-    "dropped_oldest",
-    "dropped_newest",
-    "slow_disconnects",
-    "write_timeouts",
-    "gaps_detected",
-    "gaps_filled",
-    "insufficient_state",
-    "broker_reconnects",
-    "recovered",
-    "not_recovered",
-    "unrouted",
-    "duplicates_skipped",
-    "protocol_errors",
-)
-_GAUGES = ("connections", "subscriptions", "channels", "queued_bytes_high_water")
-
 
 class ChannelMetrics:
     """Plain integer attributes, one per counter or gauge; :meth:`snapshot` copies them.
 
-    Counters only grow; gauges (``connections``, ``subscriptions``, ``channels``) go up and
-    down; ``queued_bytes_high_water`` is the largest outbound queue seen on any connection.
+    Counters only grow: ``published``, ``delivered`` (frames written to sockets),
+    ``dropped_oldest``, ``dropped_newest``, ``slow_disconnects`` (queue full or write timeout),
+    ``write_timeouts``, ``gaps_detected``, ``gaps_filled``, ``insufficient_state`` (subscribers
+    told their stream has a hole), ``broker_reconnects``, ``recovered``, ``not_recovered``,
+    ``unrouted`` (broker messages for channels without local subscribers),
+    ``duplicates_skipped``, ``protocol_errors``. Gauges go up and down: ``connections``,
+    ``subscriptions``, ``channels``; ``queued_bytes_high_water`` is the largest outbound queue
+    seen on any connection.
     """
 
-    __slots__ = _COUNTERS + _GAUGES
+    __slots__ = (
+        "published",
+        "delivered",
+        "dropped_oldest",
+        "dropped_newest",
+        "slow_disconnects",
+        "write_timeouts",
+        "gaps_detected",
+        "gaps_filled",
+        "insufficient_state",
+        "broker_reconnects",
+        "recovered",
+        "not_recovered",
+        "unrouted",
+        "duplicates_skipped",
+        "protocol_errors",
+        "connections",
+        "subscriptions",
+        "channels",
+        "queued_bytes_high_water",
+    )
+
+    published: int
+    delivered: int
+    dropped_oldest: int
+    dropped_newest: int
+    slow_disconnects: int
+    write_timeouts: int
+    gaps_detected: int
+    gaps_filled: int
+    insufficient_state: int
+    broker_reconnects: int
+    recovered: int
+    not_recovered: int
+    unrouted: int
+    duplicates_skipped: int
+    protocol_errors: int
+    connections: int
+    subscriptions: int
+    channels: int
+    queued_bytes_high_water: int
 
     def __init__(self) -> None:
         for name in self.__slots__:

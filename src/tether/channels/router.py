@@ -9,7 +9,6 @@ each subscriber's outbound queue without awaiting anything.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any

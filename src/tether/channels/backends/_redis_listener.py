@@ -62,8 +62,12 @@ class PubSubListener:
 
     def is_confirmed(self, key: bytes) -> bool:
         """True when Redis acknowledged the last SUBSCRIBE for ``key`` and nothing is pending."""
-        return (self._conn is not None and key in self._requested
-                and not self._outstanding.get(key) and self._resync is None)
+        return (
+            self._conn is not None
+            and key in self._requested
+            and not self._outstanding.get(key)
+            and self._resync is None
+        )
 
     async def subscribe(self, key: bytes) -> None:
         """Add ``key`` now; wait until Redis confirms it."""

@@ -58,8 +58,14 @@ class RedisBackend(Backend):
 
     capabilities = Capabilities(has_history=True, has_presence=True, cross_process=True)
 
-    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "tether",
-                 command_timeout: float = 5.0, ping_interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = "tether",
+        command_timeout: float = 5.0,
+        ping_interval: float = 5.0,
+    ) -> None:
         self.url = url
         self.prefix = prefix
         self.command_timeout = command_timeout
@@ -94,16 +100,22 @@ class RedisBackend(Backend):
         backoff = require("redis.backoff", "redis")
         self._hub = listener
         self._pool = redis.ConnectionPool.from_url(
-            self.url, socket_timeout=self.command_timeout, socket_connect_timeout=2.0, protocol=2,
+            self.url,
+            socket_timeout=self.command_timeout,
+            socket_connect_timeout=2.0,
+            protocol=2,
             retry=retry.Retry(backoff.NoBackoff(), 0),
         )
         # No retries: a publish whose reply was lost must not run twice (two offsets).
-        self._client = redis.Redis(connection_pool=self._pool,
-                                   retry=retry.Retry(backoff.NoBackoff(), 0))
+        self._client = redis.Redis(
+            connection_pool=self._pool, retry=retry.Retry(backoff.NoBackoff(), 0)
+        )
         scripts = _load_scripts()
         self._scripts = {name: self._client.register_script(src) for name, src in scripts.items()}
         self._listener = PubSubListener(
-            self._pool.make_connection, self._on_message, listener.on_resubscribed,
+            self._pool.make_connection,
+            self._on_message,
+            listener.on_resubscribed,
             ping_interval=self.ping_interval,
         )
         self._listener.start()
@@ -133,7 +145,7 @@ class RedisBackend(Backend):
         hub = self._hub
         if hub is None or not key.startswith(self._pubsub_pre):
             return
-        channel = key[len(self._pubsub_pre):].decode()
+        channel = key[len(self._pubsub_pre) :].decode()
         kind = payload[:1]
         head, _, rest = payload[1:].partition(b":")
         if kind == b"p":
@@ -156,9 +168,14 @@ class RedisBackend(Backend):
         offset, epoch = await self._call(
             "publish",
             [self._key("m", channel), self._key("h", channel)],
-            [self._key("c", channel), data, options.history_size,
-             int(options.history_ttl * 1000), int(options.meta_ttl * 1000),
-             secrets.token_hex(4)],
+            [
+                self._key("c", channel),
+                data,
+                options.history_size,
+                int(options.history_ttl * 1000),
+                int(options.meta_ttl * 1000),
+                secrets.token_hex(4),
+            ],
         )
         return Position(int(offset), epoch.decode())
 
@@ -168,8 +185,9 @@ class RedisBackend(Backend):
         if self._listener is None:
             raise BrokerUnavailable("the Redis backend is not started")
         try:
-            await asyncio.wait_for(self._listener.subscribe(self._key("c", channel).encode()),
-                                   self.command_timeout)
+            await asyncio.wait_for(
+                self._listener.subscribe(self._key("c", channel).encode()), self.command_timeout
+            )
         except TimeoutError:
             raise BrokerUnavailable("Redis did not confirm the subscription in time") from None
 
@@ -185,8 +203,7 @@ class RedisBackend(Backend):
         )
         epoch_text = epoch.decode()
         found = [
-            Publication(channel, int(entry_id.split(b"-", 1)[0]), epoch_text,
-                        _field(fields, b"d"))
+            Publication(channel, int(entry_id.split(b"-", 1)[0]), epoch_text, _field(fields, b"d"))
             for entry_id, fields in entries
         ]
         return HistoryPage(found, Position(int(top), epoch_text))
@@ -219,22 +236,27 @@ class RedisBackend(Backend):
             await self._guard(pipe.execute())
 
     async def presence_members(self, channel: str) -> dict[str, str]:
-        flat = await self._call("presence_sweep",
-                                [self._key("p", channel), self._key("pe", channel)],
-                                [int(time.time() * 1000), "list"])
+        flat = await self._call(
+            "presence_sweep",
+            [self._key("p", channel), self._key("pe", channel)],
+            [int(time.time() * 1000), "list"],
+        )
         return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
 
     async def presence_count(self, channel: str) -> int:
-        count = await self._call("presence_sweep",
-                                 [self._key("p", channel), self._key("pe", channel)],
-                                 [int(time.time() * 1000), "count"])
+        count = await self._call(
+            "presence_sweep",
+            [self._key("p", channel), self._key("pe", channel)],
+            [int(time.time() * 1000), "count"],
+        )
         return int(count)
 
     async def presence_event(self, channel: str, kind: str, client_id: str, info: str) -> None:
         if self._client is None:
             raise BrokerUnavailable("the Redis backend is not started")
-        await self._guard(self._client.publish(self._key("c", channel),
-                                               f"e{kind}:{client_id}:{info}"))
+        await self._guard(
+            self._client.publish(self._key("c", channel), f"e{kind}:{client_id}:{info}")
+        )
 
     async def _guard(self, awaitable: Any) -> Any:
         errors = require("redis.exceptions", "redis")
