@@ -625,3 +625,28 @@ def test_identity_equality_and_generic_subscript() -> None:
     assert first != second and len({first, second}) == 2
     assert WebSocket[Any] is WebSocket
     assert first.url == "ws://testserver/ws"
+
+
+# --- the documented example (docs/websockets.md) -----------------------------------------------
+
+
+async def test_docs_example_echo_and_denial() -> None:
+    from docs.examples.websockets_echo import app
+
+    transport = Transport(
+        [CONNECT, text('{"a":1}'), {"type": "websocket.disconnect", "code": 1000}]
+    )
+    await app(make_scope(query_string=b"token=secret"), transport.receive, transport.send)
+    assert transport.sent[1] == {"type": "websocket.send", "text": '{"echo":{"a":1}}'}
+
+    transport = Transport([CONNECT, text("not json")])
+    await app(make_scope(query_string=b"token=secret"), transport.receive, transport.send)
+    assert transport.sent[-1] == {"type": "websocket.close", "code": 1003, "reason": "JSON only"}
+
+    transport = Transport([CONNECT])
+    await app(make_scope(), transport.receive, transport.send)
+    assert transport.sent[0]["status"] == 403
+
+    transport = Transport([CONNECT])
+    await app(make_scope(extensions={}), transport.receive, transport.send)
+    assert transport.sent == [{"type": "websocket.close", "code": 1008, "reason": "bad token"}]
