@@ -1,0 +1,109 @@
+"""The layer rule of DESIGN.md: a module imports only from its own layer or the layers below.
+
+Imports are read with ``ast`` (including imports inside functions, but not those under
+``if TYPE_CHECKING:``, which never run). A new module must be given a layer here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "tether"
+
+# Lower numbers are the foundations; a module may import from layers <= its own.
+LAYERS: dict[str, int] = {
+    "types": 0,
+    "status": 0,
+    "exceptions": 0,
+    "datastructures": 0,
+    "_json": 0,
+    "concurrency": 0,
+    "background": 0,
+    "logsafe": 0,
+    "requests": 1,
+    "websockets": 1,
+    "responses": 2,
+    "convertors": 3,
+    "routing": 3,
+    "_routing_*": 3,
+    "params": 4,
+    "dependencies": 4,
+    "security": 4,
+    "_di_*": 4,
+    "messages": 4,
+    "middleware": 5,
+    "_exception_handlers": 5,
+    "endpoints": 5,
+    "limits": 5,
+    "metrics": 5,
+    "shutdown": 5,
+    "heartbeat": 5,
+    "applications": 5,
+    "_applications_*": 5,
+    "channels": 6,
+    "asyncapi": 7,
+    "testclient": 7,
+    "cli": 7,
+    "demo": 7,
+    "__main__": 7,
+    "__init__": 8,
+}
+
+
+def layer_of(top: str) -> int:
+    if top in LAYERS:
+        return LAYERS[top]
+    for pattern, rank in LAYERS.items():
+        if pattern.endswith("*") and top.startswith(pattern[:-1]):
+            return rank
+    raise AssertionError(f"module tether.{top} has no layer in tests/test_layers.py")
+
+
+def top_name(path: Path) -> str:
+    relative = path.relative_to(SRC).with_suffix("")
+    return relative.parts[0]
+
+
+def runtime_imports(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, imported tether module) for every import that can run."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                skipped.update(id(sub) for sub in ast.walk(child))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "tether":
+                found += [(node.lineno, f"tether.{alias.name}") for alias in node.names]
+            elif node.module.startswith("tether."):
+                found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("tether.")]
+    return found
+
+
+MODULES = sorted(p for p in SRC.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_module_imports_only_from_lower_layers(path: Path) -> None:
+    own = top_name(path)
+    own_layer = layer_of(own if own != "__init__.py" else "__init__")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    upward = [
+        f"line {line}: {name} (layer {layer_of(name.split('.')[1])} > {own_layer})"
+        for line, name in runtime_imports(tree)
+        if layer_of(name.split(".")[1]) > own_layer
+    ]
+    assert not upward, f"{path.relative_to(SRC)} imports upward: " + "; ".join(upward)
+
+
+def test_every_module_has_a_layer() -> None:
+    for path in MODULES:
+        layer_of(top_name(path) if top_name(path) != "__init__.py" else "__init__")
