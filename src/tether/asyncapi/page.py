@@ -41,7 +41,7 @@ class AsyncAPIDocs:
         self.json_url = json_url
         self.options = options
         self._document: dict[str, Any] | None = None
-        self._page: str | None = None
+        self._pages: dict[str, str] = {}
 
     def document(self) -> dict[str, Any]:
         """The app's AsyncAPI document, generated once."""
@@ -54,10 +54,12 @@ class AsyncAPIDocs:
         return JSONResponse(self.document())
 
     async def page_endpoint(self, request: Any) -> Response:
-        """``GET`` the HTML page."""
-        if self._page is None:
-            self._page = render_page(self.document(), self.json_url)
-        return HTMLResponse(self._page)
+        """``GET`` the HTML page (its JSON link follows the app's ``root_path``)."""
+        root_path = str(request.scope.get("root_path", ""))
+        page = self._pages.get(root_path)
+        if page is None:
+            page = self._pages[root_path] = render_page(self.document(), root_path + self.json_url)
+        return HTMLResponse(page)
 
 
 def install(
