@@ -169,3 +169,12 @@ def percentile(sorted_values: list[float], q: float) -> float:
 def now_ns() -> int:
     """Monotonic clock in ns (CLOCK_MONOTONIC on Linux: comparable across processes)."""
     return time.monotonic_ns()
+
+
+def cpu_ns() -> int:
+    """CPU time of this process in ns.
+
+    In-process measures time with it rather than the wall clock: on a shared machine the
+    process may be descheduled mid-sample, and that time is not the framework's.
+    """
+    return time.process_time_ns()

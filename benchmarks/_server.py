@@ -47,7 +47,9 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 2
 
 
 @contextlib.contextmanager
-def uvicorn_server(target: str, extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int]]:
+def uvicorn_server(
+    target: str, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[int, int]]:
     """Start ``uvicorn apps:<target>`` pinned to CPU 0; yield ``(port, pid)``; stop it after."""
     port = free_port()
     argv = [
@@ -70,10 +72,12 @@ def uvicorn_server(target: str, extra_env: dict[str, str] | None = None) -> Iter
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by process ``pid``."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """CPU seconds used so far by every thread of process ``pid`` (ns resolution, schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread may end while we read
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
 
 
 def rss_kib(pid: int) -> int:

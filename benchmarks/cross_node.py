@@ -31,7 +31,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import uvloop
-
 from _common import CONNECT, Row, base_parser, emit, percentile, rotated, websocket_scope
 
 REDIS = os.environ.get("TETHER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -266,7 +265,9 @@ async def measure(seconds: float, tp_seconds: float, reps: int) -> list[Row]:
             r["p99 ms"].samples.append(report["p99_ms"])
             r["lost"].samples.append(report["expected"] - report["received"])
             r["seq publishes/s"].samples.append(await throughput_sample(impl, 1, tp_seconds))
-            r["100-in-flight publishes/s"].samples.append(await throughput_sample(impl, 100, tp_seconds))
+            r["100-in-flight publishes/s"].samples.append(
+                await throughput_sample(impl, 100, tp_seconds)
+            )
     return rows
 
 

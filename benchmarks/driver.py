@@ -80,7 +80,9 @@ def main() -> int:
         print(f"[bench] {name} done in {took:.1f} s", file=sys.stderr, flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     meta = report.environment(started, args.smoke)
-    (args.out / "results.json").write_text(json.dumps({"meta": meta, "results": results, "failures": failures}, indent=1))
+    (args.out / "results.json").write_text(
+        json.dumps({"meta": meta, "results": results, "failures": failures}, indent=1)
+    )
     report.write(args.out, meta, results, failures)
     print(f"[bench] wrote {args.out / 'RESULTS.md'}", file=sys.stderr)
     return 1 if failures else 0

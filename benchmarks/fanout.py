@@ -29,10 +29,23 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvloop
+from _common import (
+    CONNECT,
+    Row,
+    base_parser,
+    clean_slate,
+    emit,
+    percentile,
+    rotated,
+    websocket_scope,
+)
 
-from _common import CONNECT, Row, base_parser, clean_slate, emit, percentile, rotated, websocket_scope
-
-MESSAGE = {"type": "chat", "room": "lobby", "user": "ann", "text": "hello everyone, how is it going?"}
+MESSAGE = {
+    "type": "chat",
+    "room": "lobby",
+    "user": "ann",
+    "text": "hello everyone, how is it going?",
+}
 CHANNEL = "room:lobby"
 
 
@@ -185,7 +198,10 @@ async def measure_size(n: int, count: int, reps: int, rows: list[Row]) -> None:
             if name != "tether":
                 raise
             note = f"not available ({type(exc).__name__}: {exc})"
-            rows += [Row(name, f"{label} p50", False, note=note), Row(name, f"{label} p99", False, note=note)]
+            rows += [
+                Row(name, f"{label} p50", False, note=note),
+                Row(name, f"{label} p99", False, note=note),
+            ]
             continue
         p50, p99 = Row(name, f"{label} p50"), Row(name, f"{label} p99")
         rows += [p50, p99]

@@ -64,7 +64,11 @@ def main() -> None:
         f"Idle memory per connection on uvicorn at {conns:,} connections, KiB",
         "KiB",
         rows,
-        {"connections": conns, "reps": reps, "server": "uvicorn --ws websockets-sansio --loop uvloop"},
+        {
+            "connections": conns,
+            "reps": reps,
+            "server": "uvicorn --ws websockets-sansio --loop uvloop",
+        },
     )
 
 

@@ -12,7 +12,6 @@ Run alone: ``benchmarks/.venv/bin/python benchmarks/inproc_connect.py [--smoke]`
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import apps
@@ -23,6 +22,7 @@ from _common import (
     Row,
     base_parser,
     clean_slate,
+    cpu_ns,
     emit,
     rotated,
     unavailable,
@@ -66,10 +66,10 @@ async def check(app: ASGIApp, path: str) -> None:
 async def one_sample(app: ASGIApp, path: str, n: int) -> float:
     """``n`` connections through ``app``; return µs per connection."""
     clean_slate()
-    start = time.perf_counter()
+    start = cpu_ns() / 1e9
     for _ in range(n):
         await one_connection(app, path)
-    return (time.perf_counter() - start) / n * 1e6
+    return (cpu_ns() / 1e9 - start) / n * 1e6
 
 
 async def prepare(variant: str, path: str, rows: list[Row]) -> list[tuple[Row, ASGIApp]]:
@@ -89,7 +89,9 @@ async def prepare(variant: str, path: str, rows: list[Row]) -> list[tuple[Row, A
                 raise
             rows.append(unavailable(name, variant, exc))
             continue
-        note = "parameters read by hand (no DI)" if name == "starlette" and variant != "plain" else ""
+        note = (
+            "parameters read by hand (no DI)" if name == "starlette" and variant != "plain" else ""
+        )
         row = Row(name=name, variant=variant, note=note)
         rows.append(row)
         live.append((row, app))

@@ -11,7 +11,6 @@ Run alone: ``benchmarks/.venv/bin/python benchmarks/inproc_echo.py [--smoke]``.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import apps
 from _common import (
@@ -22,6 +21,7 @@ from _common import (
     Row,
     base_parser,
     clean_slate,
+    cpu_ns,
     echo_script,
     emit,
     rotated,
@@ -36,9 +36,9 @@ async def one_sample(app: ASGIApp, path: str, payload: str, n: int) -> float:
     """Run one connection of ``n`` echoes through ``app``; return ns per round trip."""
     transport = CountingTransport(echo_script(n, payload))
     clean_slate()
-    start = time.perf_counter_ns()
+    start = cpu_ns()
     await app(websocket_scope(path), transport.receive, transport.send)
-    elapsed = time.perf_counter_ns() - start
+    elapsed = cpu_ns() - start
     if transport.sent < n:
         raise RuntimeError(f"{path}: the app sent {transport.sent} messages for {n} echoes")
     return elapsed / n

@@ -19,7 +19,6 @@ from typing import Any
 
 import picows
 import uvloop
-
 from _server import rss_kib
 
 

@@ -35,12 +35,20 @@ def _version(package: str) -> str:
 
 
 def _git_commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done.stdout.strip() or "unknown"
 
 
 def _redis_version() -> str:
-    done = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["redis-server", "--version"], capture_output=True, text=True, check=False
+    )
     return done.stdout.split(" v=")[-1].split()[0] if " v=" in done.stdout else "unknown"
 
 
@@ -115,14 +123,31 @@ class Target:
 TARGETS = (
     Target("in-process text echo <= 1.5x raw ASGI", "inproc_echo", "text", 1.5, "raw"),
     Target("in-process JSON echo <= 0.6x Litestar", "inproc_echo", "json", 0.6, "litestar"),
-    Target("connection lifetime, path+query+dependency <= 5 µs", "inproc_connect", "params+DI", 5.0),
-    Target("end to end on uvicorn >= 97% of raw ASGI msgs/s", "e2e_echo", "msgs/s", 0.97, "raw", at_most=False),
-    Target("idle memory, framework share <= 2 KiB/connection", "idle_memory", "framework share", 2.0),
+    Target(
+        "connection lifetime, path+query+dependency <= 5 µs", "inproc_connect", "params+DI", 5.0
+    ),
+    Target(
+        "end to end on uvicorn >= 97% of raw ASGI msgs/s",
+        "e2e_echo",
+        "msgs/s",
+        0.97,
+        "raw",
+        at_most=False,
+    ),
+    Target(
+        "idle memory, framework share <= 2 KiB/connection", "idle_memory", "framework share", 2.0
+    ),
     Target("fan-out to 1k sockets p99 <= 5 ms", "fanout", "1,000 sockets p99", 5.0),
     Target("fan-out to 10k sockets p99 <= 60 ms", "fanout", "10,000 sockets p99", 60.0),
     Target("cross-node through Redis p50 <= 1 ms", "cross_node", "p50 ms", 1.0),
     Target("cross-node through Redis p99 <= 5 ms", "cross_node", "p99 ms", 5.0),
-    Target("publish throughput to Redis >= 50k/s", "cross_node", "100-in-flight publishes/s", 50_000, at_most=False),
+    Target(
+        "publish throughput to Redis >= 50k/s",
+        "cross_node",
+        "100-in-flight publishes/s",
+        50_000,
+        at_most=False,
+    ),
 )
 
 
@@ -190,7 +215,10 @@ def ratios(doc: dict[str, Any]) -> list[str]:
                     parts.append(f"{peer} {_ratio(me['median'] / other['median'])}")
             if parts:
                 better = "higher" if higher_is_better(variant) else "lower"
-                lines.append(f"- {mine} ÷ peer, {variant or doc['unit']} ({better} is better): " + ", ".join(parts))
+                lines.append(
+                    f"- {mine} ÷ peer, {variant or doc['unit']} ({better} is better): "
+                    + ", ".join(parts)
+                )
     return lines or ["- no tether figure to compare yet"]
 
 
@@ -230,13 +258,17 @@ def markdown(meta: dict[str, Any], results: list[dict[str, Any]], failures: dict
     out += behind or ["- nowhere: every target is met."]
     out += [""]
     if failures:
-        out += ["## Failed measures", ""] + [f"- {k}: `{v[:400]}`" for k, v in failures.items()] + [""]
+        out += (
+            ["## Failed measures", ""] + [f"- {k}: `{v[:400]}`" for k, v in failures.items()] + [""]
+        )
     for doc in results:
         out += [f"## {doc['title']}", "", f"![{doc['measure']}](charts/{doc['measure']}.png)", ""]
         out += table(doc) + [""] + ratios(doc) + [""]
         notes = sorted({r["note"] for r in doc["rows"] if r["note"] and r["available"]})
         params = ", ".join(f"{k}={v}" for k, v in doc["params"].items())
-        out += [f"Parameters: {params}; took {doc.get('seconds', '?')} s."] + [f"Note: {n}" for n in notes]
+        out += [f"Parameters: {params}; took {doc.get('seconds', '?')} s."] + [
+            f"Note: {n}" for n in notes
+        ]
         cpu = [r for r in doc["rows"] if r.get("extra", {}).get("server_cpu_pct")]
         for row in cpu:
             out.append(f"Server CPU during load, {row['name']}: {row['extra']['server_cpu_pct']} %")
@@ -260,7 +292,12 @@ def chart(doc: dict[str, Any], path: Path) -> None:
     variants = _ordered(rows, "variant")
     if not variants:
         return
-    fig, axes = plt.subplots(1, len(variants), figsize=(4.2 * len(variants), 0.5 * len({r["name"] for r in rows}) + 1.6), squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(variants),
+        figsize=(4.2 * len(variants), 0.5 * len({r["name"] for r in rows}) + 1.6),
+        squeeze=False,
+    )
     for ax, variant in zip(axes[0], variants, strict=True):
         these = [r for r in rows if r["variant"] == variant]
         names = [r["name"] for r in these]
@@ -280,7 +317,9 @@ def chart(doc: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def write(out: Path, meta: dict[str, Any], results: list[dict[str, Any]], failures: dict[str, str]) -> None:
+def write(
+    out: Path, meta: dict[str, Any], results: list[dict[str, Any]], failures: dict[str, str]
+) -> None:
     """Write RESULTS.md and charts/<measure>.png under ``out``."""
     charts = out / "charts"
     charts.mkdir(parents=True, exist_ok=True)

@@ -16,14 +16,22 @@ Run alone: ``benchmarks/.venv/bin/python benchmarks/typed_messages.py [--smoke]`
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
 import pydantic
-
-from _common import ASGIApp, CountingTransport, Row, base_parser, clean_slate, echo_script, emit, rotated
+from _common import (
+    ASGIApp,
+    CountingTransport,
+    Row,
+    base_parser,
+    clean_slate,
+    cpu_ns,
+    echo_script,
+    emit,
+    rotated,
+)
 
 PAYLOAD = '{"type": "chat", "room": "lobby", "text": "hello world", "n": 42}'
 
@@ -46,7 +54,9 @@ class ChatStruct(msgspec.Struct):
     n: int
 
 
-def endpoint(websocket_class: Any, step: Callable[[Any], Any], disconnect: type[BaseException]) -> ASGIApp:
+def endpoint(
+    websocket_class: Any, step: Callable[[Any], Any], disconnect: type[BaseException]
+) -> ASGIApp:
     """An ASGI app: accept, then run ``await step(websocket)`` until the client leaves."""
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -126,9 +136,9 @@ async def one_sample(app: ASGIApp, n: int) -> float:
     """ns per round trip over one connection of ``n`` messages."""
     transport = CountingTransport(echo_script(n, PAYLOAD))
     clean_slate()
-    start = time.perf_counter_ns()
+    start = cpu_ns()
     await app({"type": "websocket", "path": "/", "headers": []}, transport.receive, transport.send)
-    elapsed = time.perf_counter_ns() - start
+    elapsed = cpu_ns() - start
     if transport.sent < n:
         raise RuntimeError(f"the endpoint sent {transport.sent} of {n} messages")
     return elapsed / n
