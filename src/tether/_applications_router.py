@@ -370,7 +370,9 @@ class Router(BaseRouter):
             )
         elif isinstance(route, WebSocketRoute):
             path = self._path(prefix + route.path)
-            copy = WebSocketRoute(path, route.endpoint, name=route.name, middleware=route.middleware)
+            copy = WebSocketRoute(
+                path, route.endpoint, name=route.name, middleware=route.middleware
+            )
             self.routes.append(copy)
         elif isinstance(route, Route):
             methods = sorted(route.methods) if route.methods is not None else None

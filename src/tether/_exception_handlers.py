@@ -104,7 +104,7 @@ def _first_error(errors: list[dict[str, Any]]) -> str:
     return f"validation error: {location}: {first.get('msg', '')}"
 
 
-DEFAULT_HANDLERS: dict[type[Exception], Any] = {
+DEFAULT_HANDLERS: dict[type[BaseException], Any] = {
     HTTPException: http_exception_handler,
     WebSocketException: websocket_exception_handler,
     RequestValidationError: request_validation_exception_handler,

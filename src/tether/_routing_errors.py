@@ -15,6 +15,7 @@ it, so the layers below reuse it instead of each wrapping ``send`` again.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import http
@@ -112,10 +113,8 @@ class SendTracker:
         if self.phase is not Phase.ACCEPTED:
             return
         self.finish()
-        try:
+        with contextlib.suppress(OSError):  # a client that already left needs no close
             await self._send({"type": "websocket.close", "code": 1001, "reason": reason})
-        except OSError:  # the client left already; nothing to tell it
-            pass
 
 
 def ensure_tracker(
@@ -152,7 +151,7 @@ def is_async_callable(obj: Any) -> bool:
     while isinstance(obj, functools.partial):
         obj = obj.func
     return inspect.iscoroutinefunction(obj) or (
-        callable(obj) and inspect.iscoroutinefunction(getattr(obj, "__call__", None))
+        callable(obj) and inspect.iscoroutinefunction(type(obj).__call__)
     )
 
 

@@ -85,7 +85,7 @@ class RouteList(list[BaseRoute]):
         self._changed()
         return self
 
-    def __imul__(self, count: SupportsIndex) -> RouteList:  # type: ignore[override]
+    def __imul__(self, count: SupportsIndex) -> RouteList:
         super().__imul__(count)
         self._changed()
         return self

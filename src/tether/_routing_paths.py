@@ -64,7 +64,7 @@ def compile_path(path: str) -> tuple[re.Pattern[str], str, dict[str, Convertor[A
         convertor = CONVERTOR_TYPES[kind]
         literal = path[index : match.start()]
         regex += re.escape(literal) + f"(?P<{name}>{convertor.regex})"
-        path_format += literal + "{%s}" % name
+        path_format += literal + "{" + name + "}"
         if name in convertors:
             duplicates.add(name)
         convertors[name] = convertor

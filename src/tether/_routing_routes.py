@@ -35,9 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BaseRoute",
-    "Host",
     "IndexKey",
-    "Mount",
     "Route",
     "WebSocketRoute",
     "get_name",
@@ -69,9 +67,13 @@ def _wrap_middleware(app: ASGIApp, middleware: Sequence[Middleware] | None) -> A
 
 def request_response(func: Callable[[Request], Any]) -> ASGIApp:
     """Turn ``func(request) -> Response`` (sync or async) into an ASGI app."""
-    call: Callable[[Request], Any] = (
-        func if is_async_callable(func) else functools.partial(run_in_threadpool, func)
-    )
+
+    is_async = is_async_callable(func)  # decided once, not per request
+
+    async def call(request: Request) -> Any:
+        if is_async:
+            return await func(request)
+        return await run_in_threadpool(func, request)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         _, send = ensure_tracker(scope, send)
@@ -177,8 +179,8 @@ class _PathRoute(BaseRoute):
     def __eq__(self, other: object) -> bool:
         return (
             type(other) is type(self)
-            and self.path == other.path  # type: ignore[attr-defined]
-            and self.endpoint == other.endpoint  # type: ignore[attr-defined]
+            and self.path == other.path
+            and self.endpoint == other.endpoint
         )
 
     __hash__ = object.__hash__

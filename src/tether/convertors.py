@@ -99,7 +99,7 @@ class FloatConvertor(Convertor[float]):
         assert not math.isinf(number), "a float path parameter cannot be infinite"
         assert number >= 0, "a float path parameter cannot be negative"
         # Fixed notation, never exponents: the regex above has no room for "1e-05".
-        return ("%0.20f" % number).rstrip("0").rstrip(".")
+        return f"{number:0.20f}".rstrip("0").rstrip(".")
 
 
 class UUIDConvertor(Convertor[uuid.UUID]):
