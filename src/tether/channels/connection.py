@@ -17,10 +17,12 @@ __all__ = ["Connection", "SubscribeResult", "Subscription"]
 
 @dataclass(frozen=True, slots=True)
 class SubscribeResult:
-    """Outcome of a subscribe: where the stream stands and whether missed messages came back.
+    """Outcome of a subscribe: where the delivered stream starts and whether it recovered.
 
-    ``recovered`` is True when every message after ``since`` was replayed (always False when
-    no ``since`` was given; see ``was_recovering``).
+    Every publication with an offset greater than ``position.offset`` (in ``position.epoch``)
+    is delivered, in order. ``recovered`` is True when every message after ``since`` is being
+    replayed, so ``position`` equals ``since``; otherwise ``position`` is the channel's current
+    position (always so when no ``since`` was given; see ``was_recovering``).
     """
 
     channel: str

@@ -327,7 +327,7 @@ class Channels:
             raise
         self.router.note_position(local, page.position)
         recovered, start, replay = _recover(since, page, options)
-        result = SubscribeResult(channel, page.position, recovered, since is not None, len(replay))
+        result = SubscribeResult(channel, start, recovered, since is not None, len(replay))
         if since is not None:
             if recovered:
                 self.metrics.recovered += 1
@@ -444,20 +444,29 @@ class Channels:
             "metrics": self.metrics.snapshot(),
         }
 
-    async def health_endpoint(self, scope: Any, receive: Any, send: Any) -> None:
+    @property
+    def health_endpoint(self) -> Any:
         """ASGI app: 200 with :meth:`health` as JSON when ok, else 503."""
-        report = self.health()
+        return _HealthApp(self)
+
+
+class _HealthApp:
+    """An ASGI app instance (not a function) so routers mount it as an app."""
+
+    __slots__ = ("hub",)
+
+    def __init__(self, hub: Channels) -> None:
+        self.hub = hub
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        report = self.hub.health()
         body = dumps(report).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200 if report["ok"] else 503,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        status = 200 if report["ok"] else 503
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 

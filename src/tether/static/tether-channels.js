@@ -1,0 +1,159 @@
+/* tether-channels.js: a small, dependency-free client for tether channels.
+ *
+ *   const client = new TetherChannels("ws://host/channels");
+ *   const sub = client.subscribe("chat:lobby", { onMessage: (data, pub) => ... });
+ *   await client.publish("chat:lobby", { text: "hi" });
+ *
+ * It reconnects with jittered exponential backoff and resubscribes every channel with its
+ * last (offset, epoch), so missed messages are replayed (onSubscribed gets recovered=true) or
+ * the app learns it must resync (recovered=false). Publications are deduplicated by offset.
+ * Protocol: docs/channels-protocol.md.
+ */
+(function (root) {
+  "use strict";
+
+  var NO_RETRY = { 1008: true, 4003: true };
+
+  function TetherChannels(url, options) {
+    options = options || {};
+    this.url = url;
+    this.minDelay = options.minDelay || 250;
+    this.maxDelay = options.maxDelay || 10000;
+    this.pingInterval = options.pingInterval || 20000;
+    this.onState = options.onState || function () {};
+    this.channels = {};
+    this.pending = {};
+    this.nextId = 1;
+    this.attempt = 0;
+    this.closed = false;
+    this.ws = null;
+    this.clientId = null;
+    this._connect();
+  }
+
+  TetherChannels.prototype._connect = function () {
+    var self = this;
+    var ws = new WebSocket(this.url);
+    this.ws = ws;
+    this.onState("connecting");
+    ws.onopen = function () {
+      self.attempt = 0;
+      self.onState("connected");
+      Object.keys(self.channels).forEach(function (name) { self._subscribe(name); });
+      self._pinger = setInterval(function () { self._send({ type: "ping" }); }, self.pingInterval);
+    };
+    ws.onmessage = function (event) { self._receive(JSON.parse(event.data)); };
+    ws.onclose = function (event) {
+      clearInterval(self._pinger);
+      self.ws = null;
+      Object.keys(self.pending).forEach(function (id) {
+        self.pending[id].reject(new Error("connection closed"));
+      });
+      self.pending = {};
+      if (self.closed || NO_RETRY[event.code]) { self.onState("closed", event.code); return; }
+      var base = Math.min(self.maxDelay, self.minDelay * Math.pow(2, self.attempt++));
+      var delay = base * (0.5 + Math.random());  // jitter spreads a reconnect storm
+      self.onState("reconnecting", event.code, delay);
+      setTimeout(function () { if (!self.closed) self._connect(); }, delay);
+    };
+  };
+
+  TetherChannels.prototype._send = function (frame) {
+    if (this.ws && this.ws.readyState === 1) { this.ws.send(JSON.stringify(frame)); return true; }
+    return false;
+  };
+
+  TetherChannels.prototype._request = function (frame) {
+    var self = this;
+    return new Promise(function (resolve, reject) {
+      frame.id = self.nextId++;
+      self.pending[frame.id] = { resolve: resolve, reject: reject };
+      if (!self._send(frame)) { delete self.pending[frame.id]; reject(new Error("not connected")); }
+    });
+  };
+
+  TetherChannels.prototype._subscribe = function (name) {
+    var state = this.channels[name];
+    var frame = { type: "subscribe", channel: name };
+    if (state.epoch) frame.since = { offset: state.offset, epoch: state.epoch };
+    state.ready = false;
+    this._request(frame).then(function (result) {
+      state.offset = result.offset;
+      state.epoch = result.epoch;
+      state.recoverable = result.recoverable;
+      state.ready = true;
+      if (state.handlers.onSubscribed) state.handlers.onSubscribed(result);
+    }, function (error) {
+      if (state.handlers.onError) state.handlers.onError(error);
+    });
+  };
+
+  TetherChannels.prototype._receive = function (frame) {
+    var state = this.channels[frame.channel];
+    if (frame.type === "reply" || frame.type === "error" || frame.type === "pong") {
+      var waiter = this.pending[frame.id];
+      if (!waiter) return;
+      delete this.pending[frame.id];
+      if (frame.type === "error") waiter.reject(frame.error); else waiter.resolve(frame.result);
+    } else if (frame.type === "connected") {
+      this.clientId = frame.client;
+    } else if (frame.type === "pub" && state) {
+      this._publication(state, frame);
+    } else if (frame.type === "unsubscribed" && state && frame.resubscribe) {
+      this._subscribe(frame.channel);  // recovers from the last offset, or says it cannot
+    } else if ((frame.type === "join" || frame.type === "leave") && state) {
+      var hook = frame.type === "join" ? state.handlers.onJoin : state.handlers.onLeave;
+      if (hook) hook(frame.client, frame.info);
+    }
+  };
+
+  TetherChannels.prototype._publication = function (state, frame) {
+    if (frame.epoch === state.epoch && frame.offset <= state.offset) return;  // duplicate
+    if (frame.epoch === state.epoch && frame.offset > state.offset + 1 && state.recoverable) {
+      this._subscribe(frame.channel);  // a hole (frames dropped): fetch it from history
+      return;
+    }
+    state.offset = frame.offset;
+    state.epoch = frame.epoch;
+    if (state.handlers.onMessage) state.handlers.onMessage(frame.data, frame);
+  };
+
+  TetherChannels.prototype.subscribe = function (name, handlers) {
+    var self = this;
+    this.channels[name] = { handlers: handlers || {}, offset: 0, epoch: null, ready: false };
+    this._subscribe(name);
+    return {
+      unsubscribe: function () { return self.unsubscribe(name); },
+      publish: function (data) { return self.publish(name, data); },
+      position: function () {
+        var s = self.channels[name];
+        return s ? { offset: s.offset, epoch: s.epoch } : null;
+      }
+    };
+  };
+
+  TetherChannels.prototype.unsubscribe = function (name) {
+    delete this.channels[name];
+    return this._request({ type: "unsubscribe", channel: name });
+  };
+
+  TetherChannels.prototype.publish = function (name, data) {
+    return this._request({ type: "publish", channel: name, data: data });
+  };
+
+  TetherChannels.prototype.presence = function (name) {
+    return this._request({ type: "presence", channel: name });
+  };
+
+  TetherChannels.prototype.history = function (name, since, limit) {
+    return this._request({ type: "history", channel: name, since: since, limit: limit });
+  };
+
+  TetherChannels.prototype.close = function () {
+    this.closed = true;
+    if (this.ws) this.ws.close(1000);
+  };
+
+  root.TetherChannels = TetherChannels;
+  if (typeof module !== "undefined" && module.exports) module.exports = TetherChannels;
+})(typeof self !== "undefined" ? self : this);

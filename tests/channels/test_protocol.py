@@ -1,0 +1,144 @@
+"""The browser JSON protocol, driven through tether's in-process test client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tether import Tether
+from tether.channels import ChannelOptions, Channels
+from tether.testclient import AsyncTestClient
+
+CHAT = ChannelOptions(history_size=20, presence=True, join_leave=True, client_publish=True)
+
+
+def build(**kwargs: Any) -> tuple[Tether, Channels]:
+    channels = Channels("memory://", namespaces={"chat": CHAT, "news": ChannelOptions()}, **kwargs)
+    app = Tether(lifespan=channels.lifespan)
+    app.add_websocket_route("/channels", channels.endpoint)
+    app.add_route("/_tether/channels.js", channels.client_js)
+    app.add_route("/health", channels.health_endpoint)
+    return app, channels
+
+
+async def next_of(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        frame = await ws.receive_json()
+        if frame["type"] == kind:
+            return dict(frame)
+
+
+async def test_subscribe_publish_and_receive() -> None:
+    app, _ = build()
+    async with AsyncTestClient(app) as client, client.websocket_connect("/channels") as ws:
+        hello = await ws.receive_json()
+        assert hello["type"] == "connected" and hello["client"]
+        await ws.send_json({"id": 1, "type": "subscribe", "channel": "chat:lobby"})
+        reply = await next_of(ws, "reply")
+        assert reply["id"] == 1
+        assert reply["result"]["recovered"] is False and reply["result"]["offset"] == 0
+        await ws.send_json({"id": 2, "type": "publish", "channel": "chat:lobby", "data": {"t": 1}})
+        pub = await next_of(ws, "pub")
+        assert pub["channel"] == "chat:lobby" and pub["offset"] == 1 and pub["data"] == {"t": 1}
+        assert pub["epoch"] == reply["result"]["epoch"]
+
+
+async def test_reconnect_recovers_from_last_offset() -> None:
+    app, channels = build()
+    async with AsyncTestClient(app) as client:
+        async with client.websocket_connect("/channels") as ws:
+            await ws.send_json({"id": 1, "type": "subscribe", "channel": "chat:r"})
+            start = (await next_of(ws, "reply"))["result"]
+            await channels.publish("chat:r", "a")
+            first = await next_of(ws, "pub")
+        for text in ("b", "c"):
+            await channels.publish("chat:r", text)
+        async with client.websocket_connect("/channels") as ws:
+            since = {"offset": first["offset"], "epoch": start["epoch"]}
+            await ws.send_json({"id": 9, "type": "subscribe", "channel": "chat:r", "since": since})
+            reply = await next_of(ws, "reply")
+            assert reply["result"]["recovered"] is True and reply["result"]["replayed"] == 2
+            assert reply["result"]["offset"] == 1
+            pubs = [await next_of(ws, "pub") for _ in range(2)]
+            assert [p["data"] for p in pubs] == ["b", "c"] and [p["offset"] for p in pubs] == [2, 3]
+
+
+async def test_errors_carry_the_request_id() -> None:
+    app, _ = build()
+    async with AsyncTestClient(app) as client, client.websocket_connect("/channels") as ws:
+        await ws.send_json({"id": 5, "type": "publish", "channel": "news:x", "data": 1})
+        error = await next_of(ws, "error")
+        assert error == {
+            "type": "error",
+            "id": 5,
+            "error": {"code": "forbidden", "message": error["error"]["message"]},
+        }
+        await ws.send_json({"id": 6, "type": "subscribe", "channel": "bad name"})
+        assert (await next_of(ws, "error"))["error"]["code"] == "bad_channel"
+        await ws.send_json({"id": 7, "type": "nope"})
+        assert (await next_of(ws, "error"))["error"]["code"] == "bad_request"
+        await ws.send_json({"id": 8, "type": "ping"})
+        assert await next_of(ws, "pong") == {"type": "pong", "id": 8}
+
+
+async def test_malformed_frame_closes_with_4003() -> None:
+    app, _ = build()
+    async with AsyncTestClient(app) as client, client.websocket_connect("/channels") as ws:
+        await ws.receive_json()
+        await ws.send_text("not json")
+        message = await ws.receive()
+        assert message["type"] == "websocket.close" and message["code"] == 4003
+
+
+async def test_authorize_hook_and_authenticate() -> None:
+    def authorize(conn: Any, channel: str, action: str) -> bool:
+        return conn.user == "admin" or action == "subscribe"
+
+    async def authenticate(websocket: Any) -> dict[str, Any] | None:
+        user = websocket.query_params.get("user")
+        return {"user": user, "info": {"name": user}} if user else None
+
+    channels = Channels(
+        namespaces={"ops": ChannelOptions(client_publish=True, authorize=authorize)},
+        authenticate=authenticate,
+    )
+    app = Tether(lifespan=channels.lifespan)
+    app.add_websocket_route("/channels", channels.endpoint)
+    async with AsyncTestClient(app) as client:
+        async with client.websocket_connect("/channels?user=bob") as ws:
+            await ws.send_json({"id": 1, "type": "publish", "channel": "ops:x", "data": 1})
+            assert (await next_of(ws, "error"))["error"]["code"] == "forbidden"
+        async with client.websocket_connect("/channels?user=admin") as ws:
+            await ws.send_json({"id": 1, "type": "publish", "channel": "ops:x", "data": 1})
+            assert (await next_of(ws, "reply"))["result"]["offset"] == 1
+        with pytest.raises(Exception):  # noqa: B017 - refused before accept (close 1008)
+            async with client.websocket_connect("/channels") as ws:
+                await ws.receive_json()
+
+
+async def test_presence_and_history_commands() -> None:
+    app, channels = build()
+    async with AsyncTestClient(app) as client, client.websocket_connect("/channels") as ws:
+        hello = await ws.receive_json()
+        await ws.send_json({"id": 1, "type": "subscribe", "channel": "chat:p"})
+        await next_of(ws, "reply")
+        await ws.send_json({"id": 2, "type": "presence", "channel": "chat:p"})
+        members = (await next_of(ws, "reply"))["result"]["members"]
+        assert list(members) == [hello["client"]]
+        await ws.send_json({"id": 3, "type": "presence", "channel": "chat:p", "count_only": True})
+        assert (await next_of(ws, "reply"))["result"] == {"count": 1}
+        await channels.publish("chat:p", {"n": 1})
+        await ws.send_json({"id": 4, "type": "history", "channel": "chat:p"})
+        history = (await next_of(ws, "reply"))["result"]
+        assert history["publications"] == [{"offset": 1, "data": {"n": 1}}]
+
+
+async def test_client_script_and_health_routes() -> None:
+    app, _ = build()
+    async with AsyncTestClient(app) as client:
+        script = await client.get("/_tether/channels.js")
+        assert script.status_code == 200 and "TetherChannels" in script.text
+        assert script.headers["content-type"].startswith("text/javascript")
+        health = await client.get("/health")
+        assert health.status_code == 200 and health.json()["broker"]["state"] == "connected"
