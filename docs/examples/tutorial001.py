@@ -3,9 +3,8 @@
 Run it with ``uvicorn docs.examples.tutorial001:app`` and open http://localhost:8000/.
 """
 
-from tether.applications import Tether
+from tether import Tether, WebSocket
 from tether.responses import HTMLResponse
-from tether.websockets import WebSocket
 
 app = Tether()
 

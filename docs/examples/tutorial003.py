@@ -5,9 +5,8 @@ Everything lives in one process's memory; see docs/channels.md for fan-out acros
 
 import contextlib
 
-from tether.applications import Tether
+from tether import Tether, WebSocket, WebSocketDisconnect
 from tether.responses import HTMLResponse
-from tether.websockets import WebSocket, WebSocketDisconnect
 
 app = Tether()
 
