@@ -105,7 +105,7 @@ class FakeChannels:
 
     @staticmethod
     def health() -> dict[str, Any]:
-        return {"state": "connected"}
+        return {"ok": True, "broker": {"state": "connected", "ok": True}}
 
 
 def test_register_channels_reads_snapshot_at_scrape() -> None:

@@ -476,7 +476,7 @@ def register_channels(
 
     Gauges ``connections``/``subscriptions``/``channels`` stay gauges; drops and recoveries become
     labelled families; every other key becomes a ``{prefix}{key}_total`` counter. The broker
-    state from ``channels.health()["state"]`` becomes ``tether_channel_broker_state{state}``.
+    state from ``channels.health()["broker"]["state"]`` becomes ``tether_channel_broker_state{state}``.
     """
 
     def collect() -> Iterator[tuple[str, str, str, Iterable[Sample]]]:
@@ -504,7 +504,9 @@ def _broker_state_family(
     health = getattr(channels, "health", None)
     if health is None:
         return
-    state = health().get("state")
+    report = health()
+    broker = report.get("broker")
+    state = broker.get("state") if isinstance(broker, dict) else report.get("state")
     if state is None:
         return
     name = prefix + "broker_state"
