@@ -484,6 +484,15 @@ def _encode_latin1(text: str, what: str) -> bytes:
         raise ValueError(f"header {what} {text!r} is not latin-1 encodable") from None
 
 
+def _lookup_name(key: str) -> bytes | None:
+    # Header names are ASCII tokens, matched case-insensitively in ASCII only (RFC 9110 5.1);
+    # a name that latin-1 cannot hold can match nothing.
+    try:
+        return key.encode("latin-1").lower()
+    except UnicodeEncodeError:
+        return None
+
+
 class Headers(Mapping[str, str]):
     """Immutable, case-insensitive HTTP headers that keep duplicates and order.
 
@@ -537,7 +546,7 @@ class Headers(Mapping[str, str]):
 
     def getlist(self, key: str) -> list[str]:
         """Every value of the header ``key`` (case-insensitive)."""
-        name = key.lower().encode("latin-1")
+        name = _lookup_name(key)
         return [v.decode("latin-1") for k, v in self._list if k == name]
 
     def mutablecopy(self) -> MutableHeaders:
@@ -545,7 +554,7 @@ class Headers(Mapping[str, str]):
         return MutableHeaders(raw=self._list[:])
 
     def __getitem__(self, key: str) -> str:
-        name = key.lower().encode("latin-1")
+        name = _lookup_name(key)
         for k, v in self._list:
             if k == name:
                 return v.decode("latin-1")
@@ -554,8 +563,8 @@ class Headers(Mapping[str, str]):
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        name = key.lower().encode("latin-1")
-        return any(k == name for k, _ in self._list)
+        name = _lookup_name(key)
+        return name is not None and any(k == name for k, _ in self._list)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
@@ -594,7 +603,7 @@ class MutableHeaders(Headers):
             self._list.append((name, encoded))
 
     def __delitem__(self, key: str) -> None:
-        name = key.lower().encode("latin-1")
+        name = _lookup_name(key)
         self._list[:] = [(k, v) for k, v in self._list if k != name]
 
     def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:

@@ -462,6 +462,28 @@ class WebSocket(HTTPConnection):
             self.application_state = _DISCONNECTED
             raise WebSocketDisconnect(code=1006) from exc
 
+    async def receive_model(self, model: Any, **options: Any) -> Any:
+        """Receive the next message validated as ``model`` (see :mod:`tether.messages`).
+
+        ``model`` is a pydantic model, msgspec struct, dataclass, TypedDict or a union tagged
+        on ``type``. An invalid message meets the ``policy`` option (an error reply by default).
+        """
+        from tether.messages import receive_model
+
+        return await receive_model(self, model, **options)
+
+    def iter_model(self, model: Any, **options: Any) -> AsyncIterator[Any]:
+        """Yield messages validated as ``model`` until the client disconnects."""
+        from tether.messages import iter_model
+
+        return iter_model(self, model, **options)
+
+    async def send_model(self, message: Any, **options: Any) -> None:
+        """Send a typed message (model instance, struct, dataclass) encoded once as JSON."""
+        from tether.messages import send_model
+
+        await send_model(self, message, **options)
+
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection, or reject the handshake when called before accept.
 
