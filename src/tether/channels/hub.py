@@ -111,12 +111,11 @@ class Channels:
     async def start(self) -> None:
         """Connect the backend (idempotent; also done lazily on first use).
 
-        Raises :class:`ChannelsClosed` after :meth:`stop`.
+        A stopped hub can be started again (an app whose lifespan runs twice, as in tests).
         """
         if self._started:
             return
-        if self._stopped:
-            raise ChannelsClosed("this Channels hub was stopped")
+        self._stopped = False
         if self._start_lock is None:
             self._start_lock = asyncio.Lock()
         async with self._start_lock:

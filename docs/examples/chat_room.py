@@ -1,0 +1,32 @@
+"""A chat room on tether channels: run with ``uvicorn docs.examples.chat_room:app``.
+
+Set ``TETHER_CHANNELS_BROKER=redis://127.0.0.1:6379/0`` to run several processes as one room.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tether import Tether, WebSocket
+from tether.channels import ChannelOptions, Channels
+
+channels = Channels(os.environ.get("TETHER_CHANNELS_BROKER", "memory://"))
+channels.namespace(
+    "chat", ChannelOptions(history_size=100, presence=True, join_leave=True, client_publish=True)
+)
+
+app = Tether(lifespan=channels.lifespan)
+app.add_websocket_route("/channels", channels.endpoint)  # browser protocol (tether-channels.js)
+app.add_route("/_tether/channels.js", channels.client_js)
+app.add_route("/health", channels.health_endpoint)
+
+
+@app.websocket("/rooms/{room}")
+async def room(websocket: WebSocket, room: str) -> None:
+    """A plain socket per room: every text frame is broadcast to the room as JSON data."""
+    await websocket.accept()
+    name = websocket.query_params.get("name", "anon")
+    async with channels.connection(websocket, info={"name": name}, raw=True) as conn:
+        await conn.subscribe(f"chat:{room}")
+        async for text in websocket.iter_text():
+            await channels.publish(f"chat:{room}", {"from": name, "text": text})
