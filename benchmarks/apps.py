@@ -16,6 +16,7 @@ benchmarks.apps:starlette_app`` works because uvicorn uses ``getattr`` on the mo
 # No ``from __future__ import annotations``: FastAPI and Litestar read the endpoint annotations
 # at registration, and the types imported inside the builders must be real objects then.
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -210,10 +211,8 @@ def build_tether() -> ASGIApp:
         except WebSocketDisconnect:
             pass
 
-    try:
+    with contextlib.suppress(Exception):  # the DI row then reports "not available"
         _add_tether_di_route(app, echo)
-    except Exception:  # reported by the DI row as "not available"
-        pass
     return app  # type: ignore[return-value]
 
 

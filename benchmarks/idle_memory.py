@@ -13,6 +13,7 @@ Run alone: ``benchmarks/.venv/bin/python benchmarks/idle_memory.py [--smoke]``.
 from __future__ import annotations
 
 import json
+import os
 
 import apps
 from _common import Row, base_parser, emit, rotated, unavailable
@@ -56,7 +57,7 @@ def measure(conns: int, reps: int) -> list[Row]:
 def main() -> None:
     """Parse options, measure, print JSON."""
     args = base_parser(__doc__ or "").parse_args()
-    conns = 50 if args.smoke else 5_000
+    conns = 50 if args.smoke else int(os.environ.get("TETHER_BENCH_IDLE_CONNS", "5000"))
     reps = args.reps or (1 if args.smoke else 3)
     rows = measure(conns, reps)
     emit(

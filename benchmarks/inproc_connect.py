@@ -103,7 +103,7 @@ async def measure(n: int, reps: int) -> list[Row]:
     rows: list[Row] = []
     for variant, path in VARIANTS.items():
         live = await prepare(variant, path, rows)
-        for row, app in live:
+        for _row, app in live:
             await one_sample(app, path, max(n // 10, 10))  # warm up
         for rep in range(reps):
             for row, app in rotated(live, rep):

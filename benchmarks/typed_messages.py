@@ -151,7 +151,7 @@ async def measure(n: int, reps: int) -> list[Row]:
     endpoints.update(starlette_apps())
     live = [(Row(name, ""), app) for name, app in endpoints.items()]
     rows += [row for row, _ in live]
-    for row, app in live:
+    for _row, app in live:
         await one_sample(app, min(n, 1000))
     for rep in range(reps):
         for row, app in rotated(live, rep):
