@@ -1,0 +1,1 @@
+"""The tether chat demo (``tether demo``): see :mod:`tether.demo.app` and docs/demo.md."""
