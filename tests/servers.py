@@ -55,7 +55,8 @@ def uvicorn_thread(app: Any, **config: Any) -> Iterator[str]:
     config.setdefault("log_level", "warning")
     config.setdefault("lifespan", "auto")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
-    setattr(server, "install_signal_handlers", lambda: None)  # the test thread keeps signals
+    # uvicorn may only install signal handlers in the main thread; the test keeps its own.
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
