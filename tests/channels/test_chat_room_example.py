@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from docs.examples import chat_room
+
 from tether.testclient import AsyncTestClient
 
 

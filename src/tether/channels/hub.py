@@ -16,12 +16,12 @@ from typing import Any
 
 from tether.channels._codec import dumps
 from tether.channels.backends.base import Backend, HistoryPage, Position, Publication
-from tether.channels.connection import Connection, SubscribeResult
+from tether.channels.connection import Connection, SubscribeResult, Subscription
 from tether.channels.errors import ChannelLimitExceeded, ChannelsClosed
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.names import Namespaces
 from tether.channels.options import ChannelOptions, ConnectionLimits
-from tether.channels.router import LocalRouter
+from tether.channels.router import LocalChannel, LocalRouter
 from tether.channels.subscriber import Outbox
 
 __all__ = ["Channels", "HistoryResult", "backend_from_url"]
@@ -335,10 +335,41 @@ class Channels:
         if on_ready is not None:
             on_ready(result)
         if connection.subscriptions.get(channel) is subscription:
-            self.router.finish_splice(subscription, local, start, replay)
+            await self._splice(connection, local, subscription, start, replay)
             if options.presence and not rejoin:
                 await self._join(connection, channel, options)
         return result
+
+    async def _splice(
+        self,
+        connection: Connection,
+        local: LocalChannel,
+        subscription: Subscription,
+        start: Position,
+        replay: list[Publication],
+    ) -> None:
+        """History first, paced by the outbound queue, then the live messages buffered meanwhile.
+
+        A long replay waits for the queue to drain instead of overflowing it, so a client can
+        recover more than ``max_queue_bytes`` of missed messages without being a slow consumer.
+        """
+        router, outbox = self.router, connection.outbox
+        router.begin_splice(subscription, start)
+        try:
+            for publication in replay:
+                if (
+                    outbox.queued_bytes + len(publication.data) + 128 > self.limits.max_queue_bytes
+                    or len(outbox) + 1 >= self.limits.max_queue_messages
+                ):
+                    await outbox.wait_drained()
+                if connection.subscriptions.get(local.name) is not subscription or outbox.closed:
+                    return
+                router.deliver_replayed(subscription, local, publication)
+        except BaseException:
+            if connection.subscriptions.get(local.name) is subscription:
+                self.router.detach(connection, local.name)
+            raise
+        router.end_splice(subscription, local)
 
     def _check_limits(self, connection: Connection, channel: str, options: ChannelOptions) -> None:
         if connection.closed:

@@ -97,18 +97,19 @@ class LocalRouter:
             channel.epoch = position.epoch
             channel.last = position.offset
 
-    def finish_splice(
-        self,
-        subscription: Subscription,
-        channel: LocalChannel,
-        start: Position,
-        replay: list[Publication],
-    ) -> None:
-        """Deliver replayed history, then the buffered live messages after it, then go live."""
+    def begin_splice(self, subscription: Subscription, start: Position) -> None:
+        """Set where the subscription's stream starts (replayed history follows)."""
         subscription.epoch = start.epoch
         subscription.last = start.offset
-        for publication in replay:
-            self._deliver_one(subscription, channel, publication)
+
+    def deliver_replayed(
+        self, subscription: Subscription, channel: LocalChannel, publication: Publication
+    ) -> None:
+        """Queue one replayed history publication for a subscription still splicing."""
+        self._deliver_one(subscription, channel, publication)
+
+    def end_splice(self, subscription: Subscription, channel: LocalChannel) -> None:
+        """Deliver the live messages buffered after the history, then go live."""
         buffered, subscription.buffer = subscription.buffer or [], None
         for publication in buffered:
             if publication.epoch == subscription.epoch:
