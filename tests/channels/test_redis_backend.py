@@ -1,0 +1,120 @@
+"""Redis-specific behaviour: the supervised listener, outages, gap checks after reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from fakes import FakeSocket
+from servers import RedisServer
+from tether.channels import BrokerUnavailable, ChannelOptions, Channels, Emitter
+
+pytestmark = [pytest.mark.integration, pytest.mark.redis]
+
+NS = {"chat": ChannelOptions(history_size=100)}
+
+
+def kill_pubsub(redis: RedisServer) -> None:
+    subprocess.run(["redis-cli", "-p", str(redis.port), "CLIENT", "KILL", "TYPE", "pubsub"],
+                   check=True, capture_output=True, timeout=10)
+
+
+async def eventually(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def hub(private_redis: RedisServer) -> AsyncIterator[Channels]:
+    channels = Channels(f"{private_redis.url}?prefix=rb", namespaces=NS)
+    await channels.start()
+    yield channels
+    await channels.stop()
+
+
+async def test_listener_restarts_after_client_kill(hub: Channels, private_redis: RedisServer) -> None:
+    sock = FakeSocket()
+    await hub.subscribe(sock, "chat:k")
+    kill_pubsub(private_redis)
+    await eventually(lambda: hub.metrics.broker_reconnects == 1 and hub.health()["ok"])
+    await hub.publish("chat:k", 1)
+    await sock.wait_for(lambda s: s.offsets() == [1])
+    assert hub.health()["broker"]["listener_running"]
+
+
+async def test_messages_missed_during_reconnect_are_filled(
+    hub: Channels, private_redis: RedisServer
+) -> None:
+    sock = FakeSocket()
+    await hub.subscribe(sock, "chat:gap")
+    await hub.publish("chat:gap", 0)
+    async with Emitter(f"{private_redis.url}?prefix=rb", namespaces=NS) as emitter:
+        kill_pubsub(private_redis)
+        for n in range(1, 4):  # published while the node is not listening
+            await emitter.publish("chat:gap", n)
+        await eventually(lambda: hub.metrics.broker_reconnects == 1)
+        await emitter.publish("chat:gap", 4)
+    await sock.wait_for(lambda s: len(s.pubs()) == 5)
+    assert sock.offsets() == [1, 2, 3, 4, 5]
+    assert [f["data"] for f in sock.pubs()] == [0, 1, 2, 3, 4]
+    assert hub.metrics.gaps_detected >= 1 and hub.metrics.gaps_filled >= 1
+
+
+async def test_lost_stream_is_signalled_after_restart(
+    hub: Channels, private_redis: RedisServer
+) -> None:
+    proto, raw = FakeSocket(), FakeSocket()
+    await hub.subscribe(proto, "chat:lost")
+    await hub.subscribe(raw, "chat:lost", raw=True)
+    await hub.publish("chat:lost", 1)
+    await proto.wait_for(lambda s: len(s.pubs()) == 1)
+    private_redis.restart(down_for=0.3)  # volatile: the epoch is gone
+    await proto.wait_for(lambda s: any(f["type"] == "unsubscribed" for f in s.frames), 15)
+    await raw.wait_for(lambda s: s.closed is not None)
+    assert raw.closed is not None and raw.closed[0] == 4002
+    assert hub.metrics.insufficient_state == 2 and hub.metrics.broker_reconnects == 1
+
+
+async def test_start_while_redis_is_down_then_recover() -> None:
+    redis = RedisServer()
+    channels = Channels(f"{redis.url}?prefix=down", namespaces=NS)
+    try:
+        await channels.start()  # does not fail: the listener keeps trying
+        assert not channels.health()["ok"]
+        assert channels.health()["broker"]["state"] in ("starting", "reconnecting")
+        with pytest.raises(BrokerUnavailable):
+            await channels.publish("chat:d", 1)
+        redis.start()
+        await eventually(lambda: channels.health()["ok"], 15)
+        assert (await channels.publish("chat:d", 1)).offset == 1
+    finally:
+        await channels.stop()
+        redis.stop()
+    assert channels.health()["broker"]["state"] == "stopped"
+
+
+async def test_subscriptions_are_batched_and_released(
+    hub: Channels, private_redis: RedisServer
+) -> None:
+    sockets = [FakeSocket() for _ in range(50)]
+    await asyncio.gather(*(hub.subscribe(s, f"chat:b{n}") for n, s in enumerate(sockets)))
+    out = subprocess.run(["redis-cli", "-p", str(private_redis.port), "PUBSUB", "NUMPAT"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "0"
+    channels_out = subprocess.run(
+        ["redis-cli", "-p", str(private_redis.port), "PUBSUB", "CHANNELS", "rb:c:*"],
+        capture_output=True, text=True, check=True).stdout.split()
+    assert len(channels_out) == 50
+    for sock in sockets:
+        await hub.disconnect(sock)
+    await asyncio.sleep(0.1)
+    channels_out = subprocess.run(
+        ["redis-cli", "-p", str(private_redis.port), "PUBSUB", "CHANNELS", "rb:c:*"],
+        capture_output=True, text=True, check=True).stdout.split()
+    assert channels_out == []
