@@ -136,9 +136,11 @@ def test_the_module_level_app_is_a_tether_app() -> None:
 
 def test_a_socket_needs_a_usable_name(client: TestClient) -> None:
     for query in ("", "?name=", "?name=" + "x" * 30):
-        with pytest.raises(WebSocketDisconnect) as caught:
-            with client.websocket_connect("/channels" + query) as ws:
-                ws.receive_json()
+        with (
+            pytest.raises(WebSocketDisconnect) as caught,
+            client.websocket_connect("/channels" + query) as ws,
+        ):
+            ws.receive_json()
         assert caught.value.code == 1008
 
 
@@ -202,7 +204,10 @@ def test_history_presence_and_join_events(client: TestClient) -> None:
             assert join["info"]["info"] == {"name": "Cy"}
             cy.send_json({"type": "presence", "channel": "room:tea", "id": 2})
             members = frames_until(cy, "reply")["result"]["members"]
-            assert {c: m["info"]["name"] for c, m in members.items()} == {ada_id: "Ada", cy_id: "Cy"}
+            assert {c: m["info"]["name"] for c, m in members.items()} == {
+                ada_id: "Ada",
+                cy_id: "Cy",
+            }
         leave = frames_until(ada, "leave")
         assert leave["client"] == cy_id
 
@@ -267,17 +272,20 @@ def test_the_socket_refuses_what_the_page_never_asks_for(
 
 async def test_the_announce_example_reaches_open_pages() -> None:
     from docs.examples.demo_announce import announce
+
     from tether.testclient import AsyncTestClient
 
     broker = "memory://demo-announce-test"
-    async with AsyncTestClient(create_app(broker)) as client:
-        async with client.websocket_connect("/channels?name=Ada") as ws:
-            await ws.receive_json()
-            await ws.send_json({"type": "subscribe", "channel": "room:news", "id": 1})
-            assert (await ws.receive_json())["type"] == "reply"
-            offset = await announce(broker, "news", "Deploy at 18:00")
+    async with (
+        AsyncTestClient(create_app(broker)) as client,
+        client.websocket_connect("/channels?name=Ada") as ws,
+    ):
+        await ws.receive_json()
+        await ws.send_json({"type": "subscribe", "channel": "room:news", "id": 1})
+        assert (await ws.receive_json())["type"] == "reply"
+        offset = await announce(broker, "news", "Deploy at 18:00")
+        pub = await ws.receive_json()
+        while pub["type"] != "pub":
             pub = await ws.receive_json()
-            while pub["type"] != "pub":
-                pub = await ws.receive_json()
     assert pub["offset"] == offset
     assert pub["data"]["name"] == "announcer" and pub["data"]["text"] == "Deploy at 18:00"

@@ -32,13 +32,19 @@ MAX_SOCKETS = 64
 def demo_process(*args: str) -> Iterator[tuple[int, subprocess.Popen[bytes], Any]]:
     """Run ``python -m tether demo ARGS --port P``; kill its whole process group afterwards."""
     port = free_port()
-    log = tempfile.TemporaryFile()
     cmd = [sys.executable, "-m", "tether", "demo", *args, "--port", str(port)]
     cmd += ["--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
+        with _stopped_at_exit(proc):
+            wait_until_serving(port, proc, log)
+            yield port, proc, log
+
+
+@contextlib.contextmanager
+def _stopped_at_exit(proc: subprocess.Popen[bytes]) -> Iterator[None]:
     try:
-        wait_until_serving(port, proc, log)
-        yield port, proc, log
+        yield
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -50,7 +56,6 @@ def demo_process(*args: str) -> Iterator[tuple[int, subprocess.Popen[bytes], Any
             proc.wait(10)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # a worker left behind by its parent
-        log.close()
 
 
 def wait_until_serving(port: int, proc: subprocess.Popen[bytes], log: Any) -> None:
@@ -119,7 +124,10 @@ async def cross_workers(port: int, supervisor_pid: int) -> None:
         assert said.status_code == 200, said.text
         for ws in (sender, listener):
             pub = await receive(ws, "pub", "room:crossing")
-            assert (pub["offset"], pub["data"]["text"]) == (said.json()["offset"], "to every worker")
+            assert (pub["offset"], pub["data"]["text"]) == (
+                said.json()["offset"],
+                "to every worker",
+            )
         assert node_b != node_a
 
 
