@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
 from fakes import FakeSocket
+
 from servers import RedisServer
 from tether.channels import BrokerUnavailable, ChannelOptions, Channels, Emitter
 
@@ -19,8 +19,12 @@ NS = {"chat": ChannelOptions(history_size=100)}
 
 
 def kill_pubsub(redis: RedisServer) -> None:
-    subprocess.run(["redis-cli", "-p", str(redis.port), "CLIENT", "KILL", "TYPE", "pubsub"],
-                   check=True, capture_output=True, timeout=10)
+    subprocess.run(
+        ["redis-cli", "-p", str(redis.port), "CLIENT", "KILL", "TYPE", "pubsub"],
+        check=True,
+        capture_output=True,
+        timeout=10,
+    )
 
 
 async def eventually(predicate: Any, timeout: float = 10.0) -> None:
@@ -38,7 +42,9 @@ async def hub(private_redis: RedisServer) -> AsyncIterator[Channels]:
     await channels.stop()
 
 
-async def test_listener_restarts_after_client_kill(hub: Channels, private_redis: RedisServer) -> None:
+async def test_listener_restarts_after_client_kill(
+    hub: Channels, private_redis: RedisServer
+) -> None:
     sock = FakeSocket()
     await hub.subscribe(sock, "chat:k")
     kill_pubsub(private_redis)
@@ -104,17 +110,27 @@ async def test_subscriptions_are_batched_and_released(
 ) -> None:
     sockets = [FakeSocket() for _ in range(50)]
     await asyncio.gather(*(hub.subscribe(s, f"chat:b{n}") for n, s in enumerate(sockets)))
-    out = subprocess.run(["redis-cli", "-p", str(private_redis.port), "PUBSUB", "NUMPAT"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["redis-cli", "-p", str(private_redis.port), "PUBSUB", "NUMPAT"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == "0"
     channels_out = subprocess.run(
         ["redis-cli", "-p", str(private_redis.port), "PUBSUB", "CHANNELS", "rb:c:*"],
-        capture_output=True, text=True, check=True).stdout.split()
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert len(channels_out) == 50
     for sock in sockets:
         await hub.disconnect(sock)
     await asyncio.sleep(0.1)
     channels_out = subprocess.run(
         ["redis-cli", "-p", str(private_redis.port), "PUBSUB", "CHANNELS", "rb:c:*"],
-        capture_output=True, text=True, check=True).stdout.split()
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert channels_out == []

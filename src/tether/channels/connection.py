@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +60,6 @@ class Connection:
         "subscriptions",
         "user",
         "websocket",
-        "_on_close",
     )
 
     def __init__(
@@ -84,7 +82,6 @@ class Connection:
         self.raw = raw
         self.closed = False
         self.subscriptions: dict[str, Subscription] = {}
-        self._on_close: list[Callable[[], None]] = []
 
     @property
     def channels(self) -> list[str]:

@@ -39,7 +39,7 @@ class Emitter:
         namespaces: Mapping[str, ChannelOptions] | None = None,
         default: ChannelOptions | None = None,
     ) -> None:
-        from tether.channels.hub import backend_from_url
+        from tether.channels.backends import backend_from_url
 
         self.backend = backend_from_url(broker) if isinstance(broker, str) else broker
         self.namespaces = Namespaces(namespaces, default)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mappi
 from typing import Any
 
 from tether.channels._codec import dumps
+from tether.channels.backends import backend_from_url
 from tether.channels.backends.base import Backend, HistoryPage, Position, Publication
 from tether.channels.connection import Connection, SubscribeResult, Subscription
 from tether.channels.errors import ChannelLimitExceeded, ChannelsClosed
@@ -24,14 +25,12 @@ from tether.channels.options import ChannelOptions, ConnectionLimits
 from tether.channels.router import LocalChannel, LocalRouter
 from tether.channels.subscriber import Outbox
 
-__all__ = ["Channels", "HistoryResult", "backend_from_url"]
+__all__ = ["Channels", "HistoryResult"]
 
 logger = logging.getLogger("tether.channels")
 
 Authenticate = Callable[[Any], "Awaitable[Mapping[str, Any] | None] | Mapping[str, Any] | None"]
 CLOSE_GOING_AWAY = 1012
-
-_memory_brokers: dict[str, Any] = {}
 
 
 class HistoryResult:
@@ -45,27 +44,6 @@ class HistoryResult:
 
     def __repr__(self) -> str:
         return f"HistoryResult({len(self.publications)} publications, {self.position!r})"
-
-
-def backend_from_url(url: str) -> Backend:
-    """Build a backend from ``memory://[name]`` or ``redis://...``.
-
-    ``memory://name`` shares one in-process broker between hubs of the same name (handy to
-    simulate several nodes in one test). Raises ``ValueError`` for an unknown scheme.
-    """
-    from tether.channels.backends.memory import MemoryBackend, MemoryBroker
-
-    scheme, _, rest = url.partition("://")
-    if scheme == "memory":
-        if not rest:
-            return MemoryBackend()
-        broker = _memory_brokers.setdefault(rest, MemoryBroker())
-        return MemoryBackend(broker)
-    if scheme in ("redis", "rediss", "unix"):
-        from tether.channels.backends.redis import RedisBackend
-
-        return RedisBackend.from_url(url)
-    raise ValueError(f"unknown channels broker URL {url!r}: use memory:// or redis://")
 
 
 class Channels:
@@ -477,27 +455,9 @@ class Channels:
     @property
     def health_endpoint(self) -> Any:
         """ASGI app: 200 with :meth:`health` as JSON when ok, else 503."""
-        return _HealthApp(self)
+        from tether.channels.health import HealthApp
 
-
-class _HealthApp:
-    """An ASGI app instance (not a function) so routers mount it as an app."""
-
-    __slots__ = ("hub",)
-
-    def __init__(self, hub: Channels) -> None:
-        self.hub = hub
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        report = self.hub.health()
-        body = dumps(report).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        status = 200 if report["ok"] else 503
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        return HealthApp(self)
 
 
 def _recover(

@@ -1,1 +1,32 @@
 """Brokers behind one contract: :mod:`.base` (the contract), :mod:`.memory`, :mod:`.redis`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tether.channels.backends.base import Backend
+
+__all__ = ["backend_from_url"]
+
+_memory_brokers: dict[str, Any] = {}
+
+
+def backend_from_url(url: str) -> Backend:
+    """Build a backend from ``memory://[name]`` or ``redis://...``.
+
+    ``memory://name`` shares one in-process broker between hubs of the same name (handy to
+    simulate several nodes in one test). Raises ``ValueError`` for an unknown scheme.
+    """
+    from tether.channels.backends.memory import MemoryBackend, MemoryBroker
+
+    scheme, _, rest = url.partition("://")
+    if scheme == "memory":
+        if not rest:
+            return MemoryBackend()
+        broker = _memory_brokers.setdefault(rest, MemoryBroker())
+        return MemoryBackend(broker)
+    if scheme in ("redis", "rediss", "unix"):
+        from tether.channels.backends.redis import RedisBackend
+
+        return RedisBackend.from_url(url)
+    raise ValueError(f"unknown channels broker URL {url!r}: use memory:// or redis://")
