@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,9 +12,12 @@ import pytest
 from tether.applications import Router, Tether
 from tether.exceptions import ConfigurationError
 from tether.middleware import Middleware
+from tether.middleware.errors import ServerErrorMiddleware
+from tether.middleware.exceptions import ExceptionMiddleware
 from tether.params import Depends
 from tether.requests import HTTPConnection
 from tether.responses import PlainTextResponse
+from tether.shutdown import GracefulShutdown
 from tether.testclient import AsyncTestClient, TestClient, WebSocketDenialResponse
 from tether.types import Receive, Scope, Send
 from tether.websockets import WebSocket, WebSocketDisconnect
@@ -139,7 +143,7 @@ def test_http_connection_dependency_serves_both_protocols() -> None:
         assert session.receive_json() == {"value": 42}
 
 
-async def test_lifespan_state_and_shutdown_closes_open_websockets_with_1001() -> None:
+async def test_lifespan_state_and_drain_closes_open_websockets_with_1012() -> None:
     events: list[str] = []
 
     @contextlib.asynccontextmanager
@@ -164,20 +168,28 @@ async def test_lifespan_state_and_shutdown_closes_open_websockets_with_1001() ->
         await ws.__aenter__()
         assert await ws.receive_text() == "lobby"
         assert len(app.connections) == 1
-        await app.close_websockets()
+        drain = asyncio.create_task(app.drain())
         message = await ws.receive()
-        assert message == {
-            "type": "websocket.close",
-            "code": 1001,
-            "reason": "server shutting down",
-        }
-        await ws.__aexit__(None, None, None)
-    assert events[0] == "start"
-    assert events[-2:] == ["stop with 0 open", "hook"]
+        assert message == {"type": "websocket.close", "code": 1012, "reason": "service restart"}
+        await ws.__aexit__(None, None, None)  # the client answers the close
+        assert await drain == 1
+        assert len(app.connections) == 0
+        with pytest.raises(WebSocketDenialResponse) as refused:
+            async with client.websocket_connect("/ws"):
+                pass
+        assert refused.value.status_code == 503
+    assert events == ["start", "endpoint saw disconnect", "stop with 0 open", "hook"]
 
 
-async def test_lifespan_shutdown_sends_1001() -> None:
-    app = Tether()
+async def test_lifespan_shutdown_drains_open_websockets_first() -> None:
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Tether) -> AsyncIterator[None]:
+        yield
+        events.append(f"lifespan exit with {len(app.connections)} open")
+
+    app = Tether(lifespan=lifespan, graceful_shutdown=GracefulShutdown(code=1001, reason="bye"))
 
     @app.websocket("/ws")
     async def endpoint(websocket: WebSocket) -> None:
@@ -185,14 +197,49 @@ async def test_lifespan_shutdown_sends_1001() -> None:
         await websocket.send_text("ready")
         with contextlib.suppress(WebSocketDisconnect):
             await websocket.receive_text()
+        events.append("endpoint done")
 
     client = AsyncTestClient(app)
     await client.__aenter__()
     async with client.websocket_connect("/ws") as ws:
         assert await ws.receive_text() == "ready"
-        await client.__aexit__(None, None, None)
+        stopping = asyncio.create_task(client.__aexit__(None, None, None))
         message = await ws.receive()
-        assert (message["type"], message["code"]) == ("websocket.close", 1001)
+        assert message == {"type": "websocket.close", "code": 1001, "reason": "bye"}
+    await stopping
+    assert events == ["endpoint done", "lifespan exit with 0 open"]
+
+
+async def test_send_after_drain_close_is_a_disconnect_for_the_endpoint() -> None:
+    seen: list[str] = []
+    app = Tether()
+
+    @app.websocket("/ws")
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("ready")
+        await asyncio.sleep(0.05)  # the drain closes meanwhile
+        try:
+            await websocket.send_text("too late")
+        except WebSocketDisconnect as exc:
+            seen.append(f"disconnect {exc.code}")
+        await websocket.close()  # dropped: already closed by the drain
+
+    async with AsyncTestClient(app) as client, client.websocket_connect("/ws") as ws:
+        assert await ws.receive_text() == "ready"
+        await app.connections.drain(grace_period=0, close_wait=1)
+        assert (await ws.receive())["code"] == 1012
+        await ws.assert_no_message(0.1)
+    assert seen and seen[0].startswith("disconnect")
+
+
+def test_graceful_shutdown_off_puts_nothing_in_the_stack() -> None:
+    app = Tether(graceful_shutdown=False)
+    stack = app.build_middleware_stack()
+    assert isinstance(stack, ServerErrorMiddleware)
+    assert isinstance(stack.app, ExceptionMiddleware)
+    with pytest.raises(ConfigurationError):
+        asyncio.run(app.drain())
 
 
 def test_add_middleware_sees_websockets_and_is_refused_after_start() -> None:

@@ -12,7 +12,10 @@ from tether.types import Message, Receive, Scope, Send
 
 
 class Peer:
-    def __init__(self) -> None:
+    """A client behind a server: it answers a close from the app, as a real client does."""
+
+    def __init__(self, answers_close: bool = True) -> None:
+        self.answers_close = answers_close
         self.inbox: asyncio.Queue[Message] = asyncio.Queue()
         self.sent: asyncio.Queue[Message] = asyncio.Queue()
         self.inbox.put_nowait({"type": "websocket.connect"})
@@ -27,6 +30,8 @@ class Peer:
 
     async def send(self, message: Message) -> None:
         await self.sent.put(message)
+        if message["type"] == "websocket.close" and self.answers_close:
+            self.inbox.put_nowait({"type": "websocket.disconnect", "code": message["code"]})
 
     async def next_sent(self) -> Message:
         return await asyncio.wait_for(self.sent.get(), 2)
@@ -66,20 +71,15 @@ async def test_drain_closes_open_connections_and_refuses_new() -> None:
     assert (await late.next_sent())["status"] == 503
 
 
-async def test_drain_runs_hooks_and_waits_for_sends_in_flight() -> None:
-    release = asyncio.Event()
+async def test_drain_runs_hooks_before_closing() -> None:
     order: list[str] = []
 
-    async def slow_send(message: Message) -> None:
-        if message["type"] == "websocket.send":
-            await release.wait()
-            order.append("sent")
-        elif message["type"] == "websocket.close":
+    async def recording_send(message: Message) -> None:
+        if message["type"] == "websocket.close":
             order.append("closed")
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.accept"})
-        await send({"type": "websocket.send", "text": "last words"})
         await receive()
 
     registry = ConnectionRegistry(TetherMetrics(MetricsRegistry()))
@@ -87,14 +87,53 @@ async def test_drain_runs_hooks_and_waits_for_sends_in_flight() -> None:
     @registry.on_drain
     async def flush(seconds: float) -> None:
         order.append(f"hook {seconds}")
-        release.set()
 
-    shut = ShutdownMiddleware(app, registry, grace_period=1, handle_signals=False)
-    task = asyncio.create_task(shut({"type": "websocket"}, asyncio.Queue().get, slow_send))
+    shut = ShutdownMiddleware(app, registry, grace_period=1, close_wait=0.05, handle_signals=False)
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    task = asyncio.create_task(shut({"type": "websocket"}, inbox.get, recording_send))
     await asyncio.sleep(0.01)
+    assert await shut.drain() == 1
+    assert order == ["hook 1", "closed"]
+    inbox.put_nowait({"type": "websocket.disconnect", "code": 1012})
+    await asyncio.wait_for(task, 2)
+
+
+async def test_drain_does_not_wait_past_close_wait_for_a_silent_peer() -> None:
+    shut = middleware(grace_period=0, close_wait=0.05)
+    peer = Peer(answers_close=False)
+    task = asyncio.create_task(shut(peer.scope, peer.receive, peer.send))
+    await peer.next_sent()
+    assert await shut.drain() == 1
+    assert (await peer.next_sent())["code"] == 1012
+    assert not task.done() and len(shut.registry) == 1
+    peer.inbox.put_nowait({"type": "websocket.disconnect", "code": 1006})  # the server gives up
+    await asyncio.wait_for(task, 2)
+    assert len(shut.registry) == 0
+
+
+async def test_app_sends_after_the_drain_close_raise_oserror_and_close_is_dropped() -> None:
+    outcome: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await receive()  # the disconnect that answers the drain's close
+        try:
+            await send({"type": "websocket.send", "text": "late"})
+        except OSError:
+            outcome.append("send refused")
+        await send({"type": "websocket.close", "code": 1000})
+        outcome.append("close dropped")
+
+    shut = ShutdownMiddleware(app, handle_signals=False, close_wait=1)
+    peer = Peer()
+    task = asyncio.create_task(shut(peer.scope, peer.receive, peer.send))
+    await peer.next_sent()
     await shut.drain()
     await asyncio.wait_for(task, 2)
-    assert order == ["hook 1", "sent", "closed"]
+    assert outcome == ["send refused", "close dropped"]
+    assert (await peer.next_sent())["code"] == 1012
+    assert peer.sent.empty()
 
 
 async def test_failing_or_slow_hook_does_not_block_drain() -> None:

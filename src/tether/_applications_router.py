@@ -10,6 +10,10 @@ Dependencies accumulate outermost first: application -> ``include_router(depende
 ``Router(dependencies=)`` -> the decorator's ``dependencies=`` -> the endpoint's parameters.
 ``include_router`` copies the included routes with the prefix and dependencies applied (routes
 added to the included router afterwards are not seen; the peer's 0.137+ keeps a live link).
+
+Per-route WebSocket limits: an endpoint decorated with :func:`tether.limits.limits`, or a
+``limits=WebSocketLimits(...)`` given to :meth:`Router.websocket`, gets its route's ASGI app
+wrapped by :func:`tether.limits.apply_route_limits` here, at registration.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tether._routing_errors import ensure_tracker, run_guarded
 from tether.dependencies import EndpointPlan
 from tether.exceptions import ConfigurationError
+from tether.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits
 from tether.requests import Request
 from tether.responses import JSONResponse, Response
 from tether.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
@@ -35,6 +40,18 @@ if TYPE_CHECKING:
 __all__ = ["APIRoute", "APIWebSocketRoute", "Router"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guard_route(route: BaseRoute) -> BaseRoute:
+    # Plain WebSocket routes get the limits of a @limits-decorated endpoint; the check on the
+    # app keeps a route object given to two routers from being wrapped twice.
+    if (
+        isinstance(route, WebSocketRoute)
+        and not isinstance(route, APIWebSocketRoute)
+        and not isinstance(route.app, LimitsMiddleware)
+    ):
+        route.app = apply_route_limits(route.app, route.endpoint)
+    return route
 
 
 def _jsonable(value: Any) -> Any:
@@ -51,7 +68,11 @@ def _jsonable(value: Any) -> Any:
 
 
 class APIWebSocketRoute(WebSocketRoute):
-    """A WebSocket route whose ``async def`` endpoint gets its parameters injected."""
+    """A WebSocket route whose ``async def`` endpoint gets its parameters injected.
+
+    ``limits`` (and ``@limits`` on the endpoint) apply to this route's connections, outside the
+    route's own middleware.
+    """
 
     def __init__(
         self,
@@ -61,12 +82,15 @@ class APIWebSocketRoute(WebSocketRoute):
         name: str | None = None,
         dependencies: Sequence[Any] | None = None,
         middleware: Sequence[Middleware] | None = None,
+        limits: WebSocketLimits | None = None,
     ) -> None:
         self.dependencies = list(dependencies or ())
+        self.limits = limits
         self.plan = EndpointPlan.compile(
             endpoint, websocket=True, dependencies=self.dependencies, path=path
         )
         super().__init__(path, endpoint, name=name, middleware=middleware)
+        self.app = apply_route_limits(self.app, endpoint, limits=limits)
 
     def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
         plan = self.plan
@@ -170,7 +194,7 @@ class Router(BaseRouter):
     ) -> None:
         _check_prefix(prefix)
         super().__init__(
-            routes,
+            [_guard_route(route) for route in routes or ()],
             redirect_slashes,
             default,
             lifespan,
@@ -195,24 +219,36 @@ class Router(BaseRouter):
         *,
         dependencies: Sequence[Any] | None = None,
         middleware: Sequence[Middleware] | None = None,
+        limits: WebSocketLimits | None = None,
     ) -> None:
-        """Add a WebSocket route with dependency injection (``ConfigurationError`` if sync)."""
+        """Add a WebSocket route with dependency injection (``ConfigurationError`` if sync).
+
+        ``limits`` fields replace the app-level limits for this route, like ``@limits(...)``.
+        """
         route = APIWebSocketRoute(
             self._path(path),
             endpoint,
             name=name,
             dependencies=[*self.dependencies, *(dependencies or ())],
             middleware=middleware,
+            limits=limits,
         )
         self.routes.append(route)
 
     def websocket(
-        self, path: str, name: str | None = None, *, dependencies: Sequence[Any] | None = None
+        self,
+        path: str,
+        name: str | None = None,
+        *,
+        dependencies: Sequence[Any] | None = None,
+        limits: WebSocketLimits | None = None,
     ) -> Callable[[F], F]:
         """Decorator form of :meth:`add_api_websocket_route`; returns the function unchanged."""
 
         def decorator(func: F) -> F:
-            self.add_api_websocket_route(path, func, name=name, dependencies=dependencies)
+            self.add_api_websocket_route(
+                path, func, name=name, dependencies=dependencies, limits=limits
+            )
             return func
 
         return decorator
@@ -230,7 +266,7 @@ class Router(BaseRouter):
         self, path: str, endpoint: Callable[..., Any], name: str | None = None
     ) -> None:
         """Add a plain :class:`WebSocketRoute` below the prefix (no dependency injection)."""
-        self.routes.append(WebSocketRoute(self._path(path), endpoint, name=name))
+        self.routes.append(_guard_route(WebSocketRoute(self._path(path), endpoint, name=name)))
 
     def add_route(
         self,
@@ -355,6 +391,7 @@ class Router(BaseRouter):
                 name=route.name,
                 dependencies=[*extra, *route.dependencies],
                 middleware=route.middleware,
+                limits=route.limits,
             )
         elif isinstance(route, APIRoute):
             self.add_api_route(
@@ -373,7 +410,7 @@ class Router(BaseRouter):
             copy = WebSocketRoute(
                 path, route.endpoint, name=route.name, middleware=route.middleware
             )
-            self.routes.append(copy)
+            self.routes.append(_guard_route(copy))
         elif isinstance(route, Route):
             methods = sorted(route.methods) if route.methods is not None else None
             self.routes.append(

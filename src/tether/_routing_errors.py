@@ -10,7 +10,9 @@ started? closed?) so every layer that handles an error knows what is still possi
 * after close, nothing more is sent.
 
 The tracker is stored in the scope under :data:`TRACKER_KEY` by the outermost layer that needs
-it, so the layers below reuse it instead of each wrapping ``send`` again.
+it, so the layers below reuse it instead of each wrapping ``send`` again. It is also the handle a
+graceful drain (:mod:`tether.shutdown`) closes a WebSocket through from outside the app: one
+object per connection, and nothing added to the per-message path.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "HandlerTables",
     "Phase",
     "SendTracker",
+    "ClosedByServerError",
     "apply_handler",
     "close_websocket",
     "connection_for",
@@ -70,19 +73,29 @@ _START = frozenset({"http.response.start", "websocket.http.response.start"})
 _BODY = frozenset({"http.response.body", "websocket.http.response.body"})
 
 
-class SendTracker:
-    """A ``send`` wrapper that records the connection's :class:`Phase`.
+class ClosedByServerError(OSError):
+    """The app sent on a WebSocket that tether already closed (a drain, a limit, a heartbeat).
 
-    ``registry``, when given, holds every tracker whose WebSocket is accepted and not yet
-    closed; the application uses it to close live sockets with 1001 at shutdown.
+    An ``OSError`` on purpose: :class:`~tether.websockets.WebSocket` reports an ``OSError`` from
+    ``send`` as a lost connection, which is what it is for the application.
     """
 
-    __slots__ = ("_send", "phase", "registry")
 
-    def __init__(self, send: Send, registry: set[SendTracker] | None = None) -> None:
+async def _refuse_after_close(message: Message) -> None:
+    # Installed as the tracker's send once tether closed the socket: the app's own close
+    # (often in a finally block) is a no-op, anything else is a send on a closed socket.
+    if message["type"] != "websocket.close":
+        raise ClosedByServerError("the WebSocket was closed by the server")
+
+
+class SendTracker:
+    """A ``send`` wrapper that records the connection's :class:`Phase`."""
+
+    __slots__ = ("_send", "phase")
+
+    def __init__(self, send: Send) -> None:
         self._send = send
         self.phase = Phase.PENDING
-        self.registry = registry
 
     async def __call__(self, message: Message) -> None:
         kind = message["type"]
@@ -93,8 +106,6 @@ class SendTracker:
     def _observe(self, kind: str, message: Message) -> None:
         if kind == "websocket.accept":
             self.phase = Phase.ACCEPTED
-            if self.registry is not None:
-                self.registry.add(self)
         elif kind == "websocket.close":
             self.finish()
         elif kind in _START:
@@ -103,23 +114,26 @@ class SendTracker:
             self.finish()
 
     def finish(self) -> None:
-        """Mark the connection closed and forget it in the registry."""
+        """Mark the connection closed."""
         self.phase = Phase.CLOSED
-        if self.registry is not None:
-            self.registry.discard(self)
 
-    async def close_going_away(self, reason: str = "server shutting down") -> None:
-        """Close an accepted WebSocket with 1001 (used at application shutdown)."""
+    async def close_from_server(self, code: int, reason: str) -> bool:
+        """Close an accepted WebSocket from outside the app; False if it was not open.
+
+        Later ``websocket.send`` calls by the app raise :class:`ClosedByServerError`, its own
+        ``websocket.close`` is dropped. Never raises: a peer that already left needs no close.
+        The app's pending ``receive()`` ends when the server reports the client's answer.
+        """
         if self.phase is not Phase.ACCEPTED:
-            return
-        self.finish()
-        with contextlib.suppress(OSError):  # a client that already left needs no close
-            await self._send({"type": "websocket.close", "code": 1001, "reason": reason})
+            return False
+        self.phase = Phase.CLOSED
+        send, self._send = self._send, _refuse_after_close
+        with contextlib.suppress(Exception):
+            await send({"type": "websocket.close", "code": code, "reason": short_reason(reason)})
+        return True
 
 
-def ensure_tracker(
-    scope: Scope, send: Send, registry: set[SendTracker] | None = None
-) -> tuple[SendTracker, Send]:
+def ensure_tracker(scope: Scope, send: Send) -> tuple[SendTracker, Send]:
     """Return the scope's tracker and the ``send`` this layer should use.
 
     The outermost caller creates the tracker (and must then send through it); inner callers
@@ -128,7 +142,7 @@ def ensure_tracker(
     tracker: SendTracker | None = scope.get(TRACKER_KEY)
     if tracker is not None:
         return tracker, send
-    tracker = SendTracker(send, registry)
+    tracker = SendTracker(send)
     scope[TRACKER_KEY] = tracker
     return tracker, tracker
 

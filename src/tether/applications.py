@@ -5,32 +5,55 @@ middleware stack built on first use, outermost first:
 
 1. :class:`~tether.middleware.errors.ServerErrorMiddleware` (``500`` / ``Exception`` handler;
    also for WebSockets, see that module);
-2. :class:`~tether.middleware.origin.OriginMiddleware` when ``allowed_origins`` is given;
-3. user middleware, in list order (``add_middleware`` puts the newest outermost);
-4. :class:`~tether.middleware.exceptions.ExceptionMiddleware` (every other handler);
-5. the router.
+2. :class:`~tether.shutdown.ShutdownMiddleware` unless ``graceful_shutdown=False`` (it must see
+   lifespan scopes and every WebSocket);
+3. :class:`~tether.middleware.origin.OriginMiddleware` when ``allowed_origins`` is given (a
+   refused cross-site handshake is not counted by the layers below);
+4. :class:`~tether.metrics.MetricsMiddleware` when ``metrics`` is on (it also counts the
+   frames a heartbeat or a limit then consumes);
+5. :class:`~tether.heartbeat.HeartbeatMiddleware` when ``heartbeat`` is set (pongs never reach
+   the limits, so ``idle_timeout`` measures the application's silence);
+6. :class:`~tether.limits.LimitsMiddleware` when ``limits`` is set (it sees what the app gets);
+7. user middleware, in list order (``add_middleware`` puts the newest outermost);
+8. :class:`~tether.middleware.exceptions.ExceptionMiddleware` (every other handler);
+9. the router.
+
+An option that is off puts nothing in the stack. With the defaults a WebSocket costs one set add
+and discard (the shutdown registry) and nothing per message.
 
 Lifespan: ``lifespan(app)`` is an async context manager that may yield a dict of state (each
 connection sees it as ``request.state`` / ``websocket.state``); ``on_startup`` / ``on_shutdown``
-hooks run around it. At shutdown, before the lifespan's own exit code runs, every WebSocket
-the app accepted and that is still open is closed with 1001 "server shutting down".
+hooks run around it. Shutdown has one mechanism, the drain of :mod:`tether.shutdown`: on
+SIGTERM (under uvicorn), on :meth:`Tether.drain`, or at lifespan shutdown while WebSockets are
+still open (before the lifespan's own exit code runs), every open WebSocket is closed with 1012
+"service restart" (configurable with :class:`~tether.shutdown.GracefulShutdown`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from tether._applications_router import APIRoute, APIWebSocketRoute, Router
-from tether._routing_errors import ExceptionHandler, SendTracker
+from tether._routing_errors import ExceptionHandler
 from tether.datastructures import State, URLPath
+from tether.exceptions import ConfigurationError
+from tether.heartbeat import Heartbeat, HeartbeatMiddleware
+from tether.limits import LimitsMiddleware, WebSocketLimits
+from tether.metrics import (
+    MetricsEndpoint,
+    MetricsMiddleware,
+    TetherMetrics,
+    default_metrics,
+    register_channels,
+)
 from tether.middleware import Middleware
 from tether.middleware.errors import ServerErrorMiddleware
 from tether.middleware.exceptions import ExceptionMiddleware
 from tether.middleware.origin import OriginMiddleware
-from tether.routing import BaseRoute, _as_context
+from tether.routing import BaseRoute
+from tether.shutdown import ConnectionRegistry, GracefulShutdown, ShutdownMiddleware
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 
 __all__ = ["APIRoute", "APIWebSocketRoute", "Router", "Tether"]
@@ -46,6 +69,19 @@ class Tether:
     dependency to its replacement (tests). ``allowed_origins`` refuses WebSocket handshakes from
     other origins with 403 (``["*"]`` allows all). Other keyword options are kept as
     attributes for tools (``title``, ``version``, ``description``).
+
+    Production options (each off puts nothing in the middleware stack):
+
+    - ``limits``: :class:`~tether.limits.WebSocketLimits` for every WebSocket (per route:
+      ``@limits(...)`` on the endpoint or ``@app.websocket(path, limits=...)``);
+    - ``heartbeat``: the ping interval in seconds, or :class:`~tether.heartbeat.Heartbeat`;
+    - ``metrics``: ``True`` counts on the process-wide registry and serves it at ``/metrics``;
+      a :class:`~tether.metrics.TetherMetrics` uses its registry instead;
+    - ``graceful_shutdown``: on by default (drain with 1012 on SIGTERM and lifespan shutdown);
+      a :class:`~tether.shutdown.GracefulShutdown` sets times, close code and reason.
+
+    Raises ``ValueError`` for a bad heartbeat interval, ``TypeError`` for a heartbeat that is
+    neither seconds nor a ``Heartbeat``.
     """
 
     def __init__(
@@ -60,6 +96,10 @@ class Tether:
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         dependencies: Sequence[Any] | None = None,
         allowed_origins: Sequence[str] | None = None,
+        limits: WebSocketLimits | None = None,
+        heartbeat: Heartbeat | float | None = None,
+        metrics: bool | TetherMetrics = False,
+        graceful_shutdown: GracefulShutdown | bool = True,
         redirect_slashes: bool = True,
         title: str = "Tether",
         version: str = "0.1.0",
@@ -73,42 +113,67 @@ class Tether:
         self.user_middleware = list(middleware or [])
         self.allowed_origins = list(allowed_origins) if allowed_origins is not None else None
         self.middleware_stack: ASGIApp | None = None
-        self.connections: set[SendTracker] = set()
+        self.limits = limits
+        self.heartbeat = _heartbeat_option(heartbeat)
+        self.metrics = _metrics_option(metrics)
+        self.graceful_shutdown = _shutdown_option(graceful_shutdown)
+        self.connections = ConnectionRegistry(self.metrics)
+        """The open WebSockets (the drain's registry; empty with ``graceful_shutdown=False``)."""
         self.router = Router(
             routes=routes,
             dependencies=dependencies,
             redirect_slashes=redirect_slashes,
-            lifespan=self._wrap_lifespan(lifespan),
+            lifespan=lifespan,
             on_startup=on_startup,
             on_shutdown=on_shutdown,
         )
+        if self.metrics is not None:
+            endpoint = MetricsEndpoint(self.metrics.registry)
+            self.router.add_route("/metrics", endpoint, ["GET", "HEAD"], "metrics", False)
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def _wrap_lifespan(self, lifespan: Lifespan | None) -> Lifespan:
-        user = _as_context(lifespan) if lifespan is not None else None
+    async def drain(self) -> int:
+        """Refuse new WebSockets and close the open ones (1012 by default); return how many.
 
-        @contextlib.asynccontextmanager
-        async def run(app: Any) -> AsyncIterator[Any]:
-            if user is None:
-                try:
-                    yield None
-                finally:
-                    await self.close_websockets()
-                return
-            async with user(app) as state:
-                try:
-                    yield state
-                finally:
-                    await self.close_websockets()
+        See :mod:`tether.shutdown`. Raises ``ConfigurationError`` with ``graceful_shutdown=False``
+        (nothing is tracked then).
+        """
+        options = self.graceful_shutdown
+        if options is None:
+            raise ConfigurationError("drain() needs graceful_shutdown enabled on the Tether app")
+        return await self.connections.drain(
+            grace_period=options.grace_period,
+            close_wait=options.close_wait,
+            code=options.code,
+            reason=options.reason,
+        )
 
-        return run
+    def attach_channels(self, channels: Any) -> None:
+        """Expose a ``tether.channels`` hub's counters on this app's ``/metrics``.
 
-    async def close_websockets(self, reason: str = "server shutting down") -> None:
-        """Close every open WebSocket this app accepted with 1001 (going away)."""
-        trackers = list(self.connections)
-        if trackers:
-            await asyncio.gather(*(tracker.close_going_away(reason) for tracker in trackers))
+        Raises ``ConfigurationError`` when the app was built without ``metrics``.
+        """
+        if self.metrics is None:
+            raise ConfigurationError("attach_channels() needs Tether(metrics=True)")
+        register_channels(self.metrics.registry, channels)
+
+    def _hardening_middleware(self) -> list[Middleware]:
+        parts = self.metrics or default_metrics()
+        stack: list[Middleware] = []
+        if self.graceful_shutdown is not None:
+            options = dataclasses.asdict(self.graceful_shutdown)
+            stack.append(Middleware(ShutdownMiddleware, self.connections, **options))
+        if self.allowed_origins is not None:
+            stack.append(Middleware(OriginMiddleware, allowed_origins=self.allowed_origins))
+        if self.metrics is not None:
+            stack.append(Middleware(MetricsMiddleware, self.metrics))
+        if self.heartbeat is not None:
+            options = dataclasses.asdict(self.heartbeat)
+            stack.append(Middleware(HeartbeatMiddleware, metrics=parts, **options))
+        if self.limits is not None:
+            stack.append(Middleware(LimitsMiddleware, self.limits, metrics=parts))
+        return stack
 
     def build_middleware_stack(self) -> ASGIApp:
         """Assemble the middleware stack described in the module docstring."""
@@ -119,16 +184,8 @@ class Tether:
                 error_handler = handler
             else:
                 handlers[key] = handler
-        stack = [
-            Middleware(
-                ServerErrorMiddleware,
-                handler=error_handler,
-                debug=self.debug,
-                connections=self.connections,
-            )
-        ]
-        if self.allowed_origins is not None:
-            stack.append(Middleware(OriginMiddleware, allowed_origins=self.allowed_origins))
+        stack = [Middleware(ServerErrorMiddleware, handler=error_handler, debug=self.debug)]
+        stack += self._hardening_middleware()
         stack += self.user_middleware
         stack.append(Middleware(ExceptionMiddleware, handlers=handlers, debug=self.debug))
         app: ASGIApp = self.router
@@ -183,10 +240,18 @@ class Tether:
     # -- routes (delegated to the router) ---------------------------------------------------
 
     def websocket(
-        self, path: str, name: str | None = None, *, dependencies: Sequence[Any] | None = None
+        self,
+        path: str,
+        name: str | None = None,
+        *,
+        dependencies: Sequence[Any] | None = None,
+        limits: WebSocketLimits | None = None,
     ) -> Callable[[F], F]:
-        """Register an ``async def`` WebSocket endpoint with dependency injection."""
-        return self.router.websocket(path, name, dependencies=dependencies)
+        """Register an ``async def`` WebSocket endpoint with dependency injection.
+
+        ``limits`` fields replace the app-level ones for this route (as ``@limits(...)``).
+        """
+        return self.router.websocket(path, name, dependencies=dependencies, limits=limits)
 
     def add_api_websocket_route(
         self,
@@ -195,9 +260,12 @@ class Tether:
         name: str | None = None,
         *,
         dependencies: Sequence[Any] | None = None,
+        limits: WebSocketLimits | None = None,
     ) -> None:
         """Imperative form of :meth:`websocket`."""
-        self.router.add_api_websocket_route(path, endpoint, name, dependencies=dependencies)
+        self.router.add_api_websocket_route(
+            path, endpoint, name, dependencies=dependencies, limits=limits
+        )
 
     def websocket_route(self, path: str, name: str | None = None) -> Callable[[F], F]:
         """Register a plain WebSocket endpoint (``endpoint(websocket)``, no DI)."""
@@ -283,3 +351,23 @@ class Tether:
     def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
         """Serve another ASGI app for the host pattern ``host``."""
         self.router.host(host, app, name)
+
+
+def _heartbeat_option(heartbeat: Heartbeat | float | None) -> Heartbeat | None:
+    if heartbeat is None or isinstance(heartbeat, Heartbeat):
+        return heartbeat
+    if isinstance(heartbeat, bool) or not isinstance(heartbeat, int | float):
+        raise TypeError(f"heartbeat must be seconds or a Heartbeat, not {heartbeat!r}")
+    return Heartbeat(interval=float(heartbeat))
+
+
+def _metrics_option(metrics: bool | TetherMetrics) -> TetherMetrics | None:
+    if isinstance(metrics, TetherMetrics):
+        return metrics
+    return default_metrics() if metrics else None
+
+
+def _shutdown_option(option: GracefulShutdown | bool) -> GracefulShutdown | None:
+    if isinstance(option, GracefulShutdown):
+        return option
+    return GracefulShutdown() if option else None

@@ -8,6 +8,9 @@ frame ``{"type":"ping"}`` when a client has been silent for ``interval`` seconds
 ``timeout`` seconds. A client that stays silent is closed with **1011** "heartbeat timeout"
 (configurable) and counted in ``tether_heartbeat_timeouts_total``.
 
+With a :class:`~tether.Tether` app, pass ``heartbeat=25`` (the interval) or
+``heartbeat=Heartbeat(interval=25, timeout=10)``; the app adds this middleware to its stack.
+
 Pong frames are consumed here and never reach the application; pings are only sent to clients
 that are silent, so a chatty connection costs nothing extra. Timers are one
 ``loop.call_at`` handle per connection, re-armed lazily.
@@ -18,16 +21,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from tether.limits import ConnectionGuard, spawn
 from tether.metrics import TetherMetrics, default_metrics
 from tether.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["HeartbeatMiddleware", "PING_TEXT", "is_pong"]
+__all__ = ["Heartbeat", "HeartbeatMiddleware", "PING_TEXT", "is_pong"]
 
 PING_TEXT = '{"type":"ping"}'
 """The ping frame the server sends (a text frame)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """Heartbeat settings (``Tether(heartbeat=Heartbeat(...))``); see the module docstring.
+
+    Raises ``ValueError`` for a non-positive ``interval`` or ``timeout``.
+    """
+
+    interval: float = 25.0
+    """Seconds of client silence before a ping is sent."""
+    timeout: float = 10.0
+    """Seconds to wait for any message after a ping before closing."""
+    ping_text: str = PING_TEXT
+    """The text frame sent as a ping."""
+    pong_type: str = "pong"
+    """``type`` of the JSON frame that answers a ping (consumed, never delivered)."""
+    close_code: int = 1011
+    """Close code for a client that did not answer."""
+    reason: str = "heartbeat timeout"
+    """Close reason for a client that did not answer."""
+
+    def __post_init__(self) -> None:
+        if self.interval <= 0 or self.timeout <= 0:
+            raise ValueError("heartbeat interval and timeout must be > 0 seconds")
+
 
 _MAX_PONG_LENGTH = 64
 

@@ -45,6 +45,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from tether._routing_errors import ClosedByServerError
 from tether.metrics import TetherMetrics, default_metrics
 from tether.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,6 +58,7 @@ __all__ = [
     "client_host",
     "deny",
     "limits",
+    "limits_overrides",
     "message_size",
     "route_limits",
     "spawn",
@@ -182,7 +184,7 @@ def message_size(message: Message) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
-class GuardClosedError(OSError):
+class GuardClosedError(ClosedByServerError):
     """The application sent on a WebSocket that a middleware already closed.
 
     An ``OSError`` on purpose: WebSocket wrappers treat an ``OSError`` from ``send`` as a lost
@@ -529,11 +531,34 @@ def route_limits(endpoint: Any) -> dict[str, Any] | None:
     return dict(found) if isinstance(found, dict) else None
 
 
+def limits_overrides(limits: WebSocketLimits) -> dict[str, Any]:
+    """The fields of ``limits`` that differ from the defaults, as :func:`limits` overrides.
+
+    So ``WebSocketLimits(max_message_size=n)`` on a route means what ``@limits(max_message_size=n)``
+    means: that field replaces the app-level one, the others stay.
+    """
+    return {
+        field.name: getattr(limits, field.name)
+        for field in dataclasses.fields(limits)
+        if getattr(limits, field.name) != field.default
+    }
+
+
 def apply_route_limits(
-    app: ASGIApp, endpoint: Any, *, metrics: TetherMetrics | None = None
+    app: ASGIApp,
+    endpoint: Any,
+    *,
+    limits: WebSocketLimits | None = None,
+    metrics: TetherMetrics | None = None,
 ) -> ASGIApp:
-    """Wrap a route's ASGI ``app`` with the limits declared on ``endpoint`` (if any)."""
-    overrides = route_limits(endpoint)
+    """Wrap a route's ASGI ``app`` with the limits declared on ``endpoint`` and/or ``limits``.
+
+    Fields set in ``limits`` win over those of the :func:`limits` decorator. Returns ``app``
+    unchanged when neither declares anything.
+    """
+    overrides = route_limits(endpoint) or {}
+    if limits is not None:
+        overrides.update(limits_overrides(limits))
     if not overrides:
         return app
     return LimitsMiddleware(app, overrides=overrides, metrics=metrics)

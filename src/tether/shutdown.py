@@ -1,24 +1,34 @@
 """Graceful shutdown: track live WebSockets, refuse new ones, close the rest with 1012.
 
 :class:`ShutdownMiddleware` (pure ASGI) registers every WebSocket in a
-:class:`ConnectionRegistry`. A drain (:meth:`ConnectionRegistry.drain`):
+:class:`ConnectionRegistry`: one set add and one discard per connection, nothing per message
+(the registry holds the connection's :class:`~tether._routing_errors.SendTracker`, the ``send``
+wrapper the app layer keeps anyway). A :class:`~tether.Tether` app puts this middleware in its
+stack unless ``graceful_shutdown=False``; ``app.connections`` is its registry. A drain
+(:meth:`ConnectionRegistry.drain`):
 
 1. marks the registry *draining*: new handshakes get an HTTP 503 denial (close 1013 where the
    server lacks the denial extension);
-2. runs the drain hooks (e.g. a channels hub flushing its outbound queues) and waits for sends
-   in flight, together bounded by ``grace_period`` seconds;
-3. closes every WebSocket with **1012** "service restart" (RFC 6455 section 7.4.1, IANA registry),
-   which tells clients to reconnect (elsewhere) and recover;
-4. waits, bounded again, for the handlers to return.
+2. runs the drain hooks (e.g. a channels hub flushing its outbound queues), bounded by
+   ``grace_period`` seconds;
+3. closes every accepted WebSocket with **1012** "service restart" (RFC 6455 section 7.4.1,
+   IANA registry), which tells clients to reconnect (elsewhere) and recover; the close goes out
+   behind the frames already handed to the server; later sends by the app raise
+   :class:`~tether._routing_errors.ClosedByServerError` (an ``OSError``: a disconnect);
+4. waits, bounded by ``close_wait``, for the handlers to return (their ``receive()`` ends when
+   the server reports the client's answer to the close).
 
 When drains happen:
 
 - on SIGTERM, if the middleware runs under a server that installed its own SIGTERM handler in
   the main thread (uvicorn does): the middleware chains in front of it at lifespan startup, drains,
   then hands the signal on, so the server stops only after the clients were told;
-- on ``lifespan.shutdown``, for servers that do not close WebSockets themselves (uvicorn does
-  send a bare 1012 before lifespan shutdown when it was not drained first);
-- on demand: ``await registry.drain()`` (an admin route, a preStop hook).
+- on ``lifespan.shutdown`` while connections are still open (servers that do not close
+  WebSockets before the lifespan shutdown), so the application's shutdown code runs after them;
+- on demand: ``await app.drain()`` / ``await registry.drain()`` (an admin route, a preStop hook).
+
+A handshake still in progress when the drain starts is not closed by it (it may accept
+afterwards); the server's own shutdown closes it.
 """
 
 from __future__ import annotations
@@ -29,14 +39,16 @@ import logging
 import signal
 import threading
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from tether.limits import ConnectionGuard, deny, spawn
+from tether._routing_errors import SendTracker, ensure_tracker
+from tether.limits import deny, spawn
 from tether.metrics import TetherMetrics, default_metrics
 from tether.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ConnectionRegistry", "ShutdownMiddleware", "TrackedConnection"]
+__all__ = ["ConnectionRegistry", "GracefulShutdown", "ShutdownMiddleware"]
 
 logger = logging.getLogger("tether.shutdown")
 
@@ -44,22 +56,32 @@ DrainHook = Callable[[float], Awaitable[None]]
 """``hook(seconds_left)``: flush what can be flushed within that time."""
 
 
-class TrackedConnection(ConnectionGuard):
-    """One registered WebSocket: its sends in flight are counted so a drain can wait for them."""
+@dataclass(frozen=True, slots=True)
+class GracefulShutdown:
+    """How a drain behaves (``Tether(graceful_shutdown=GracefulShutdown(...))``).
 
-    __slots__ = ("pending_sends",)
+    Raises ``ValueError`` for a negative time or a close code outside 1000-4999.
+    """
 
-    def __init__(self, receive: Receive, send: Send) -> None:
-        super().__init__(receive, send)
-        self.pending_sends = 0
+    grace_period: float = 5.0
+    """Seconds the drain hooks may take before the WebSockets are closed."""
+    close_wait: float = 5.0
+    """Seconds to wait, after the close, for the handlers to return."""
+    code: int = 1012
+    """Close code sent to every open WebSocket: 1012 "service restart" asks clients to
+    reconnect; 1001 "going away" is the alternative for a server that is not coming back."""
+    reason: str = "service restart"
+    """Close reason (at most 123 UTF-8 bytes)."""
+    handle_signals: bool = True
+    """Drain on SIGTERM before the server's own handler runs (main thread only)."""
 
-    async def send(self, message: Message) -> None:
-        """Send, counting the call as in flight meanwhile."""
-        self.pending_sends += 1
-        try:
-            await super().send(message)
-        finally:
-            self.pending_sends -= 1
+    def __post_init__(self) -> None:
+        if self.grace_period < 0 or self.close_wait < 0:
+            raise ValueError("GracefulShutdown times must be >= 0 seconds")
+        if not 1000 <= self.code <= 4999:
+            raise ValueError(
+                f"GracefulShutdown.code must be a close code (1000-4999), not {self.code}"
+            )
 
 
 class ConnectionRegistry:
@@ -71,7 +93,7 @@ class ConnectionRegistry:
     __slots__ = ("_connections", "draining", "_hooks", "_empty", "metrics")
 
     def __init__(self, metrics: TetherMetrics | None = None) -> None:
-        self._connections: set[TrackedConnection] = set()
+        self._connections: set[SendTracker] = set()
         self.draining = False
         self._hooks: list[DrainHook] = []
         self._empty: asyncio.Event | None = None
@@ -80,11 +102,11 @@ class ConnectionRegistry:
     def __len__(self) -> int:
         return len(self._connections)
 
-    def add(self, connection: TrackedConnection) -> None:
+    def add(self, connection: SendTracker) -> None:
         """Track ``connection`` until :meth:`discard`."""
         self._connections.add(connection)
 
-    def discard(self, connection: TrackedConnection) -> None:
+    def discard(self, connection: SendTracker) -> None:
         """Stop tracking ``connection``."""
         self._connections.discard(connection)
         if not self._connections and self._empty is not None:
@@ -105,16 +127,14 @@ class ConnectionRegistry:
     ) -> int:
         """Refuse new WebSockets and close every open one; return how many were closed."""
         self.draining = True
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace_period
         await self._run_hooks(grace_period)
-        while any(conn.pending_sends for conn in self._connections) and loop.time() < deadline:
-            await asyncio.sleep(0.01)
-        targets = [conn for conn in self._connections if conn.accepted and not conn.closed]
-        await asyncio.gather(*(conn.close(code, reason) for conn in targets))
-        self.metrics.shutdown_closes.inc(len(targets))
+        closed = await asyncio.gather(
+            *(conn.close_from_server(code, reason) for conn in list(self._connections))
+        )
+        count = sum(closed)
+        self.metrics.shutdown_closes.inc(count)
         await self._wait_empty(close_wait)
-        return len(targets)
+        return count
 
     async def _run_hooks(self, grace_period: float) -> None:
         if not self._hooks:
@@ -196,12 +216,12 @@ class ShutdownMiddleware:
             self.registry.metrics.connections_rejected.labels(reason="shutting_down").inc()
             await deny(scope, send, 503, "server is shutting down", 1013)
             return
-        conn = TrackedConnection(receive, send)
-        self.registry.add(conn)
+        tracker, send = ensure_tracker(scope, send)
+        self.registry.add(tracker)
         try:
-            await self.app(scope, conn.receive, conn.send)
+            await self.app(scope, receive, send)
         finally:
-            self.registry.discard(conn)
+            self.registry.discard(tracker)
 
     def _lifespan_receive(self, receive: Receive) -> Receive:
         async def wrapped() -> Message:

@@ -11,8 +11,8 @@ WebSocket (divergences 1 and 3; the peer passes WebSocket errors through untouch
   denial response before accept (close 1011 where the server lacks the extension) or a close
   1011 after accept. The exception is not re-raised, so the server does not log it twice.
 
-It also registers accepted WebSockets in ``connections`` (a set the application owns) so they
-can be closed with 1001 at shutdown.
+It creates the connection's :class:`~tether._routing_errors.SendTracker`, which the layers
+below reuse (a graceful drain closes WebSockets through it).
 """
 
 from __future__ import annotations
@@ -49,19 +49,16 @@ class ServerErrorMiddleware:
         app: ASGIApp,
         handler: ExceptionHandler | None = None,
         debug: bool = False,
-        *,
-        connections: set[SendTracker] | None = None,
     ) -> None:
         self.app = app
         self.handler = handler
         self.debug = debug
-        self.connections = connections
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        tracker, send = ensure_tracker(scope, send, self.connections)
+        tracker, send = ensure_tracker(scope, send)
         try:
             await self.app(scope, receive, send)
         except Exception as exc:
@@ -69,9 +66,6 @@ class ServerErrorMiddleware:
                 await self._http_error(exc, scope, receive, send, tracker)
                 raise
             await self._websocket_error(exc, scope, receive, send, tracker)
-        finally:
-            if tracker.registry is not None:
-                tracker.registry.discard(tracker)
 
     async def _http_error(
         self, exc: Exception, scope: Scope, receive: Receive, send: Send, tracker: SendTracker
