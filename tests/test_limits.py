@@ -267,24 +267,3 @@ async def test_guard_does_not_swallow_foreign_cancellation() -> None:
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
-
-
-async def test_docs_example_route_limits() -> None:
-    from docs.examples.limits_routes import app
-
-    upload = FakeServer()
-    upload.scope["path"] = "/upload"
-    task = upload.run(app)
-    await upload.next_sent()
-    upload.inbox.put_nowait({"type": "websocket.receive", "bytes": b"x" * 100_000})
-    assert (await upload.next_sent())["text"] == "100000"  # above the app's 16 KiB
-    upload.inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
-    await task
-
-    chat = FakeServer()
-    chat.scope["path"] = "/chat"
-    task = chat.run(app)
-    await chat.next_sent()
-    chat.inbox.put_nowait({"type": "websocket.receive", "bytes": b"x" * 100_000})
-    assert (await chat.next_sent())["code"] == 1009
-    await task

@@ -1,30 +1,26 @@
 """A production-shaped WebSocket app: limits, heartbeat, metrics and graceful shutdown.
 
 Run it with ``uvicorn docs.examples.deployment_app:app``. The WebSocket at ``/ws`` echoes every
-text frame; ``/metrics`` serves Prometheus metrics; ``/healthz`` answers 200 until a drain starts.
-Settings come from the environment (``TETHER_MAX_MESSAGE_SIZE``, ``TETHER_RATE``,
+text and binary frame; ``/metrics`` serves Prometheus metrics; ``/healthz`` answers 200 until a
+drain starts. Settings come from the environment (``TETHER_MAX_MESSAGE_SIZE``, ``TETHER_RATE``,
 ``TETHER_HEARTBEAT``, ...), as they would in a container.
 
-The middleware order, outermost first, and why:
-
-1. ``ShutdownMiddleware``: refuses handshakes first when draining; its 1012 close must reach
-   every connection whatever the inner layers do.
-2. ``MetricsMiddleware``: counts every accepted connection and every frame that arrived,
-   including those a limit then rejects.
-3. ``HeartbeatMiddleware``: consumes pongs before the limits, so ``idle_timeout`` measures
-   application silence while the heartbeat measures liveness.
-4. ``LimitsMiddleware``: closest to the app, so it sees exactly what the app would receive.
+Each option of :class:`~tether.Tether` adds one middleware to the app's stack, in this order
+(outermost first): graceful shutdown (refuses handshakes while draining, closes with 1012),
+metrics (counts every frame that arrived, pongs and refused ones included), heartbeat (consumes
+pongs, so ``idle_timeout`` measures the application's silence), limits (closest to the app: it
+sees exactly what the endpoint would receive).
 """
 
 from __future__ import annotations
 
 import os
 
-from tether.heartbeat import HeartbeatMiddleware
-from tether.limits import LimitsMiddleware, WebSocketLimits
-from tether.metrics import MetricsMiddleware, metrics_endpoint
-from tether.shutdown import ShutdownMiddleware
-from tether.types import Receive, Scope, Send
+from tether import Tether, WebSocket
+from tether.heartbeat import Heartbeat
+from tether.limits import WebSocketLimits
+from tether.responses import PlainTextResponse
+from tether.shutdown import GracefulShutdown
 
 
 def _env_float(name: str) -> float | None:
@@ -46,62 +42,35 @@ LIMITS = WebSocketLimits(
     idle_timeout=_env_float("TETHER_IDLE_TIMEOUT"),
 )
 
+app = Tether(
+    limits=LIMITS,
+    heartbeat=Heartbeat(
+        interval=_env_float("TETHER_HEARTBEAT") or 25.0,
+        timeout=_env_float("TETHER_HEARTBEAT_TIMEOUT") or 10.0,
+    ),
+    metrics=True,  # counts on the process-wide registry, served at /metrics
+    graceful_shutdown=GracefulShutdown(grace_period=_env_float("TETHER_GRACE") or 5.0),
+)
 
-async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+
+@app.websocket("/ws")
+async def echo(websocket: WebSocket) -> None:
     """Accept, then echo text and binary frames until the client leaves."""
-    await receive()  # websocket.connect
-    await send({"type": "websocket.accept"})
+    await websocket.accept()
     while True:
-        message = await receive()
+        message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        await send(
-            {"type": "websocket.send", "text": message.get("text"), "bytes": message.get("bytes")}
-        )
+        text = message.get("text")
+        if text is not None:
+            await websocket.send_text(text)
+        else:
+            await websocket.send_bytes(message.get("bytes") or b"")
 
 
-async def _plain(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def router(scope: Scope, receive: Receive, send: Send) -> None:
-    """Dispatch by path: ``/ws`` (WebSocket), ``/metrics`` and ``/healthz`` (HTTP)."""
-    if scope["type"] == "lifespan":
-        while True:
-            event = (await receive())["type"]
-            if event == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            else:
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    elif scope["type"] == "websocket" and scope["path"] == "/ws":
-        await echo(scope, receive, send)
-    elif scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1008, "reason": "no such endpoint"})
-    elif scope["path"] == "/metrics":
-        await metrics_endpoint(scope, receive, send)
-    elif scope["path"] == "/healthz":
-        draining = shutdown.registry.draining
-        await _plain(send, 503 if draining else 200, b"draining\n" if draining else b"ok\n")
-    else:
-        await _plain(send, 404, b"not found\n")
-
-
-shutdown = ShutdownMiddleware(
-    MetricsMiddleware(
-        HeartbeatMiddleware(
-            LimitsMiddleware(router, LIMITS),
-            interval=_env_float("TETHER_HEARTBEAT") or 25.0,
-            timeout=_env_float("TETHER_HEARTBEAT_TIMEOUT") or 10.0,
-        )
-    ),
-    grace_period=_env_float("TETHER_GRACE") or 5.0,
-)
-app = shutdown
+@app.get("/healthz")
+async def healthz() -> PlainTextResponse:
+    """200 while serving; 503 once a drain started, so the load balancer takes the node out."""
+    if app.connections.draining:
+        return PlainTextResponse("draining\n", status_code=503)
+    return PlainTextResponse("ok\n")

@@ -1,8 +1,13 @@
-"""Limits, liveness, shutdown and metrics under real uvicorn, seen by the `websockets` client."""
+"""Limits, liveness, shutdown and metrics under real uvicorn, seen by the `websockets` client.
+
+The middlewares are tested alone (raw ASGI) and as the options of a Tether app; the SIGTERM test
+runs the Tether deployment example in a uvicorn process.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -15,11 +20,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from servers import uvicorn_process, uvicorn_thread
-from tether.heartbeat import HeartbeatMiddleware
+from tether import Tether, WebSocket, WebSocketDisconnect
+from tether.heartbeat import Heartbeat, HeartbeatMiddleware
 from tether.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits, limits
 from tether.logsafe import install_log_masking
 from tether.metrics import MetricsEndpoint, MetricsMiddleware, MetricsRegistry, TetherMetrics
-from tether.shutdown import ShutdownMiddleware
+from tether.shutdown import GracefulShutdown, ShutdownMiddleware
 from tether.types import ASGIApp, Receive, Scope, Send
 
 pytestmark = pytest.mark.integration
@@ -304,3 +310,74 @@ async def test_uvicorn_access_log_masks_tokens() -> None:
     lines = [record.getMessage() for record in records]
     assert any("/ws?room=1&token=***" in line for line in lines), lines
     assert not any("s3cret" in line for line in lines)
+
+
+# --- the same options on a Tether app -------------------------------------------------------
+
+
+def tether_app(metrics: TetherMetrics) -> Tether:
+    app = Tether(
+        limits=WebSocketLimits(max_message_size=10),
+        heartbeat=Heartbeat(interval=0.2, timeout=0.2),
+        metrics=metrics,
+        graceful_shutdown=GracefulShutdown(grace_period=0.5, close_wait=1, handle_signals=False),
+    )
+
+    @app.websocket("/ws")
+    async def ws_echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                await websocket.send_text(await websocket.receive_text())
+
+    @app.websocket("/upload")
+    @limits(max_message_size=100)
+    async def upload(websocket: WebSocket) -> None:
+        await ws_echo(websocket)
+
+    return app
+
+
+async def test_tether_limits_route_limits_and_metrics_under_uvicorn() -> None:
+    metrics = TetherMetrics(MetricsRegistry())
+    with uvicorn_thread(tether_app(metrics)) as base:
+        url = base.replace("http://", "ws://")
+        async with connected(url + "/ws") as ws:
+            await ws.send("short")
+            assert await ws.recv() == "short"
+            await ws.send("x" * 11)
+            assert await closed_by_server(ws) == (1009, "message too big")
+        async with connected(url + "/upload") as ws:
+            await ws.send("y" * 50)
+            assert await ws.recv() == "y" * 50
+            await ws.send("y" * 101)
+            assert (await closed_by_server(ws))[0] == 1009
+        async with httpx.AsyncClient() as http:
+            page = await http.get(base + "/metrics")
+    assert page.status_code == 200
+    assert 'tether_limit_violations_total{limit="max_message_size"} 2\n' in page.text
+    assert "tether_connections_total 2\n" in page.text
+    assert 'tether_disconnects_total{code="1009"} 2\n' in page.text
+
+
+async def test_tether_heartbeat_under_uvicorn() -> None:
+    metrics = TetherMetrics(MetricsRegistry())
+    with serve(tether_app(metrics)) as url:
+        async with connected(url + "/ws") as ws:
+            assert json.loads(await ws.recv()) == {"type": "ping"}
+            await ws.send('{"type":"pong"}')
+            assert json.loads(await ws.recv()) == {"type": "ping"}  # the pong was not echoed
+            assert await closed_by_server(ws) == (1011, "heartbeat timeout")
+    assert metrics.heartbeat_timeouts.value == 1
+
+
+async def test_tether_drain_under_uvicorn() -> None:
+    app = tether_app(TetherMetrics(MetricsRegistry()))
+    with serve(app) as url:
+        async with connected(url + "/ws") as a, connected(url + "/upload") as b:
+            drained = asyncio.create_task(app.drain())
+            assert await closed_by_server(a) == (1012, "service restart")
+            assert await closed_by_server(b) == (1012, "service restart")
+            assert await drained == 2
+            assert len(app.connections) == 0  # the handlers returned within close_wait
+            assert await handshake_status(url + "/ws") == 503
