@@ -63,11 +63,11 @@
     return false;
   };
 
-  TetherChannels.prototype._request = function (frame) {
+  TetherChannels.prototype._request = function (frame, onReply) {
     var self = this;
     return new Promise(function (resolve, reject) {
       frame.id = self.nextId++;
-      self.pending[frame.id] = { resolve: resolve, reject: reject };
+      self.pending[frame.id] = { resolve: resolve, reject: reject, onReply: onReply };
       if (!self._send(frame)) { delete self.pending[frame.id]; reject(new Error("not connected")); }
     });
   };
@@ -77,11 +77,14 @@
     var frame = { type: "subscribe", channel: name };
     if (state.epoch) frame.since = { offset: state.offset, epoch: state.epoch };
     state.ready = false;
-    this._request(frame).then(function (result) {
+    // The position is taken synchronously: replayed publications follow the reply at once.
+    function started(result) {
       state.offset = result.offset;
       state.epoch = result.epoch;
       state.recoverable = result.recoverable;
       state.ready = true;
+    }
+    this._request(frame, started).then(function (result) {
       if (state.handlers.onSubscribed) state.handlers.onSubscribed(result);
     }, function (error) {
       if (state.handlers.onError) state.handlers.onError(error);
@@ -94,7 +97,9 @@
       var waiter = this.pending[frame.id];
       if (!waiter) return;
       delete this.pending[frame.id];
-      if (frame.type === "error") waiter.reject(frame.error); else waiter.resolve(frame.result);
+      if (frame.type === "error") { waiter.reject(frame.error); return; }
+      if (waiter.onReply) waiter.onReply(frame.result);
+      waiter.resolve(frame.result);
     } else if (frame.type === "connected") {
       this.clientId = frame.client;
     } else if (frame.type === "pub" && state) {
@@ -108,6 +113,7 @@
   };
 
   TetherChannels.prototype._publication = function (state, frame) {
+    if (!state.ready) return;  // a (re)subscribe is in flight: its reply resets the position
     if (frame.epoch === state.epoch && frame.offset <= state.offset) return;  // duplicate
     if (frame.epoch === state.epoch && frame.offset > state.offset + 1 && state.recoverable) {
       this._subscribe(frame.channel);  // a hole (frames dropped): fetch it from history
@@ -121,7 +127,7 @@
   TetherChannels.prototype.subscribe = function (name, handlers) {
     var self = this;
     this.channels[name] = { handlers: handlers || {}, offset: 0, epoch: null, ready: false };
-    this._subscribe(name);
+    if (this.ws && this.ws.readyState === 1) this._subscribe(name);  // else done on open
     return {
       unsubscribe: function () { return self.unsubscribe(name); },
       publish: function (data) { return self.publish(name, data); },

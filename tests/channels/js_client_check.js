@@ -1,0 +1,83 @@
+// Drives tether-channels.js against a scripted fake WebSocket (run by test_js_client.py).
+"use strict";
+const assert = require("assert");
+const path = require("path");
+
+const sockets = [];
+const timers = [];
+global.setTimeout = (fn, delay) => { timers.push({ fn, delay }); return timers.length; };
+global.setInterval = () => 0;
+global.clearInterval = () => {};
+
+class FakeWebSocket {
+  constructor(url) { this.url = url; this.sent = []; this.readyState = 0; sockets.push(this); }
+  send(text) { this.sent.push(JSON.parse(text)); }
+  close(code) { this.readyState = 3; if (this.onclose) this.onclose({ code: code || 1000 }); }
+  serverOpen() { this.readyState = 1; this.onopen(); }
+  serverSend(frame) { this.onmessage({ data: JSON.stringify(frame) }); }
+  serverClose(code) { this.readyState = 3; this.onclose({ code }); }
+}
+global.WebSocket = FakeWebSocket;
+
+const TetherChannels = require(path.resolve(process.argv[2]));
+const received = [];
+const results = [];
+const client = new TetherChannels("ws://test/channels", { minDelay: 100 });
+client.subscribe("chat:a", {
+  onMessage: (data, pub) => received.push(pub.offset),
+  onSubscribed: (result) => results.push(result),
+});
+
+(async () => {
+  const tick = () => new Promise((r) => setImmediate(r));
+  let ws = sockets[0];
+  ws.serverOpen();
+  let sub = ws.sent[0];
+  assert.deepStrictEqual(sub, { type: "subscribe", channel: "chat:a", id: 1 });
+  ws.serverSend({ type: "reply", id: 1, result: { channel: "chat:a", offset: 4, epoch: "e1",
+    recovered: false, was_recovering: false, replayed: 0, recoverable: true } });
+  await tick();
+  for (const offset of [5, 6, 6, 7]) {  // 6 twice: deduplicated by offset
+    ws.serverSend({ type: "pub", channel: "chat:a", offset, epoch: "e1", data: { offset } });
+  }
+  assert.deepStrictEqual(received, [5, 6, 7]);
+
+  ws.serverClose(4001);  // slow consumer: reconnect with jitter, then recover
+  assert.strictEqual(timers.length, 1);
+  assert.ok(timers[0].delay >= 50 && timers[0].delay <= 150, "jittered first delay");
+  timers.shift().fn();
+  ws = sockets[1];
+  ws.serverOpen();
+  sub = ws.sent[0];
+  assert.deepStrictEqual(sub.since, { offset: 7, epoch: "e1" });
+  ws.serverSend({ type: "reply", id: sub.id, result: { channel: "chat:a", offset: 7, epoch: "e1",
+    recovered: true, was_recovering: true, replayed: 1, recoverable: true } });
+  ws.serverSend({ type: "pub", channel: "chat:a", offset: 8, epoch: "e1", data: {} });
+  await tick();
+  assert.deepStrictEqual(received, [5, 6, 7, 8]);
+  assert.strictEqual(results[1].recovered, true);
+
+  // A hole in the live stream makes the client resubscribe from its last offset.
+  ws.serverSend({ type: "pub", channel: "chat:a", offset: 10, epoch: "e1", data: {} });
+  const again = ws.sent[ws.sent.length - 1];
+  assert.deepStrictEqual([again.type, again.since], ["subscribe", { offset: 8, epoch: "e1" }]);
+
+  // The server says the stream cannot be continued: resubscribe as told.
+  ws.serverSend({ type: "unsubscribed", channel: "chat:a", reason: "insufficient_state",
+    resubscribe: true });
+  assert.strictEqual(ws.sent[ws.sent.length - 1].type, "subscribe");
+
+  // Publish resolves with the server's reply; errors reject.
+  const published = client.publish("chat:a", { text: "hi" });
+  const request = ws.sent[ws.sent.length - 1];
+  ws.serverSend({ type: "reply", id: request.id, result: { offset: 11, epoch: "e1" } });
+  assert.deepStrictEqual(await published, { offset: 11, epoch: "e1" });
+  const refused = client.publish("chat:a", 1);
+  ws.serverSend({ type: "error", id: ws.sent[ws.sent.length - 1].id,
+    error: { code: "forbidden", message: "no" } });
+  await assert.rejects(refused, (e) => e.code === "forbidden");
+
+  ws.serverClose(4003);  // protocol error: no reconnect
+  assert.strictEqual(timers.length, 0);
+  console.log("ok");
+})().catch((error) => { console.error(error); process.exit(1); });
