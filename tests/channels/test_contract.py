@@ -376,3 +376,15 @@ async def test_emitter_publishes_with_the_same_offsets(make_hub: Any) -> None:
         assert (await emitter.publish("chat:em", 1)).offset == 2
     await sock.wait_for(lambda s: len(s.pubs()) == 2)
     assert sock.offsets() == [1, 2]
+
+
+async def test_stop_closes_connections_and_leaves_presence(make_hub: Any) -> None:
+    a, b = await make_hub(namespaces=NS), await make_hub(namespaces=NS)
+    sock = FakeSocket()
+    await a.subscribe(sock, "chat:stop")
+    assert await b.presence_count("chat:stop") == 1
+    await a.stop()
+    await sock.wait_for(lambda s: s.closed is not None)
+    assert sock.closed == (1012, "server shutting down: reconnect")
+    assert await b.presence_count("chat:stop") == 0
+    assert a.connections == [] and a.metrics.subscriptions == 0
