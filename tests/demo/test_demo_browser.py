@@ -197,3 +197,26 @@ def test_refusals_are_shown_in_the_page(browser: Any, demo: ServerProcess, artif
     assert page.input_value("#text") == "y" * 501  # kept, so it can be shortened
     page.screenshot(path=str(artifacts / "demo-message-refused.png"))
     assert message_texts(page) == []
+
+
+def test_a_restart_on_the_memory_broker_is_announced_not_hidden(
+    browser: Any, artifacts: Path
+) -> None:
+    with uvicorn_process("tether.demo.app:app", env={"TETHER_BROKER": "memory://"}) as demo:
+        page = open_page(browser, demo.url)
+        join(page, "Ada", "volatile")
+        say(page, "before the restart")
+        demo.stop()
+        page.wait_for_selector('#status:not([data-state="connected"])')
+        demo.start()
+        page.wait_for_selector('#status[data-state="connected"]')
+        page.wait_for_selector("#notice:has-text('could not be recovered')")
+        say(page, "after the restart")
+        wait_message(page, "after the restart")
+        page.screenshot(path=str(artifacts / "demo-memory-restart.png"))
+        items = page.eval_on_selector_all(
+            "#messages > li", "els => els.map(e => e.className + ':' + e.textContent)"
+        )
+    assert [item.split(":")[0] for item in items] == ["msg mine", "divider", "msg mine"]
+    assert "before the restart" in items[0] and "after the restart" in items[2]
+    assert page.script_errors == []
