@@ -70,6 +70,11 @@ stop_started_redis() {
   fi
 }
 
+ensure_node() {
+  # The channels JavaScript client is tested under Node.js.
+  command -v node >/dev/null || apt_install nodejs
+}
+
 ensure_chromium() {
   # Browser tests drive Debian's Chromium through Playwright; no browser download.
   [ -x /usr/bin/chromium ] || apt_install chromium

@@ -1,16 +1,16 @@
 """A chat room on tether channels: run with ``uvicorn docs.examples.chat_room:app``.
 
-Set ``TETHER_CHANNELS_BROKER=redis://127.0.0.1:6379/0`` to run several processes as one room.
+``tether run docs.examples.chat_room:app --broker redis://127.0.0.1:6379/0 --workers 2`` runs
+several processes as one room: ``Channels()`` takes its broker from ``TETHER_BROKER``, which
+``--broker`` sets.
 """
 
 from __future__ import annotations
 
-import os
-
 from tether import Tether, WebSocket
 from tether.channels import ChannelOptions, Channels
 
-channels = Channels(os.environ.get("TETHER_CHANNELS_BROKER", "memory://"))
+channels = Channels()  # memory:// unless TETHER_BROKER (tether run --broker) names one
 channels.namespace(
     "chat", ChannelOptions(history_size=100, presence=True, join_leave=True, client_publish=True)
 )

@@ -21,11 +21,11 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from tether.channels.backends import BROKER_ENV
 from tether.exceptions import TetherError, require
 
 __all__ = ["BROKER_ENV", "CLIError", "import_app", "iter_routes", "main"]
 
-BROKER_ENV = "TETHER_BROKER"
 DEMO_TARGET = "tether.demo.app:app"
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from tether.channels._codec import dumps
-from tether.channels.backends import backend_from_url
+from tether.channels.backends import BROKER_ENV, backend_from_url
 from tether.channels.backends.base import Backend, HistoryPage, Position, Publication
 from tether.channels.connection import Connection, SubscribeResult, Subscription
 from tether.channels.errors import ChannelLimitExceeded, ChannelsClosed
@@ -49,13 +50,14 @@ class HistoryResult:
 class Channels:
     """Pub/sub hub: publish from anywhere, subscribe WebSockets, history, presence.
 
-    ``broker`` is ``"memory://"`` (default), ``"redis://host:port/db?prefix=app"`` or a
-    :class:`Backend`. Options are looked up by channel namespace (``chat`` in ``chat:lobby``).
+    ``broker`` is ``"memory://"``, ``"redis://host:port/db?prefix=app"`` or a
+    :class:`Backend`; without one, the ``TETHER_BROKER`` environment variable (set by
+    ``tether run --broker``) is used, else ``"memory://"``. Options are looked up by channel namespace (``chat`` in ``chat:lobby``).
     """
 
     def __init__(
         self,
-        broker: str | Backend = "memory://",
+        broker: str | Backend | None = None,
         *,
         namespaces: Mapping[str, ChannelOptions] | None = None,
         default: ChannelOptions | None = None,
@@ -64,6 +66,9 @@ class Channels:
         node_id: str | None = None,
         presence_ttl: float = 30.0,
     ) -> None:
+        if broker is None:
+            # `tether run --broker URL` hands its broker to every worker through the environment.
+            broker = os.environ.get(BROKER_ENV) or "memory://"
         self.backend = backend_from_url(broker) if isinstance(broker, str) else broker
         self.namespaces = Namespaces(namespaces, default)
         self.limits = limits or ConnectionLimits()

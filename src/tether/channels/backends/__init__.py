@@ -6,7 +6,10 @@ from typing import Any
 
 from tether.channels.backends.base import Backend
 
-__all__ = ["backend_from_url"]
+__all__ = ["BROKER_ENV", "backend_from_url"]
+
+# The environment variable through which `tether run --broker URL` reaches every worker.
+BROKER_ENV = "TETHER_BROKER"
 
 _memory_brokers: dict[str, Any] = {}
 
