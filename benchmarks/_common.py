@@ -15,6 +15,7 @@ with ``"available": false`` and the reason in ``"note"``; it never makes the scr
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import statistics
@@ -74,6 +75,22 @@ class CountingTransport:
     async def send(self, message: Message) -> None:
         """Count the message and drop it."""
         self.sent += 1
+
+
+class SuspendingTransport(CountingTransport):
+    """As :class:`CountingTransport`, but ``receive`` yields to the event loop once first.
+
+    A real server's ``receive`` suspends the app until a frame arrives; each suspension and
+    resumption walks the whole chain of awaiting coroutines, so a deep call stack costs time
+    here that the non-suspending transport does not show.
+    """
+
+    __slots__ = ()
+
+    async def receive(self) -> Message:
+        """Yield to the loop, then return the next scripted message."""
+        await asyncio.sleep(0)
+        return next(self._messages, DISCONNECT)
 
 
 DISCONNECT: Message = {"type": "websocket.disconnect", "code": 1000}

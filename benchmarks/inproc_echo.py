@@ -3,6 +3,9 @@
 The app is called directly with a scripted list of ASGI messages (connect, N receives,
 disconnect) and a ``send`` that only counts: no server, no network, so what is timed is the
 framework's own work for ``receive_text`` + ``send_text`` (or ``receive_json`` + ``send_json``).
+The ``text, suspending receive`` variant makes ``receive`` yield to the event loop once per
+message, as a server's does: that adds the cost of suspending and resuming the app's whole
+chain of coroutines, which grows with the framework's call depth.
 Implementations alternate within each repetition, in a rotating order.
 
 Run alone: ``benchmarks/.venv/bin/python benchmarks/inproc_echo.py [--smoke]``.
@@ -19,6 +22,7 @@ from _common import (
     ASGIApp,
     CountingTransport,
     Row,
+    SuspendingTransport,
     base_parser,
     clean_slate,
     cpu_ns,
@@ -29,12 +33,18 @@ from _common import (
     websocket_scope,
 )
 
-VARIANTS = {"text": ("/ws", ECHO_TEXT), "json": ("/json", ECHO_JSON)}
+# variant -> (path, payload, whether receive suspends like a real server's)
+VARIANTS = {
+    "text": ("/ws", ECHO_TEXT, False),
+    "json": ("/json", ECHO_JSON, False),
+    "text, suspending receive": ("/ws", ECHO_TEXT, True),
+}
 
 
-async def one_sample(app: ASGIApp, path: str, payload: str, n: int) -> float:
+async def one_sample(app: ASGIApp, path: str, payload: str, n: int, suspend: bool = False) -> float:
     """Run one connection of ``n`` echoes through ``app``; return ns per round trip."""
-    transport = CountingTransport(echo_script(n, payload))
+    kind = SuspendingTransport if suspend else CountingTransport
+    transport = kind(echo_script(n, payload))
     clean_slate()
     start = cpu_ns()
     await app(websocket_scope(path), transport.receive, transport.send)
@@ -47,7 +57,7 @@ async def one_sample(app: ASGIApp, path: str, payload: str, n: int) -> float:
 async def measure(n: int, reps: int) -> list[Row]:
     """Alternate every available implementation ``reps`` times for each variant."""
     rows: list[Row] = []
-    for variant, (path, payload) in VARIANTS.items():
+    for variant, (path, payload, suspend) in VARIANTS.items():
         live: list[tuple[Row, ASGIApp]] = []
         for name in apps.FRAMEWORKS:
             app, reason = apps.try_build(name)
@@ -56,7 +66,9 @@ async def measure(n: int, reps: int) -> list[Row]:
                 continue
             row = Row(name=name, variant=variant)
             try:
-                await one_sample(app, path, payload, min(n, 1000))  # warm up, and check it works
+                await one_sample(
+                    app, path, payload, min(n, 1000), suspend
+                )  # warm up, and check it works
             except Exception as exc:
                 if name != "tether":
                     raise
@@ -66,7 +78,7 @@ async def measure(n: int, reps: int) -> list[Row]:
             rows.append(row)
         for rep in range(reps):
             for row, app in rotated(live, rep):
-                row.samples.append(await one_sample(app, path, payload, n))
+                row.samples.append(await one_sample(app, path, payload, n, suspend))
     return rows
 
 
