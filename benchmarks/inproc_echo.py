@@ -65,6 +65,8 @@ async def measure(n: int, reps: int) -> list[Row]:
                 rows.append(unavailable(name, variant, reason))
                 continue
             row = Row(name=name, variant=variant)
+            if name == "raw" and variant == "json":
+                row.note = "raw ASGI JSON echo decodes and encodes with orjson"
             try:
                 await one_sample(
                     app, path, payload, min(n, 1000), suspend
