@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tether import Tether
-from tether.channels import ChannelOptions, Channels
+from tether.channels import ChannelForbidden, ChannelOptions, Channels, PublishRejected
 from tether.testclient import AsyncTestClient
 
 CHAT = ChannelOptions(history_size=20, presence=True, join_leave=True, client_publish=True)
@@ -112,9 +112,30 @@ async def test_authorize_hook_and_authenticate() -> None:
         async with client.websocket_connect("/channels?user=admin") as ws:
             await ws.send_json({"id": 1, "type": "publish", "channel": "ops:x", "data": 1})
             assert (await next_of(ws, "reply"))["result"]["offset"] == 1
-        with pytest.raises(Exception):  # noqa: B017 - refused before accept (close 1008)
-            async with client.websocket_connect("/channels") as ws:
-                await ws.receive_json()
+        async with client.websocket_connect("/channels") as ws:
+            # Accepted, then closed with 1008 and a reason: what a browser can actually see.
+            message = await ws.receive()
+            assert message == {"type": "websocket.close", "code": 1008, "reason": message["reason"]}
+            assert message["reason"] == "not authenticated"
+
+
+async def test_authenticate_may_refuse_with_a_reason() -> None:
+    def authenticate(websocket: Any) -> dict[str, Any] | None:
+        if websocket.query_params.get("name") == "x" * 300:
+            raise ChannelForbidden("é" * 100)  # longer than a close frame can carry
+        raise ChannelForbidden("pick a name first")
+
+    channels = Channels(authenticate=authenticate)
+    app = Tether(lifespan=channels.lifespan)
+    app.add_websocket_route("/channels", channels.endpoint)
+    async with AsyncTestClient(app) as client:
+        async with client.websocket_connect("/channels") as ws:
+            message = await ws.receive()
+            assert (message["code"], message["reason"]) == (1008, "pick a name first")
+        async with client.websocket_connect("/channels?name=" + "x" * 300) as ws:
+            message = await ws.receive()
+            assert message["code"] == 1008
+            assert len(message["reason"].encode()) <= 123 and message["reason"].endswith("...")
 
 
 async def test_presence_and_history_commands() -> None:
@@ -142,3 +163,49 @@ async def test_client_script_and_health_routes() -> None:
         assert script.headers["content-type"].startswith("text/javascript")
         health = await client.get("/health")
         assert health.status_code == 200 and health.json()["broker"]["state"] == "connected"
+
+
+def _stamp(conn: Any, channel: str, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise PublishRejected("a message needs a text")
+    if data["text"] == "boom":
+        raise ValueError("no explosions here")
+    return {"text": data["text"].strip(), "by": conn.user}
+
+
+async def _async_stamp(conn: Any, channel: str, data: Any) -> dict[str, Any]:
+    return _stamp(conn, channel, data)
+
+
+@pytest.mark.parametrize("hook", [_stamp, _async_stamp])
+async def test_validate_hook_transforms_and_rejects_client_publishes(hook: Any) -> None:
+    options = ChannelOptions(history_size=5, client_publish=True, validate=hook)
+    channels = Channels("memory://", namespaces={"room": options})
+    app = Tether(lifespan=channels.lifespan)
+    app.add_websocket_route("/channels", channels.endpoint)
+    async with AsyncTestClient(app) as client, client.websocket_connect("/channels") as ws:
+        await ws.send_json({"id": 1, "type": "subscribe", "channel": "room:a"})
+        await next_of(ws, "reply")
+        await ws.send_json(
+            {"id": 2, "type": "publish", "channel": "room:a", "data": {"text": " hi "}}
+        )
+        # With the memory broker the pub is queued before the publish's reply.
+        assert (await next_of(ws, "pub"))["data"] == {"text": "hi", "by": None}
+        assert (await next_of(ws, "reply"))["result"]["offset"] == 1
+        for request_id, data, reason in [
+            (3, 42, "a message needs a text"),
+            (4, {"text": "boom"}, "no explosions here"),
+        ]:
+            await ws.send_json(
+                {"id": request_id, "type": "publish", "channel": "room:a", "data": data}
+            )
+            error = await next_of(ws, "error")
+            assert error == {
+                "type": "error",
+                "id": request_id,
+                "error": {"code": "rejected", "message": reason},
+            }
+        # Server-side publishes are the application's own: the hook does not see them.
+        await channels.publish("room:a", 7)
+        history = await channels.history("room:a")
+        assert [p.data for p in history.publications] == ['{"text":"hi","by":null}', "7"]

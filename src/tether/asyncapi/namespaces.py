@@ -87,11 +87,9 @@ def _is_hub(candidate: Any) -> bool:
 def _namespaces(hub: Any) -> list[tuple[str, Any]]:
     namespaces = getattr(hub, "namespaces", None)
     items = getattr(namespaces, "items", None)
-    if callable(items):
-        return sorted(items())
-    # Until the hub offers a public listing, read its table of namespaces.
-    table = getattr(namespaces, "_by_namespace", None)
-    return sorted(table.items()) if isinstance(table, dict) else []
+    if not callable(items):
+        return []
+    return sorted(items(), key=lambda item: item[0])
 
 
 def _frames(options: Any) -> tuple[list[str], list[str]]:

@@ -22,6 +22,7 @@ from tether.channels.errors import (
     ChannelLimitExceeded,
     ChannelNotFound,
     ChannelsClosed,
+    PublishRejected,
 )
 from tether.channels.hub import Channels, HistoryResult
 from tether.channels.metrics import ChannelMetrics
@@ -56,6 +57,7 @@ __all__ = [
     "InvalidChannelName",
     "Position",
     "Publication",
+    "PublishRejected",
     "SlowConsumerPolicy",
     "SubscribeResult",
 ]

@@ -10,6 +10,7 @@ __all__ = [
     "ChannelLimitExceeded",
     "ChannelNotFound",
     "ChannelsClosed",
+    "PublishRejected",
 ]
 
 
@@ -41,3 +42,13 @@ class ChannelsClosed(ChannelError):
     """The hub was stopped; nothing can be published or subscribed any more."""
 
     code = "closed"
+
+
+class PublishRejected(ChannelError):
+    """Raised by a ``validate`` hook to refuse a client publish; the message goes to the client.
+
+    The browser protocol answers with an ``error`` frame of code ``rejected`` whose message is
+    this exception's text, so write it for the person using the client.
+    """
+
+    code = "rejected"

@@ -61,6 +61,10 @@ class Namespaces:
         self._by_namespace[name] = options
         self._cache.clear()
 
+    def items(self) -> list[tuple[str, ChannelOptions]]:
+        """Registered ``(namespace, options)`` pairs in registration order (the default excluded)."""
+        return list(self._by_namespace.items())
+
     def options(self, channel: str) -> ChannelOptions:
         """Return the options for ``channel``; raises :class:`InvalidChannelName`."""
         found = self._cache.get(channel)

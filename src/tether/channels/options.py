@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tether.exceptions import ConfigurationError
 
@@ -18,10 +18,13 @@ __all__ = [
     "ChannelOptions",
     "ConnectionLimits",
     "SlowConsumerPolicy",
+    "ValidateHook",
 ]
 
 Action = Literal["subscribe", "publish"]
 AuthorizeHook = Callable[["Connection", str, Action], "bool | Awaitable[bool]"]
+ValidateHook = Callable[["Connection", str, Any], Any]
+"""``(conn, channel, data) -> data`` or an awaitable of it; raise ``PublishRejected`` to refuse."""
 
 
 class SlowConsumerPolicy(enum.Enum):
@@ -40,6 +43,12 @@ class SlowConsumerPolicy(enum.Enum):
 class ChannelOptions:
     """Options shared by every channel of one namespace.
 
+    ``authorize(conn, channel, action)`` decides whether a protocol client may subscribe or
+    publish; ``validate(conn, channel, data)`` sees the data of every allowed client publish
+    and returns the data to publish (the same or transformed; sync or async). Raising
+    :class:`~tether.channels.errors.PublishRejected` (or ``ValueError``) from it refuses the
+    publish with an ``error`` frame that carries the exception's text.
+
     Raises :class:`~tether.exceptions.ConfigurationError` on impossible values.
     """
 
@@ -53,6 +62,7 @@ class ChannelOptions:
     client_publish: bool = False
     recovery_limit: int = 1000
     authorize: AuthorizeHook | None = None
+    validate: ValidateHook | None = None
 
     def __post_init__(self) -> None:
         if self.history_size < 0 or self.max_subscribers < 0 or self.recovery_limit < 0:

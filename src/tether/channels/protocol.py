@@ -14,9 +14,14 @@ from typing import TYPE_CHECKING, Any
 from tether.channels._codec import dumps, loads
 from tether.channels.backends.base import Position
 from tether.channels.connection import Connection, SubscribeResult
-from tether.channels.errors import ChannelError, ChannelForbidden, ChannelLimitExceeded
+from tether.channels.errors import (
+    ChannelError,
+    ChannelForbidden,
+    ChannelLimitExceeded,
+    PublishRejected,
+)
 from tether.channels.names import InvalidChannelName
-from tether.channels.options import Action
+from tether.channels.options import Action, ValidateHook
 from tether.channels.subscriber import CLOSE_PROTOCOL_ERROR
 
 if TYPE_CHECKING:
@@ -35,12 +40,20 @@ class BadRequest(ChannelError):
 
 
 async def serve(hub: Channels, websocket: Any) -> None:
-    """Accept ``websocket`` and run the protocol until it disconnects."""
-    identity = await _authenticate(hub, websocket)
-    if identity is None:
-        await websocket.close(CLOSE_POLICY, "not authenticated")
-        return
+    """Accept ``websocket`` and run the protocol until it disconnects.
+
+    A refused ``authenticate`` still accepts, then closes with 1008 and a short reason: a
+    browser cannot see a refusal before accept (it gets 1006) and would retry forever.
+    """
+    try:
+        identity = await _authenticate(hub, websocket)
+        refusal = "not authenticated"
+    except ChannelForbidden as exc:
+        identity, refusal = None, _short(str(exc) or "not authenticated")
     await websocket.accept()
+    if identity is None:
+        await websocket.close(CLOSE_POLICY, refusal)
+        return
     connection = hub.open(websocket, info=identity.get("info"), user=identity.get("user"))
     connection.send_text(
         dumps({"type": "connected", "client": connection.client_id, "node": hub.node_id})
@@ -50,6 +63,14 @@ async def serve(hub: Channels, websocket: Any) -> None:
     finally:
         hub._drop(connection)
         connection.outbox.detach()
+
+
+def _short(reason: str) -> str:
+    """Trim a close reason to the 123 UTF-8 bytes a close frame can carry."""
+    encoded = reason.encode()
+    if len(encoded) <= 123:
+        return reason
+    return encoded[:120].decode("utf-8", "ignore") + "..."
 
 
 async def _authenticate(hub: Channels, websocket: Any) -> Mapping[str, Any] | None:
@@ -174,11 +195,29 @@ async def _publish(hub: Channels, connection: Connection, frame: dict[str, Any])
     options = hub.namespaces.options(channel)
     if not options.client_publish or not await _allowed(connection, channel, "publish"):
         raise ChannelForbidden(f"not allowed to publish to {channel}")
-    text = dumps(frame.get("data"))
+    data = frame.get("data")
+    text = dumps(data)
     if len(text) > hub.limits.max_message_bytes:
         raise ChannelLimitExceeded("message too large")
+    if options.validate is not None:
+        checked = await _validated(options.validate, connection, channel, data)
+        if checked is not data:  # transformed: encode what the hook returned
+            text = dumps(checked)
     position = await hub.publish_json(channel, text)
     return {"offset": position.offset, "epoch": position.epoch}
+
+
+async def _validated(hook: ValidateHook, connection: Connection, channel: str, data: Any) -> Any:
+    """Run a ``validate`` hook; its refusal (``PublishRejected`` or ``ValueError``) is ours."""
+    try:
+        checked = hook(connection, channel, data)
+        if inspect.isawaitable(checked):
+            checked = await checked
+    except PublishRejected:
+        raise
+    except ValueError as exc:
+        raise PublishRejected(str(exc) or "publish rejected") from exc
+    return checked
 
 
 async def _ping(hub: Channels, connection: Connection, frame: dict[str, Any]) -> None:
