@@ -15,18 +15,27 @@ class FakeWebSocket {
   close(code) { this.readyState = 3; if (this.onclose) this.onclose({ code: code || 1000 }); }
   serverOpen() { this.readyState = 1; this.onopen(); }
   serverSend(frame) { this.onmessage({ data: JSON.stringify(frame) }); }
-  serverClose(code) { this.readyState = 3; this.onclose({ code }); }
+  serverClose(code, reason) { this.readyState = 3; this.onclose({ code, reason: reason || "" }); }
 }
 global.WebSocket = FakeWebSocket;
 
 const TetherChannels = require(path.resolve(process.argv[2]));
 const received = [];
 const results = [];
-const client = new TetherChannels("ws://test/channels", { minDelay: 100 });
+const errors = [];
+const closes = [];
+const client = new TetherChannels("ws://test/channels", {
+  minDelay: 100,
+  onError: (error) => errors.push(error),
+  onClose: (info) => closes.push(info),
+});
+// Subscribing before the socket is open queues silently: nothing sent, no error.
 client.subscribe("chat:a", {
   onMessage: (data, pub) => received.push(pub.offset),
   onSubscribed: (result) => results.push(result),
+  onError: (error) => errors.push(error),
 });
+assert.deepStrictEqual([sockets[0].sent, errors], [[], []]);
 
 (async () => {
   const tick = () => new Promise((r) => setImmediate(r));
@@ -45,9 +54,18 @@ client.subscribe("chat:a", {
   ws.serverClose(4001);  // slow consumer: reconnect with jitter, then recover
   assert.strictEqual(timers.length, 1);
   assert.ok(timers[0].delay >= 50 && timers[0].delay <= 150, "jittered first delay");
+  assert.deepStrictEqual(closes, [{ code: 4001, reason: "", retrying: true }]);
+  // While reconnecting: a new subscription and an unsubscribe are queued or done locally.
+  client.subscribe("chat:later", { onError: (error) => errors.push(error) });
+  client.subscribe("chat:gone", { onError: (error) => errors.push(error) });
+  assert.deepStrictEqual(await client.unsubscribe("chat:gone"), {});
   timers.shift().fn();
   ws = sockets[1];
   ws.serverOpen();
+  assert.deepStrictEqual(ws.sent.map((f) => f.channel), ["chat:a", "chat:later"]);
+  assert.deepStrictEqual(errors, []);
+  ws.serverSend({ type: "reply", id: ws.sent[1].id, result: { channel: "chat:later", offset: 0,
+    epoch: "e2", recovered: false, was_recovering: false, replayed: 0, recoverable: false } });
   sub = ws.sent[0];
   assert.deepStrictEqual(sub.since, { offset: 7, epoch: "e1" });
   ws.serverSend({ type: "reply", id: sub.id, result: { channel: "chat:a", offset: 7, epoch: "e1",
@@ -77,7 +95,28 @@ client.subscribe("chat:a", {
     error: { code: "forbidden", message: "no" } });
   await assert.rejects(refused, (e) => e.code === "forbidden");
 
-  ws.serverClose(4003);  // protocol error: no reconnect
+  ws.serverClose(4003, "frames must be JSON objects");  // protocol error: no reconnect
   assert.strictEqual(timers.length, 0);
+  assert.deepStrictEqual(errors, [{ code: 4003, reason: "frames must be JSON objects",
+    message: "frames must be JSON objects" }]);
+
+  // Refused by the server's policy (authenticate): 1008 is final and reported with its reason.
+  const states = [];
+  const refusals = [];
+  const policy = new TetherChannels("ws://test/channels?name=", {
+    onState: (state, code, reason) => states.push([state, code, reason]),
+    onError: (error) => refusals.push(error),
+    onClose: (info) => refusals.push(info),
+  });
+  policy.subscribe("chat:a", {});
+  const socket = sockets[sockets.length - 1];
+  socket.serverOpen();
+  socket.serverClose(1008, "pick a name first");
+  assert.strictEqual(timers.length, 0, "no reconnect after 1008");
+  assert.deepStrictEqual(refusals, [
+    { code: 1008, reason: "pick a name first", retrying: false },
+    { code: 1008, reason: "pick a name first", message: "pick a name first" },
+  ]);
+  assert.deepStrictEqual(states[states.length - 1], ["closed", 1008, "pick a name first"]);
   console.log("ok");
 })().catch((error) => { console.error(error); process.exit(1); });

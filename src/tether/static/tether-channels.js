@@ -7,7 +7,11 @@
  * It reconnects with jittered exponential backoff and resubscribes every channel with its
  * last (offset, epoch), so missed messages are replayed (onSubscribed gets recovered=true) or
  * the app learns it must resync (recovered=false). Publications are deduplicated by offset.
- * Protocol: docs/channels-protocol.md.
+ * subscribe() may be called at any time: before the socket is open it is queued and sent on
+ * open. A close with 1008 (refused by the server's policy, e.g. authentication) or 4003
+ * (protocol error) is final: the client stops reconnecting and calls
+ * options.onError({code, reason, message}). options.onClose({code, reason, retrying}) sees
+ * every close. Protocol: docs/channels-protocol.md.
  */
 (function (root) {
   "use strict";
@@ -21,6 +25,8 @@
     this.maxDelay = options.maxDelay || 10000;
     this.pingInterval = options.pingInterval || 20000;
     this.onState = options.onState || function () {};
+    this.onClose = options.onClose || function () {};
+    this.onError = options.onError || function () {};
     this.channels = {};
     this.pending = {};
     this.nextId = 1;
@@ -50,7 +56,18 @@
         self.pending[id].reject(new Error("connection closed"));
       });
       self.pending = {};
-      if (self.closed || NO_RETRY[event.code]) { self.onState("closed", event.code); return; }
+      var reason = event.reason || "";
+      var fatal = !self.closed && NO_RETRY[event.code] === true;
+      if (fatal) self.closed = true;  // retrying a refusal would only be refused again
+      self.onClose({ code: event.code, reason: reason, retrying: !self.closed });
+      if (self.closed) {
+        self.onState("closed", event.code, reason);
+        if (fatal) {
+          self.onError({ code: event.code, reason: reason,
+                         message: reason || "connection refused (" + event.code + ")" });
+        }
+        return;
+      }
       var base = Math.min(self.maxDelay, self.minDelay * Math.pow(2, self.attempt++));
       var delay = base * (0.5 + Math.random());  // jitter spreads a reconnect storm
       self.onState("reconnecting", event.code, delay);
@@ -127,7 +144,8 @@
   TetherChannels.prototype.subscribe = function (name, handlers) {
     var self = this;
     this.channels[name] = { handlers: handlers || {}, offset: 0, epoch: null, ready: false };
-    if (this.ws && this.ws.readyState === 1) this._subscribe(name);  // else done on open
+    // Not open yet (or reconnecting): queued, and sent by onopen with every other channel.
+    if (this.ws && this.ws.readyState === 1) this._subscribe(name);
     return {
       unsubscribe: function () { return self.unsubscribe(name); },
       publish: function (data) { return self.publish(name, data); },
@@ -140,6 +158,8 @@
 
   TetherChannels.prototype.unsubscribe = function (name) {
     delete this.channels[name];
+    // Without an open socket the server holds no subscription: forgetting it is enough.
+    if (!this.ws || this.ws.readyState !== 1) return Promise.resolve({});
     return this._request({ type: "unsubscribe", channel: name });
   };
 
