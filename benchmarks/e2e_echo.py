@@ -71,7 +71,7 @@ def main() -> None:
     """Parse options, measure, print JSON."""
     args = base_parser(__doc__ or "").parse_args()
     conns, n = (10, 100) if args.smoke else (50, 1_000)
-    reps = args.reps or (1 if args.smoke else 5)
+    reps = args.reps or (1 if args.smoke else 7)
     rows = measure(conns, n, reps)
     emit(
         "e2e_echo",

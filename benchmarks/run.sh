@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run tether's benchmark suite against its peers.
 #
-#   bash benchmarks/run.sh            full run (about 10 minutes on 2 cores); writes
+#   bash benchmarks/run.sh            full run (about 7 minutes on 2 cores); writes
 #                                     benchmarks/RESULTS.md, results.json and charts/*.png
 #   bash benchmarks/run.sh --smoke    tiny sizes (under 2 minutes), writes to a temporary
 #                                     directory (or $TETHER_BENCH_OUT), never to RESULTS.md
