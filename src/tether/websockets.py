@@ -274,7 +274,8 @@ class WebSocket(HTTPConnection):
         """
         state = self.client_state
         if state is _CONNECTED:
-            message = await self._receive()
+            receive = self._receive  # a local call specialises (see receive_text)
+            message = await receive()
             if message["type"] == "websocket.receive":
                 return message
         else:
@@ -295,17 +296,25 @@ class WebSocket(HTTPConnection):
             WebSocketDisconnect: code 1006, the connection broke while sending.
         """
         state = self.application_state
-        self.application_state = next_send_state(
-            state, message.get("type"), message.get("more_body", False)
-        )
         if state is not _CONNECTED:
+            self.application_state = next_send_state(
+                state, message.get("type"), message.get("more_body", False)
+            )
             await self._send(message)
             return
+        kind = message.get("type")
+        if kind != "websocket.send":  # the one legal move that keeps the state needs no lookup
+            self.application_state = next_send_state(state, kind, message.get("more_body", False))
+        send = self._send
         try:
-            await self._send(message)
+            await send(message)
         except OSError as exc:
-            self.application_state = _DISCONNECTED
-            raise WebSocketDisconnect(code=1006) from exc
+            raise self._broken() from exc
+
+    def _broken(self) -> WebSocketDisconnect:
+        """Record that a send after accept failed: the transport is gone (code 1006)."""
+        self.application_state = _DISCONNECTED
+        return WebSocketDisconnect(code=1006)
 
     async def accept(
         self,
@@ -331,12 +340,13 @@ class WebSocket(HTTPConnection):
             WebSocketDisconnect: the client disconnected (its code and reason).
             WebSocketFrameTypeError: the frame was binary.
         """
-        if self.application_state is not _CONNECTED:
-            raise WebSocketDisconnected(_NOT_CONNECTED)
-        if self.client_state is _CONNECTED:
-            message = await self._receive()
+        if self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            # Inlined receive(): one coroutine frame per frame received. `self._receive()`
+            # would be an unspecialisable method load on 3.11; a local call is not.
+            receive = self._receive
+            message = await receive()
             if message["type"] == "websocket.receive":
-                try:
+                try:  # zero-cost on 3.11 when the key is there (the common case)
                     text = message["text"]
                 except KeyError:
                     text = None
@@ -344,9 +354,8 @@ class WebSocket(HTTPConnection):
                     return text  # type: ignore[no-any-return]
             else:
                 self.client_state = next_receive_state(_CONNECTED, message.get("type"))
-        else:
-            message = await self.receive()
-        return _payload(message, "receive_text()", "text")  # type: ignore[no-any-return]
+            return _payload(message, "receive_text()", "text")  # type: ignore[no-any-return]
+        return await self._receive_payload("receive_text()", "text")  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
         """Await the next binary frame.
@@ -356,10 +365,26 @@ class WebSocket(HTTPConnection):
             WebSocketDisconnect: the client disconnected (its code and reason).
             WebSocketFrameTypeError: the frame was text.
         """
+        if self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            receive = self._receive  # the fast path of receive_text, for binary frames
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                try:
+                    data = message["bytes"]
+                except KeyError:
+                    data = None
+                if data is not None:
+                    return data  # type: ignore[no-any-return]
+            else:
+                self.client_state = next_receive_state(_CONNECTED, message.get("type"))
+            return _payload(message, "receive_bytes()", "bytes")  # type: ignore[no-any-return]
+        return await self._receive_payload("receive_bytes()", "bytes")  # type: ignore[no-any-return]
+
+    async def _receive_payload(self, method: str, key: str) -> Any:
+        """The slow path of the ``receive_*`` helpers: any state but both CONNECTED."""
         if self.application_state is not _CONNECTED:
             raise WebSocketDisconnected(_NOT_CONNECTED)
-        message = await self.receive()
-        return _payload(message, "receive_bytes()", "bytes")  # type: ignore[no-any-return]
+        return _payload(await self.receive(), method, key)
 
     async def receive_json(self, mode: str = "text") -> Any:
         """Await the next frame and parse it as JSON (``mode`` "text" or "binary" frame).
@@ -376,12 +401,14 @@ class WebSocket(HTTPConnection):
             key = "bytes"
         else:
             raise RuntimeError(_BAD_MODE)
-        if self.application_state is not _CONNECTED:
-            raise WebSocketDisconnected(_NOT_CONNECTED)
-        if self.client_state is _CONNECTED:
-            message = await self._receive()
+        if self.application_state is _CONNECTED and self.client_state is _CONNECTED:
+            receive = self._receive  # the fast path of receive_text
+            message = await receive()
             if message["type"] == "websocket.receive":
-                data = message.get(key)
+                try:
+                    data = message[key]
+                except KeyError:
+                    data = None
                 if data is not None:
                     try:
                         return _raw_loads(data)
@@ -389,9 +416,8 @@ class WebSocket(HTTPConnection):
                         return _json.loads(data)
             else:
                 self.client_state = next_receive_state(_CONNECTED, message.get("type"))
-        else:
-            message = await self.receive()
-        return _json.loads(_payload(message, "receive_json()", key))
+            return _json.loads(_payload(message, "receive_json()", key))
+        return _json.loads(await self._receive_payload("receive_json()", key))
 
     async def iter_text(self) -> AsyncIterator[str]:
         """Yield text frames until the client disconnects (other errors propagate)."""
@@ -425,19 +451,26 @@ class WebSocket(HTTPConnection):
             WebSocketDisconnected: already closed.
             WebSocketDisconnect: code 1006, the connection broke while sending.
         """
-        message = {"type": "websocket.send", "text": data}
-        if self.application_state is not _CONNECTED:
-            await self.send(message)
-            return
-        try:
-            await self._send(message)
-        except OSError as exc:
-            self.application_state = _DISCONNECTED
-            raise WebSocketDisconnect(code=1006) from exc
+        if self.application_state is _CONNECTED:
+            # Inlined send() for the one legal move that keeps the state (CONNECTED, send).
+            send = self._send
+            try:
+                await send({"type": "websocket.send", "text": data})
+            except OSError as exc:
+                raise self._broken() from exc
+        else:
+            await self.send({"type": "websocket.send", "text": data})
 
     async def send_bytes(self, data: bytes) -> None:
         """Send a binary frame (errors as :meth:`send_text`)."""
-        await self.send({"type": "websocket.send", "bytes": data})
+        if self.application_state is _CONNECTED:
+            send = self._send  # the fast path of send_text
+            try:
+                await send({"type": "websocket.send", "bytes": data})
+            except OSError as exc:
+                raise self._broken() from exc
+        else:
+            await self.send({"type": "websocket.send", "bytes": data})
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
         """Send ``data`` as compact JSON (non-ASCII kept) in a text or binary frame.
@@ -453,14 +486,14 @@ class WebSocket(HTTPConnection):
             message = {"type": "websocket.send", "bytes": _json.dumps_bytes(data)}
         else:
             raise RuntimeError(_BAD_MODE)
-        if self.application_state is not _CONNECTED:
+        if self.application_state is _CONNECTED:
+            send = self._send  # the fast path of send_text
+            try:
+                await send(message)
+            except OSError as exc:
+                raise self._broken() from exc
+        else:
             await self.send(message)
-            return
-        try:
-            await self._send(message)
-        except OSError as exc:
-            self.application_state = _DISCONNECTED
-            raise WebSocketDisconnect(code=1006) from exc
 
     async def receive_model(self, model: Any, **options: Any) -> Any:
         """Receive the next message validated as ``model`` (see :mod:`tether.messages`).
