@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tether._routing_errors import ensure_tracker, run_guarded
+from tether._routing_routes import WebSocketSession
 from tether.dependencies import EndpointPlan
 from tether.exceptions import ConfigurationError
 from tether.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits
@@ -32,7 +33,6 @@ from tether.responses import JSONResponse, Response
 from tether.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
 from tether.routing import Router as BaseRouter
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
-from tether.websockets import WebSocket
 
 if TYPE_CHECKING:
     from tether.middleware import Middleware
@@ -93,18 +93,7 @@ class APIWebSocketRoute(WebSocketRoute):
         self.app = apply_route_limits(self.app, endpoint, limits=limits)
 
     def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
-        plan = self.plan
-
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            _, send = ensure_tracker(scope, send)
-            websocket = WebSocket(scope, receive, send)
-
-            async def serve(send: Send) -> None:
-                await plan.run(websocket)
-
-            await run_guarded(serve, scope, receive, send, websocket)
-
-        return app
+        return WebSocketSession(self.plan.run)
 
 
 class APIRoute(Route):

@@ -13,6 +13,12 @@ The tracker is stored in the scope under :data:`TRACKER_KEY` by the outermost la
 it, so the layers below reuse it instead of each wrapping ``send`` again. It is also the handle a
 graceful drain (:mod:`tether.shutdown`) closes a WebSocket through from outside the app: one
 object per connection, and nothing added to the per-message path.
+
+Nothing per message, literally: when no middleware sits between the tracker and the endpoint,
+the endpoint's :class:`~tether.websockets.WebSocket` is given the server's own ``send`` and
+bound to the tracker (:meth:`SendTracker.bind`). The tracker then reads the connection's phase
+from the WebSocket's ``application_state`` (which every accept, close and denial moves) instead
+of seeing each message go by, saving one coroutine frame per ``send``.
 """
 
 from __future__ import annotations
@@ -89,13 +95,49 @@ async def _refuse_after_close(message: Message) -> None:
 
 
 class SendTracker:
-    """A ``send`` wrapper that records the connection's :class:`Phase`."""
+    """A ``send`` wrapper that records the connection's :class:`Phase`.
 
-    __slots__ = ("_send", "phase")
+    A WebSocket given to :meth:`bind` sends past the tracker; its ``application_state`` then
+    counts as what the tracker saw.
+    """
+
+    __slots__ = ("_send", "_phase", "websocket")
 
     def __init__(self, send: Send) -> None:
         self._send = send
-        self.phase = Phase.PENDING
+        self._phase = Phase.PENDING
+        self.websocket: WebSocket | None = None
+
+    @property
+    def raw_send(self) -> Send:
+        """The ``send`` this tracker wraps (the server's, for the outermost tracker)."""
+        return self._send
+
+    @property
+    def phase(self) -> Phase:
+        """How far the connection has come: what was sent through here or by the bound socket."""
+        own = self._phase
+        websocket = self.websocket
+        if websocket is None or own is Phase.CLOSED:
+            return own
+        seen = _PHASE_OF_STATE[websocket.application_state]
+        return seen if _PROGRESS[seen] > _PROGRESS[own] else own
+
+    @phase.setter
+    def phase(self, value: Phase) -> None:
+        self._phase = value
+
+    def bind(self, scope: Scope, receive: Receive, send: Send) -> WebSocket:
+        """A WebSocket for the endpoint; it skips the tracker when ``send`` is the tracker.
+
+        ``send`` is what the caller was given: when it is this tracker, no middleware wraps
+        sends below it, so the WebSocket may use the server's ``send`` directly.
+        """
+        if send is not self:
+            return WebSocket(scope, receive, send)
+        websocket = WebSocket(scope, receive, self._send)
+        self.websocket = websocket
+        return websocket
 
     async def __call__(self, message: Message) -> None:
         kind = message["type"]
@@ -105,17 +147,17 @@ class SendTracker:
 
     def _observe(self, kind: str, message: Message) -> None:
         if kind == "websocket.accept":
-            self.phase = Phase.ACCEPTED
+            self._phase = Phase.ACCEPTED
         elif kind == "websocket.close":
             self.finish()
         elif kind in _START:
-            self.phase = Phase.RESPONSE
+            self._phase = Phase.RESPONSE
         elif kind in _BODY and not message.get("more_body", False):
             self.finish()
 
     def finish(self) -> None:
         """Mark the connection closed."""
-        self.phase = Phase.CLOSED
+        self._phase = Phase.CLOSED
 
     async def close_from_server(self, code: int, reason: str) -> bool:
         """Close an accepted WebSocket from outside the app; False if it was not open.
@@ -126,11 +168,25 @@ class SendTracker:
         """
         if self.phase is not Phase.ACCEPTED:
             return False
-        self.phase = Phase.CLOSED
+        self._phase = Phase.CLOSED
         send, self._send = self._send, _refuse_after_close
+        if self.websocket is not None:
+            # The bound socket sends past the tracker: cut its own line too. Its state stays
+            # CONNECTED, so the app's close is still legal (and dropped), its sends fail.
+            self.websocket._send = _refuse_after_close
         with contextlib.suppress(Exception):
             await send({"type": "websocket.close", "code": code, "reason": short_reason(reason)})
         return True
+
+
+_PHASE_OF_STATE = {
+    WebSocketState.CONNECTING: Phase.PENDING,
+    WebSocketState.CONNECTED: Phase.ACCEPTED,
+    WebSocketState.RESPONSE: Phase.RESPONSE,
+    WebSocketState.DISCONNECTED: Phase.CLOSED,
+}
+# ACCEPTED and RESPONSE exclude each other on one connection, so one rank each is enough.
+_PROGRESS = {Phase.PENDING: 0, Phase.ACCEPTED: 1, Phase.RESPONSE: 1, Phase.CLOSED: 2}
 
 
 def ensure_tracker(scope: Scope, send: Send) -> tuple[SendTracker, Send]:

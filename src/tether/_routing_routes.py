@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tether._routing_errors import ensure_tracker, is_async_callable, run_guarded
+from tether._routing_errors import (
+    HANDLERS_KEY,
+    apply_handler,
+    ensure_tracker,
+    is_async_callable,
+    lookup_handler,
+    run_guarded,
+)
 from tether._routing_paths import (
     Match,
     NoMatchFound,
@@ -38,6 +45,8 @@ __all__ = [
     "IndexKey",
     "Route",
     "WebSocketRoute",
+    "WebSocketSession",
+    "direct_websocket_call",
     "get_name",
     "request_response",
     "websocket_session",
@@ -88,19 +97,46 @@ def request_response(func: Callable[[Request], Any]) -> ASGIApp:
     return app
 
 
+class WebSocketSession:
+    """The ASGI app of a function WebSocket endpoint: ``await call(websocket)``, guarded.
+
+    ``call`` is public so the application can run it directly (one frame less per
+    connection) when nothing wraps the route. An exception goes to the handler registered
+    for it, with this endpoint's WebSocket; without one it propagates.
+    """
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Callable[[WebSocket], Awaitable[Any]]) -> None:
+        self.call = call
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tracker, send = ensure_tracker(scope, send)
+        websocket = tracker.bind(scope, receive, send)
+        try:
+            await self.call(websocket)
+        except Exception as exc:
+            handler = lookup_handler(scope.get(HANDLERS_KEY), exc)
+            if handler is None:
+                raise
+            await apply_handler(handler, websocket, exc, scope, receive, send, tracker)
+
+
 def websocket_session(func: Callable[[WebSocket], Any]) -> ASGIApp:
     """Turn ``async func(websocket)`` into an ASGI app; errors go to the exception handlers."""
+    return WebSocketSession(func)
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        _, send = ensure_tracker(scope, send)
-        websocket = WebSocket(scope, receive, send)
 
-        async def serve(send: Send) -> None:
-            await func(websocket)
+def direct_websocket_call(route: BaseRoute) -> Callable[[WebSocket], Awaitable[Any]] | None:
+    """The endpoint call of a WebSocket route nothing wraps (no middleware, no limits).
 
-        await run_guarded(serve, scope, receive, send, websocket)
-
-    return app
+    None when the route has its own ``handle``, or its app is not a bare
+    :class:`WebSocketSession`: the caller must then go through ``route.handle``.
+    """
+    app = getattr(route, "app", None)
+    if type(app) is WebSocketSession and type(route).handle is _PathRoute.handle:
+        return app.call
+    return None
 
 
 class BaseRoute:
