@@ -82,10 +82,6 @@ def _stdlib_loads(data: str | bytes | bytearray | memoryview) -> Any:
     return _std_decode(data)
 
 
-_DOT = ord(".")
-_MINUS = ord("-")
-
-
 class Codec(NamedTuple):
     """One JSON implementation: the public functions plus ``raw_loads``, which has no fallback."""
 
@@ -98,12 +94,8 @@ class Codec(NamedTuple):
 
 STDLIB = Codec("json", _stdlib_dumps, _stdlib_dumps_bytes, _stdlib_loads, _stdlib_loads)
 
-
-def _differs_from_stdlib(out: bytes) -> bool:
-    # Small floats are the one case where orjson's number text differs from Python's:
-    # "0.0000..." or "...e-...". A one-byte membership test ("." or "-", a memchr) rules
-    # most messages out before the slower substring searches run.
-    return (_DOT in out or _MINUS in out) and (b"e-" in out or b"0.0000" in out)
+_DOT = ord(".")
+_MINUS = ord("-")
 
 
 def _make_orjson_codec() -> Codec:
@@ -112,26 +104,39 @@ def _make_orjson_codec() -> Codec:
     orjson_dumps = orjson.dumps
     orjson_loads = orjson.loads
     decode_error = orjson.JSONDecodeError
-    # Hand these to the stdlib path instead of letting orjson encode them its own way.
+    # Hand these to the stdlib path instead of letting orjson encode them its own way. Passed
+    # positionally below: orjson parses a keyword argument on every call.
     options = (
         orjson.OPT_PASSTHROUGH_DATACLASS
         | orjson.OPT_PASSTHROUGH_DATETIME
         | orjson.OPT_PASSTHROUGH_SUBCLASS
     )
 
+    # Small floats are the one case where orjson's number text differs from Python's: it
+    # writes "0.0000..." or "...e-5" where Python writes "...e-05". The scans are inlined
+    # (no helper frame) and each substring search runs only when its one-character
+    # prefilter ("-" or ".", a memchr) found something. On bytes, `int in bytes` is the
+    # memchr and `find` the substring search: `bytes in bytes` first tries the needle as
+    # an integer and pays for a raised and cleared TypeError on every call.
+
     def dumps_bytes(obj: Any) -> bytes:
         try:
-            out = orjson_dumps(obj, option=options)
+            out = orjson_dumps(obj, None, options)
         except TypeError:
             return _stdlib_dumps_bytes(obj)
-        return _stdlib_dumps_bytes(obj) if _differs_from_stdlib(out) else out
+        if (_MINUS in out and out.find(b"e-") >= 0) or (_DOT in out and out.find(b"0.0000") >= 0):
+            return _stdlib_dumps_bytes(obj)
+        return out
 
     def dumps(obj: Any) -> str:
         try:
-            out = orjson_dumps(obj, option=options)
+            out = orjson_dumps(obj, None, options)
         except TypeError:
             return _stdlib_dumps(obj)
-        return _stdlib_dumps(obj) if _differs_from_stdlib(out) else out.decode()
+        text = out.decode()  # the only decode: the text frame needs a str
+        if ("-" in text and "e-" in text) or ("." in text and "0.0000" in text):
+            return _stdlib_dumps(obj)
+        return text
 
     def loads(data: Any) -> Any:
         try:
