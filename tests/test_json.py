@@ -61,6 +61,8 @@ def test_both_decoders_agree_within_64_bits(obj: Any) -> None:
 @pytest.mark.parametrize("value", [1.5e-05, 2.5e-07, 1e-300, -3e-5, 1e16, 1e22, 0.1])
 def test_float_text_matches_python(value: float) -> None:
     assert orjson_dumps_bytes([value]).decode() == _json._stdlib_dumps([value]) == f"[{value!r}]"
+    assert _json.dumps([value]) == f"[{value!r}]"
+    assert _json.dumps({"-": value, "text": "a-b.c"}) == f'{{"-":{value!r},"text":"a-b.c"}}'
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
