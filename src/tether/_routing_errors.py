@@ -49,6 +49,7 @@ __all__ = [
     "close_websocket",
     "connection_for",
     "ensure_tracker",
+    "handle_exception",
     "has_denial_extension",
     "is_async_callable",
     "lookup_handler",
@@ -312,6 +313,26 @@ async def apply_handler(
     result = await call_handler(handler, conn, exc)
     if result is not None:
         await send_outcome(result, scope, receive, send, tracker)
+
+
+async def handle_exception(
+    exc: Exception,
+    scope: Scope,
+    receive: Receive,
+    tracker: SendTracker,
+    conn: HTTPConnection | None,
+) -> bool:
+    """Hand ``exc`` to its handler (sending through ``tracker``); False when it has none.
+
+    ``conn`` as in :func:`run_guarded`. Raises what the handler raises.
+    """
+    handler = lookup_handler(scope.get(HANDLERS_KEY), exc)
+    if handler is None:
+        return False
+    if conn is None:
+        conn = connection_for(scope, receive, tracker)
+    await apply_handler(handler, conn, exc, scope, receive, tracker, tracker)
+    return True
 
 
 async def run_guarded(

@@ -21,7 +21,7 @@ lazily when the count moved, so ``router.routes.append(...)`` keeps working.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from typing import Any, SupportsIndex
 
 from tether._routing_routes import BaseRoute, Route, WebSocketRoute
@@ -92,40 +92,50 @@ class RouteList(list[BaseRoute]):
 
 
 class _Node:
-    __slots__ = ("children", "entries")
+    __slots__ = ("children", "entries", "routes")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.entries: list[Entry] = []
+        self.routes: tuple[BaseRoute, ...] = ()  # the entries' routes, for one-list lookups
 
 
 class _Table:
     """The index for one scope type."""
 
-    __slots__ = ("root", "static")
+    __slots__ = ("root", "static", "static_routes")
 
     def __init__(self) -> None:
         self.static: dict[str, list[Entry]] = {}
+        self.static_routes: dict[str, tuple[BaseRoute, ...]] = {}
         self.root = _Node()
 
     def add(self, entry: Entry) -> None:
         key = entry[1].index_key()
         if isinstance(key, str):
-            self.static.setdefault(key, []).append(entry)
+            entries = self.static.setdefault(key, [])
+            entries.append(entry)
+            self.static_routes[key] = tuple(route for _, route in entries)
             return
         node = self.root
         for segment in key or ():
             node = node.children.setdefault(segment, _Node())
         node.entries.append(entry)
+        node.routes = tuple(route for _, route in node.entries)
 
-    def candidates(self, path: str) -> Iterator[BaseRoute]:
+    def candidates(self, path: str) -> Sequence[BaseRoute]:
+        # A tuple, not a generator: the caller may stay suspended in a route for the whole
+        # connection, and a live generator would be kept with it.
         lists: list[list[Entry]] = []
+        found: tuple[BaseRoute, ...] = ()
         exact = self.static.get(path)
         if exact:
             lists.append(exact)
+            found = self.static_routes[path]
         node = self.root
         if node.entries:
             lists.append(node.entries)
+            found = node.routes
         if node.children:
             for segment in path.split("/")[1:]:
                 child = node.children.get(segment)
@@ -134,10 +144,11 @@ class _Table:
                 node = child
                 if node.entries:
                     lists.append(node.entries)
-        if len(lists) == 1:
-            return (route for _, route in lists[0])
+                    found = node.routes
+        if len(lists) <= 1:
+            return found
         # Declaration indexes are unique, so the tuples never compare their routes.
-        return (route for _, route in heapq.merge(*lists))
+        return [route for _, route in heapq.merge(*lists)]
 
 
 def _scope_types(route: BaseRoute) -> tuple[str, ...]:
@@ -161,6 +172,6 @@ class RouteIndex:
             for scope_type in _scope_types(route):
                 self._tables[scope_type].add((position, route))
 
-    def candidates(self, scope_type: str, route_path: str) -> Iterator[BaseRoute]:
+    def candidates(self, scope_type: str, route_path: str) -> Sequence[BaseRoute]:
         """Routes that might match, in declaration order."""
         return self._tables[scope_type].candidates(route_path)

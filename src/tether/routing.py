@@ -148,10 +148,41 @@ class Router:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.middleware_stack(scope, receive, send)
 
+    def match_websocket(self, scope: Scope) -> BaseRoute | None:
+        """The route serving the WebSocket ``scope``, its child scope merged in; or None.
+
+        The same choice as :meth:`app` makes (first full match, else first partial one),
+        without awaiting anything, so the application can then call the route's endpoint
+        itself.
+        """
+        if "router" not in scope:
+            scope["router"] = self
+        partial: tuple[BaseRoute, Scope] | None = None
+        for route in self._lookup("websocket", get_route_path(scope)):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                partial = (route, child_scope)
+                break
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child_scope)
+        if partial is None:
+            return None
+        route, child_scope = partial
+        scope.update(child_scope)
+        scope["route"] = route
+        return route
+
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Dispatch one scope (the router without its middleware)."""
         scope_type = scope["type"]
         assert scope_type in ("http", "websocket", "lifespan")
+        if scope_type == "websocket":
+            route = self.match_websocket(scope)
+            if route is None:
+                await self.default(scope, receive, send)
+            else:
+                await route.handle(scope, receive, send)
+            return
         if "router" not in scope:
             scope["router"] = self
         if scope_type == "lifespan":

@@ -65,7 +65,7 @@ class ServerErrorMiddleware:
             if scope["type"] == "http":
                 await self._http_error(exc, scope, receive, send, tracker)
                 raise
-            await self._websocket_error(exc, scope, receive, send, tracker)
+            await self.websocket_error(exc, scope, receive, send, tracker)
 
     async def _http_error(
         self, exc: Exception, scope: Scope, receive: Receive, send: Send, tracker: SendTracker
@@ -81,9 +81,13 @@ class ServerErrorMiddleware:
             response = PlainTextResponse("Internal Server Error", status_code=500)
         await response(scope, receive, send)
 
-    async def _websocket_error(
+    async def websocket_error(
         self, exc: Exception, scope: Scope, receive: Receive, send: Send, tracker: SendTracker
     ) -> None:
+        """Finish a WebSocket that raised ``exc`` as the module docstring says; never raises.
+
+        The application's direct WebSocket path calls this too, as this middleware would.
+        """
         if isinstance(exc, WebSocketDisconnect):
             return  # the client went away: a normal end (divergence 3)
         if self.handler is not None:

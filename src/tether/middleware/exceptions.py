@@ -17,7 +17,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from tether._exception_handlers import DEFAULT_HANDLERS
-from tether._routing_errors import HANDLERS_KEY, ExceptionHandler, run_guarded
+from tether._routing_errors import (
+    HANDLERS_KEY,
+    ExceptionHandler,
+    HandlerTables,
+    apply_handler,
+    connection_for,
+    ensure_tracker,
+    lookup_handler,
+)
 from tether.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["ExceptionMiddleware"]
@@ -43,6 +51,7 @@ class ExceptionMiddleware:
         self._exception_handlers: dict[type[BaseException], ExceptionHandler] = dict(
             DEFAULT_HANDLERS
         )
+        self._tables: HandlerTables = (self._exception_handlers, self._status_handlers)
         for key, handler in (handlers or {}).items():
             self.add_exception_handler(key, handler)
 
@@ -56,13 +65,22 @@ class ExceptionMiddleware:
             assert issubclass(exc_class_or_status_code, BaseException)
             self._exception_handlers[exc_class_or_status_code] = handler
 
+    @property
+    def tables(self) -> HandlerTables:
+        """The handler tables published in the scope: ``(by class, by status code)``."""
+        return self._tables
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        scope[HANDLERS_KEY] = (self._exception_handlers, self._status_handlers)
-
-        async def call(send: Send) -> None:
+        scope[HANDLERS_KEY] = self._tables
+        tracker, send = ensure_tracker(scope, send)
+        try:
             await self.app(scope, receive, send)
-
-        await run_guarded(call, scope, receive, send)
+        except Exception as exc:
+            handler = lookup_handler(self._tables, exc)
+            if handler is None:
+                raise
+            conn = connection_for(scope, receive, send)
+            await apply_handler(handler, conn, exc, scope, receive, send, tracker)
