@@ -32,6 +32,7 @@ __all__ = [
     "Extractor",
     "body_extractor",
     "connection_extractor",
+    "get_connection",
     "param_extractor",
     "scopes_extractor",
 ]
@@ -62,10 +63,11 @@ def connection_extractor(
             f"parameter {name!r} of {call!r} asks for a Request on a WebSocket route; "
             "type it WebSocket, or HTTPConnection to serve both"
         )
-    return _get_connection
+    return get_connection
 
 
-def _get_connection(ctx: Context) -> Any:
+def get_connection(ctx: Context) -> Any:
+    """The extractor of the connection itself (plans recognise it to skip the Context)."""
     return ctx.connection
 
 

@@ -40,6 +40,7 @@ from tether._di_compile import (
     compile_node,
 )
 from tether._di_context import MISSING, Context
+from tether._di_extract import get_connection
 from tether.concurrency import run_in_threadpool
 from tether.exceptions import (
     ConfigurationError,
@@ -61,7 +62,7 @@ class EndpointPlan:
     Build it with :meth:`compile` at registration; call :meth:`run` per request or connection.
     """
 
-    __slots__ = ("_body", "_error", "_root", "endpoint", "path", "websocket")
+    __slots__ = ("_body", "_error", "_flat", "_root", "_takes", "endpoint", "path", "websocket")
 
     def __init__(self, root: Node, endpoint: Callable[..., Any], websocket: bool, path: str):
         self._root = root
@@ -69,6 +70,13 @@ class EndpointPlan:
             WebSocketRequestValidationError if websocket else RequestValidationError
         )
         self._body = root.env.body.count > 0
+        # An async endpoint without dependencies or body has nothing to override, nothing to
+        # clean up and nothing to await but itself: run() takes a short cut for it.
+        self._flat = not root.subs and not self._body and root.kind == ASYNC
+        # ... and when it only asks for the connection, not even a Context is needed.
+        self._takes: tuple[str, ...] | None = None
+        if self._flat and all(extract is get_connection for _, extract in root.params):
+            self._takes = tuple(name for name, _ in root.params)
         self.endpoint = endpoint
         self.websocket = websocket
         self.path = path
@@ -112,6 +120,8 @@ class EndpointPlan:
         cleanups are pushed onto it (to run after the response is sent) instead of being
         run here.
         """
+        if self._flat:
+            return await self._run_flat(connection)
         app = connection.scope.get("app")
         overrides = getattr(app, "dependency_overrides", None) if app is not None else None
         ctx = Context(connection, overrides or None)
@@ -137,6 +147,17 @@ class EndpointPlan:
         if ctx.function_stack is not None or ctx.stack is not exit_stack:
             await _close(ctx, None, exit_stack)
         return result
+
+    async def _run_flat(self, connection: Any) -> Any:
+        root = self._root
+        takes = self._takes
+        if takes is not None:
+            return await root.call(**{name: connection for name in takes})
+        ctx = Context(connection, None)
+        values = {name: extract(ctx) for name, extract in root.params}
+        if ctx.errors is not None:
+            raise self._error(ctx.errors)
+        return await root.call(**values)
 
     def _swallowed(self, exc: BaseException) -> Any:
         if self.websocket:

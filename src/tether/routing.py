@@ -70,6 +70,8 @@ __all__ = [
 ]
 
 Hook = Callable[[], Any]
+_FULL = Match.FULL  # enum attribute lookups cost ~60 ns each on Python 3.11
+_PARTIAL = Match.PARTIAL
 
 
 def _as_context(lifespan: Any) -> Callable[[Any], contextlib.AbstractAsyncContextManager[Any]]:
@@ -129,7 +131,7 @@ class Router:
         self._routes = routes if isinstance(routes, RouteList) else RouteList(routes)
         self._index = None
 
-    def _lookup(self, scope_type: str, route_path: str) -> Any:
+    def _lookup(self, scope_type: str, route_path: str) -> Sequence[BaseRoute]:
         routes = self._routes
         if self._index is None or self._index_version != routes.version:
             self._index = RouteIndex(routes)
@@ -160,14 +162,14 @@ class Router:
         partial: tuple[BaseRoute, Scope] | None = None
         for route in self._lookup("websocket", get_route_path(scope)):
             match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                partial = (route, child_scope)
+            if match is _FULL:
                 break
-            if match is Match.PARTIAL and partial is None:
+            if match is _PARTIAL and partial is None:
                 partial = (route, child_scope)
-        if partial is None:
-            return None
-        route, child_scope = partial
+        else:
+            if partial is None:
+                return None
+            route, child_scope = partial
         scope.update(child_scope)
         scope["route"] = route
         return route
