@@ -113,9 +113,7 @@ class _Table:
     def add(self, entry: Entry) -> None:
         key = entry[1].index_key()
         if isinstance(key, str):
-            entries = self.static.setdefault(key, [])
-            entries.append(entry)
-            self.static_routes[key] = tuple(route for _, route in entries)
+            self.static.setdefault(key, []).append(entry)
             return
         node = self.root
         for segment in key or ():
@@ -123,15 +121,25 @@ class _Table:
         node.entries.append(entry)
         node.routes = tuple(route for _, route in node.entries)
 
+    def finish(self) -> None:
+        """Precompute the whole answer for every static path (they are few and often asked)."""
+        self.static_routes = {path: tuple(self._walk(path)) for path in self.static}
+
     def candidates(self, path: str) -> Sequence[BaseRoute]:
-        # A tuple, not a generator: the caller may stay suspended in a route for the whole
-        # connection, and a live generator would be kept with it.
+        found = self.static_routes.get(path)
+        if found is not None:
+            return found
+        return self._walk(path)
+
+    def _walk(self, path: str) -> Sequence[BaseRoute]:
+        # A tuple or list, not a generator: the caller may stay suspended in a route for the
+        # whole connection, and a live generator would be kept with it.
         lists: list[list[Entry]] = []
-        found: tuple[BaseRoute, ...] = ()
+        found: Sequence[BaseRoute] = ()
         exact = self.static.get(path)
         if exact:
             lists.append(exact)
-            found = self.static_routes[path]
+            found = tuple(route for _, route in exact)
         node = self.root
         if node.entries:
             lists.append(node.entries)
@@ -171,6 +179,8 @@ class RouteIndex:
         for position, route in enumerate(routes):
             for scope_type in _scope_types(route):
                 self._tables[scope_type].add((position, route))
+        for table in self._tables.values():
+            table.finish()
 
     def candidates(self, scope_type: str, route_path: str) -> Sequence[BaseRoute]:
         """Routes that might match, in declaration order."""

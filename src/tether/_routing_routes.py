@@ -183,19 +183,25 @@ class _PathRoute(BaseRoute):
     name: str
     endpoint: Any
     app: ASGIApp
+    _static = False
 
     def _compile(self, path: str) -> None:
         assert path.startswith("/"), "a routed path must start with '/'"
         self.path = path
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self._static = not self.param_convertors
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != self.scope_type:
             return _NONE, {}
-        found = self.path_regex.match(get_route_path(scope))
-        if found is None:
-            return _NONE, {}
-        path_params = found.groupdict()
+        route_path = get_route_path(scope)
+        if self._static and route_path == self.path:  # what the regex would say, faster
+            path_params: dict[str, Any] = {}
+        else:
+            found = self.path_regex.match(route_path)
+            if found is None:
+                return _NONE, {}
+            path_params = found.groupdict()
         if path_params:
             convertors = self.param_convertors
             for key, value in path_params.items():
