@@ -36,10 +36,13 @@ class AsyncWebSocketTestSession:
     :class:`~tether.websockets.WebSocketDisconnect` with its code and reason) or a denial
     response (raises :class:`WebSocketDenialResponse`). Leaving sends ``websocket.disconnect``
     (1000), lets the app finish, cancels it if it does not, and re-raises the app's exception
-    unless a ``receive*`` call raised it already.
+    unless a ``receive*`` call raised it already. When the app closes an accepted socket, the
+    session answers as a real client does: the app next receives ``websocket.disconnect``
+    with the close's code.
     """
 
     __slots__ = (
+        "_accepted",
         "_delivered",
         "_disconnect_sent",
         "_from_app",
@@ -63,6 +66,7 @@ class AsyncWebSocketTestSession:
         self._task: asyncio.Task[None] | None = None
         self._delivered: BaseException | None = None
         self._disconnect_sent = False
+        self._accepted = False
 
     async def __aenter__(self) -> AsyncWebSocketTestSession:
         await self.start()
@@ -236,6 +240,18 @@ class AsyncWebSocketTestSession:
 
     async def _app_send(self, message: Message) -> None:
         self._from_app.put_nowait(message)
+        kind = message.get("type")
+        if kind == "websocket.accept":
+            self._accepted = True
+        elif kind == "websocket.close" and self._accepted and not self._disconnect_sent:
+            # A real client answers a server's close with its own, which the server reports
+            # to the app as websocket.disconnect with the same code: an app that closed (a
+            # drain, a limit) and then waits in receive() ends at once, not at the timeout.
+            self._disconnect_sent = True
+            code = message.get("code", 1000)
+            self._to_app.put_nowait(
+                {"type": "websocket.disconnect", "code": code, "reason": message.get("reason")}
+            )
         # Yield, so an app sending in a tight loop cannot starve the test's timeouts.
         await asyncio.sleep(0)
 
