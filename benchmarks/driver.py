@@ -66,6 +66,7 @@ def main() -> int:
     args = parser.parse_args()
     selected = args.only or list(MEASURES)
     started = dt.datetime.now(dt.UTC)
+    meta = report.environment(started, args.smoke)
     results: list[dict[str, Any]] = []
     failures: dict[str, str] = {}
     for name in selected:
@@ -79,7 +80,12 @@ def main() -> int:
         results.append(doc)
         print(f"[bench] {name} done in {took:.1f} s", file=sys.stderr, flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = report.environment(started, args.smoke)
+    final_commit = report.git_commit()
+    if final_commit != meta["git_commit"]:
+        # Other work landed in the tree while this ran: say which figures may mix versions.
+        meta["git_commit"] = (
+            f"{meta['git_commit']} at start, {final_commit} at the end (changed during the run)"
+        )
     (args.out / "results.json").write_text(
         json.dumps({"meta": meta, "results": results, "failures": failures}, indent=1)
     )

@@ -34,7 +34,8 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """The short hash of HEAD, plus "+dirty" when src/ has uncommitted changes."""
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=HERE,
@@ -61,7 +62,7 @@ def environment(started: dt.datetime, smoke: bool) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "redis_server": _redis_version(),
         "versions": {p: _version(p) for p in PACKAGES},
     }
@@ -154,6 +155,13 @@ TARGETS = (
         0.97,
         "raw",
         at_most=False,
+    ),
+    Target(
+        "end to end, server CPU per message <= raw / 0.97",
+        "e2e_echo",
+        "server CPU µs/msg",
+        1 / 0.97,
+        "raw",
     ),
     Target(
         "idle memory, framework share <= 2 KiB/connection", "idle_memory", "framework share", 2.0
