@@ -85,3 +85,19 @@ def test_namespace_lookup_and_validation() -> None:
         ChannelOptions(history_size=-1)
     with pytest.raises(ConfigurationError):
         ConnectionLimits(max_queue_bytes=0)
+
+
+async def test_the_writer_parks_between_bursts_and_stops_on_detach() -> None:
+    sock, metrics = FakeSocket(), ChannelMetrics()
+    outbox = Outbox(sock, ConnectionLimits(), metrics)
+    outbox.push(message(0), 1, D)
+    await outbox.wait_drained()
+    writer = outbox._writer
+    assert writer is not None and not writer.done()  # parked, not finished
+    shared = (message(1), 1, D)
+    assert outbox.push_entry(shared) and outbox.push_entry(shared)
+    await outbox.wait_drained()
+    assert outbox._writer is writer and sock.texts == ["0", "1", "1"]
+    outbox.detach()
+    await asyncio.sleep(0)
+    assert writer.cancelled() and outbox._writer is None

@@ -18,7 +18,7 @@ from tether.channels.backends.base import Backend, Position, Publication
 from tether.channels.connection import Connection, Subscription
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.options import ChannelOptions
-from tether.channels.subscriber import CLOSE_INSUFFICIENT_STATE
+from tether.channels.subscriber import CLOSE_INSUFFICIENT_STATE, Entry
 
 __all__ = ["LocalChannel", "LocalRouter", "publication_frame"]
 
@@ -36,6 +36,10 @@ def publication_frame(publication: Publication, channel_json: str) -> str:
         f'{{"type":"pub","channel":{channel_json},"offset":{publication.offset},'
         f'"epoch":"{publication.epoch}","data":{publication.data}}}'
     )
+
+
+def _entry(text: str, channel: LocalChannel) -> Entry:
+    return ({"type": "websocket.send", "text": text}, len(text), channel.options.slow_consumer)
 
 
 class LocalChannel:
@@ -161,11 +165,14 @@ class LocalRouter:
         self._fanout(channel, publication)
 
     def _fanout(self, channel: LocalChannel, publication: Publication) -> None:
-        policy = channel.options.slow_consumer
+        """Queue one publication for every live subscriber in one pass, without awaiting.
+
+        The frame is encoded once and its queue entry (message, size, policy) is one tuple
+        shared by every recipient: per subscriber this costs a deque append and a writer wake.
+        """
         offset = publication.offset
-        message: dict[str, Any] | None = None
-        raw: dict[str, Any] | None = None
-        size = 0
+        framed: Entry | None = None
+        raw: Entry | None = None
         for subscription in channel.subscribers.values():
             if subscription.buffer is not None:
                 subscription.buffer.append(publication)
@@ -176,14 +183,12 @@ class LocalRouter:
             connection = subscription.connection
             if connection.raw:
                 if raw is None:
-                    raw = {"type": "websocket.send", "text": publication.data}
-                connection.outbox.push(raw, len(publication.data), policy)
-                continue
-            if message is None:  # encode once for every protocol subscriber
-                text = publication_frame(publication, channel.name_json)
-                message = {"type": "websocket.send", "text": text}
-                size = len(text)
-            connection.outbox.push(message, size, policy)
+                    raw = _entry(publication.data, channel)
+                connection.outbox.push_entry(raw)
+            else:
+                if framed is None:
+                    framed = _entry(publication_frame(publication, channel.name_json), channel)
+                connection.outbox.push_entry(framed)
 
     def on_presence_event(self, channel_name: str, kind: str, client_id: str, info: str) -> None:
         """Forward a ``join``/``leave`` to protocol subscribers (raw ones only get data)."""
