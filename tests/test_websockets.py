@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tether.requests import HTTPConnection
 from tether.responses import PlainTextResponse, StreamingResponse
 from tether.websockets import (
     RECEIVE_TRANSITIONS,
@@ -344,6 +345,53 @@ async def test_second_accept_is_refused() -> None:
     ws, _ = await accepted()
     with pytest.raises(RuntimeError, match="but got 'websocket.accept'"):
         await ws.accept()
+
+
+async def _outcome(call: Any, ws: WebSocket, transport: Transport) -> tuple[Any, ...]:
+    try:
+        await call()
+        error: Any = None
+    except Exception as exc:
+        error = (type(exc), str(exc))
+    return error, ws.client_state, ws.application_state, transport.received, transport.sent
+
+
+@pytest.mark.parametrize("client", list(S))
+@pytest.mark.parametrize("application", list(S))
+@pytest.mark.parametrize("first", [CONNECT, text("hi")])
+async def test_accept_agrees_with_receive_then_send(
+    client: WebSocketState, application: WebSocketState, first: dict[str, Any]
+) -> None:
+    # accept() inlines receive() and send() for speed: it must do exactly what they do.
+    ws, transport = make_ws(first)
+    ws.client_state, ws.application_state = client, application
+    reference, ref_transport = make_ws(first)
+    reference.client_state, reference.application_state = client, application
+
+    async def by_hand() -> None:
+        if reference.client_state is S.CONNECTING:
+            await reference.receive()
+        await reference.send({"type": "websocket.accept", "subprotocol": None, "headers": []})
+
+    assert await _outcome(ws.accept, ws, transport) == await _outcome(
+        by_hand, reference, ref_transport
+    )
+
+
+def test_new_websocket_sets_every_connection_slot() -> None:
+    # WebSocket.__init__ inlines HTTPConnection.__init__: no base-class slot may be left unset.
+    scope = make_scope()
+    ws, _ = make_ws()
+    base = HTTPConnection(scope)
+    for slot in HTTPConnection.__slots__:
+        if slot != "__weakref__":
+            assert getattr(ws, slot) == getattr(base, slot), slot
+
+
+def test_states_hash_by_identity() -> None:
+    assert {S.CONNECTED: 1}[S.CONNECTED] == 1
+    assert len({*S, *S}) == len(S)
+    assert all(hash(state) == object.__hash__(state) for state in S)
 
 
 # --- receive helpers --------------------------------------------------------------------------

@@ -66,6 +66,10 @@ class WebSocketState(enum.Enum):
     DISCONNECTED = 2
     RESPONSE = 3
 
+    # Members are singletons, so identity hashing agrees with equality; Enum's own __hash__
+    # (hash of the name) is Python code run on every table lookup.
+    __hash__ = object.__hash__
+
 
 class WebSocketDisconnect(Exception):
     """The connection ended: raised by the ``receive_*`` helpers and by sends that fail.
@@ -152,6 +156,25 @@ _RECEIVE_ALLOWED: Final = _allowed(RECEIVE_TRANSITIONS)
 _SEND_ALLOWED: Final = _allowed(SEND_TRANSITIONS)
 
 
+def _moves(
+    table: Mapping[tuple[WebSocketState, str], WebSocketState],
+) -> dict[WebSocketState, dict[Any, WebSocketState]]:
+    # The tables re-keyed per state: one dict lookup by message type (any object: a bad
+    # message may carry anything), no tuple to build.
+    return {
+        state: {kind: new for (origin, kind), new in table.items() if origin is state}
+        for state in WebSocketState
+    }
+
+
+_RECEIVE_MOVES: Final = _moves(RECEIVE_TRANSITIONS)
+_SEND_MOVES: Final = _moves(SEND_TRANSITIONS)
+# The moves of every connection's life, looked up once here (still read from the tables).
+_CONNECTING_RECEIVE: Final = _RECEIVE_MOVES[_CONNECTING]
+_CONNECTED_RECEIVE: Final = _RECEIVE_MOVES[_CONNECTED]
+_ACCEPTED: Final = SEND_TRANSITIONS[(_CONNECTING, "websocket.accept")]
+
+
 def _unexpected(allowed: tuple[str, ...], got: object) -> RuntimeError:
     quoted = [f'"{kind}"' for kind in allowed]
     expected = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
@@ -175,7 +198,7 @@ def next_receive_state(state: WebSocketState, message_type: object) -> WebSocket
         WebSocketDisconnected: nothing may be received in ``state``.
         RuntimeError: ``message_type`` is not legal in ``state``.
     """
-    new_state = RECEIVE_TRANSITIONS.get((state, message_type))  # type: ignore[arg-type]
+    new_state = _RECEIVE_MOVES[state].get(message_type)
     if new_state is not None:
         return new_state
     check_can_receive(state)
@@ -191,7 +214,7 @@ def next_send_state(
         WebSocketDisconnected: nothing may be sent in ``state`` (closed, or denial finished).
         RuntimeError: ``message_type`` is not legal in ``state``.
     """
-    new_state = SEND_TRANSITIONS.get((state, message_type))  # type: ignore[arg-type]
+    new_state = _SEND_MOVES[state].get(message_type)
     if new_state is not None:
         if more_body and message_type in CONTINUED_BY_MORE_BODY:
             return state
@@ -218,6 +241,12 @@ def check_close_reason(reason: object) -> str:
             f"(RFC 6455 section 5.5), this one has {len(reason.encode())}"
         )
     return reason
+
+
+def _connected_receive(message: Message) -> WebSocketState:
+    """The client state after ``message``, received while CONNECTED (its type is a str)."""
+    new_state = _CONNECTED_RECEIVE.get(message["type"])
+    return next_receive_state(_CONNECTED, message["type"]) if new_state is None else new_state
 
 
 def _disconnect_from(message: Message) -> WebSocketDisconnect:
@@ -258,12 +287,15 @@ class WebSocket(HTTPConnection):
     __slots__ = ("_receive", "_send", "client_state", "application_state")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        super().__init__(scope)
+        # HTTPConnection.__init__ inlined (one is built per connection): the scope and its
+        # empty caches; tests check every slot of the base class is set here too.
         assert scope["type"] == "websocket"
+        self.scope = scope
+        self._url = self._base_url = None
+        self._headers = self._query_params = self._cookies = self._state = None
         self._receive = receive
         self._send = send
-        self.client_state = _CONNECTING
-        self.application_state = _CONNECTING
+        self.client_state = self.application_state = _CONNECTING
 
     async def receive(self) -> Message:
         """Await the next ASGI message from the server, checked against the client state.
@@ -273,15 +305,23 @@ class WebSocket(HTTPConnection):
             RuntimeError: the server sent a message type that is illegal now (consumed).
         """
         state = self.client_state
+        receive = self._receive  # a local call specialises (see receive_text)
         if state is _CONNECTED:
-            receive = self._receive  # a local call specialises (see receive_text)
             message = await receive()
-            if message["type"] == "websocket.receive":
+            kind = message["type"]
+            if kind == "websocket.receive":
                 return message
+            moves = _CONNECTED_RECEIVE
         else:
-            check_can_receive(state)
-            message = await self._receive()
-        self.client_state = next_receive_state(state, message.get("type"))
+            moves = _RECEIVE_MOVES[state]
+            if not moves:
+                raise WebSocketDisconnected(_RECEIVE_FINISHED)
+            message = await receive()
+            kind = message.get("type")
+        new_state = moves.get(kind)
+        if new_state is None:  # the table's error for this state and type
+            new_state = next_receive_state(state, kind)
+        self.client_state = new_state
         return message
 
     async def send(self, message: Message) -> None:
@@ -296,15 +336,17 @@ class WebSocket(HTTPConnection):
             WebSocketDisconnect: code 1006, the connection broke while sending.
         """
         state = self.application_state
-        if state is not _CONNECTED:
-            self.application_state = next_send_state(
-                state, message.get("type"), message.get("more_body", False)
-            )
-            await self._send(message)
-            return
         kind = message.get("type")
-        if kind != "websocket.send":  # the one legal move that keeps the state needs no lookup
-            self.application_state = next_send_state(state, kind, message.get("more_body", False))
+        if state is not _CONNECTED or kind != "websocket.send":  # that move keeps the state
+            new_state = _SEND_MOVES[state].get(kind)
+            if new_state is None:  # the table's error for this state and type
+                new_state = next_send_state(state, kind)
+            elif kind in CONTINUED_BY_MORE_BODY and message.get("more_body", False):
+                new_state = state
+            self.application_state = new_state
+            if state is not _CONNECTED:
+                await self._send(message)
+                return
         send = self._send
         try:
             await send(message)
@@ -327,10 +369,20 @@ class WebSocket(HTTPConnection):
             RuntimeError: already accepted or closed (the state machine's errors).
         """
         if self.client_state is _CONNECTING:
-            await self.receive()
-        await self.send(
-            {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers or []}
-        )
+            receive = self._receive  # inlined receive(): the connect message
+            message = await receive()
+            kind = message.get("type")
+            new_state = _CONNECTING_RECEIVE.get(kind)
+            self.client_state = (
+                next_receive_state(_CONNECTING, kind) if new_state is None else new_state
+            )
+        message = {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers or []}
+        if self.application_state is not _CONNECTING:
+            await self.send(message)  # the table's error (already accepted or closed)
+            return
+        self.application_state = _ACCEPTED
+        send = self._send
+        await send(message)
 
     async def receive_text(self) -> str:
         """Await the next text frame.
@@ -353,7 +405,9 @@ class WebSocket(HTTPConnection):
                 if text is not None:
                     return text  # type: ignore[no-any-return]
             else:
-                self.client_state = next_receive_state(_CONNECTED, message.get("type"))
+                self.client_state = _connected_receive(message)
+                if message["type"] == "websocket.disconnect":  # every connection's last frame
+                    raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             return _payload(message, "receive_text()", "text")  # type: ignore[no-any-return]
         return await self._receive_payload("receive_text()", "text")  # type: ignore[no-any-return]
 
@@ -376,7 +430,9 @@ class WebSocket(HTTPConnection):
                 if data is not None:
                     return data  # type: ignore[no-any-return]
             else:
-                self.client_state = next_receive_state(_CONNECTED, message.get("type"))
+                self.client_state = _connected_receive(message)
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             return _payload(message, "receive_bytes()", "bytes")  # type: ignore[no-any-return]
         return await self._receive_payload("receive_bytes()", "bytes")  # type: ignore[no-any-return]
 
@@ -415,7 +471,9 @@ class WebSocket(HTTPConnection):
                     except ValueError:  # let the stdlib try (NaN literals...) or explain
                         return _json.loads(data)
             else:
-                self.client_state = next_receive_state(_CONNECTED, message.get("type"))
+                self.client_state = _connected_receive(message)
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             return _json.loads(_payload(message, "receive_json()", key))
         return _json.loads(await self._receive_payload("receive_json()", key))
 
