@@ -168,6 +168,32 @@ async def test_presence_of_a_dead_node_expires(make_hub: Any) -> None:
     assert await hub.presence_count("chat:ghost") == 0
 
 
+async def test_members_of_a_dead_node_leave_once(make_hub: Any) -> None:
+    a = await make_hub(namespaces=NS, presence_ttl=0.15)
+    b = await make_hub(namespaces=NS, presence_ttl=0.15)
+    watchers = [FakeSocket(), FakeSocket()]
+    for hub, watcher in zip((a, b), watchers, strict=True):
+        await hub.subscribe(watcher, "chat:dead")
+    # A node that died said no goodbye; both live nodes sweep the channel.
+    await a.backend.presence_add("chat:dead", "ghost", '{"user":"g","info":null}', 0.1)
+    assert "ghost" in await b.presence("chat:dead")
+    for watcher in watchers:
+        await watcher.wait_for(lambda s: any(f["type"] == "leave" for f in s.frames))
+    await asyncio.sleep(0.3)  # several more sweeps by both nodes: still one leave each
+    for watcher in watchers:
+        leaves = [f for f in watcher.frames if f["type"] == "leave"]
+        assert leaves == [
+            {
+                "type": "leave",
+                "channel": "chat:dead",
+                "client": "ghost",
+                "info": {"user": "g", "info": None},
+            }
+        ]
+    assert "ghost" not in await a.presence("chat:dead")
+    assert await a.presence_count("chat:dead") == 2
+
+
 async def test_heartbeat_keeps_live_members(make_hub: Any) -> None:
     hub = await make_hub(namespaces=NS, presence_ttl=0.3)
     sock = FakeSocket()

@@ -406,15 +406,29 @@ class Channels:
             await self.backend.presence_event(channel, "leave", client_id, info)
 
     async def _beat(self) -> None:
-        """Refresh this node's presence entries so they outlive ``presence_ttl`` while alive."""
+        """Refresh this node's presence entries so they outlive ``presence_ttl`` while alive,
+        then announce the members of other (dead) nodes that expired."""
         while True:
             await asyncio.sleep(self.presence_ttl / 3)
-            if not self._present:
-                continue
             try:
-                await self.backend.presence_refresh(dict(self._present), self.presence_ttl)
+                if self._present:
+                    await self.backend.presence_refresh(dict(self._present), self.presence_ttl)
+                await self._expire_presence()
             except Exception as exc:
                 logger.warning("presence heartbeat failed: %r", exc)
+
+    async def _expire_presence(self) -> None:
+        """Sweep the presence channels this node serves; send ``leave`` for expired members.
+
+        Only channels with local subscribers are swept: a channel nobody here listens to has
+        no one here to tell. The backend removes each expired member for one node only, so
+        its ``leave`` is sent once however many nodes sweep.
+        """
+        for channel in [c for c in self.router.channels.values() if c.options.presence]:
+            expired = await self.backend.presence_expire(channel.name)
+            if channel.options.join_leave:
+                for client_id, info in expired.items():
+                    await self.backend.presence_event(channel.name, "leave", client_id, info)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -134,6 +134,15 @@ class Backend(abc.ABC):
     async def presence_remove(self, channel: str, client_id: str) -> None:
         """Remove a member (idempotent)."""
 
+    async def presence_expire(self, channel: str) -> dict[str, str]:
+        """Remove members whose heartbeat stopped and return them (client id -> info JSON).
+
+        Atomic: when several nodes sweep one channel, each expired member is returned to
+        exactly one of them, which announces its ``leave``. A backend without TTL presence
+        returns nothing.
+        """
+        return {}
+
     @abc.abstractmethod
     async def presence_members(self, channel: str) -> dict[str, str]:
         """Live members: client id -> info JSON."""

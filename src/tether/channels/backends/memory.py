@@ -115,16 +115,21 @@ class MemoryBroker:
         """Channels that at least one backend listens to (a test oracle, like PUBSUB)."""
         return set(self._interest)
 
-    def presence(self, channel: str) -> dict[str, tuple[str, float, MemoryBackend]]:
+    def presence(self, channel: str) -> dict[str, str]:
+        """Live members; expired ones stay until :meth:`presence_expire` announces them."""
+        now = self._clock()
+        members = self._presence.get(channel, {})
+        return {client: info for client, (info, exp, _) in members.items() if exp >= now}
+
+    def presence_expire(self, channel: str) -> dict[str, str]:
         members = self._presence.get(channel)
         if not members:
             return {}
         now = self._clock()
-        for client_id in [c for c, (_, exp, _) in members.items() if exp < now]:
-            del members[client_id]
-        if not members:
-            del self._presence[channel]
-        return members
+        expired = {c: info for c, (info, exp, _) in members.items() if exp < now}
+        for client_id in expired:
+            self.presence_del(channel, client_id)
+        return expired
 
     def presence_set(self, channel: str, client_id: str, entry: tuple[str, float, Any]) -> None:
         self._presence.setdefault(channel, {})[client_id] = entry
@@ -193,12 +198,13 @@ class MemoryBackend(Backend):
         self.broker.presence_del(channel, client_id)
 
     async def presence_members(self, channel: str) -> dict[str, str]:
-        return {cid: info for cid, (info, _, _) in self.broker.presence(channel).items()}
+        return self.broker.presence(channel)
+
+    async def presence_expire(self, channel: str) -> dict[str, str]:
+        return self.broker.presence_expire(channel)
 
     async def presence_count(self, channel: str) -> int:
-        # O(1): entries of a live process are removed on leave; only a crashed hub leaves
-        # expired ones, and those are swept when members are listed.
-        return len(self.broker._presence.get(channel, ()))
+        return len(self.broker.presence(channel))
 
     async def presence_event(self, channel: str, kind: str, client_id: str, info: str) -> None:
         self.broker.event(channel, kind, client_id, info)

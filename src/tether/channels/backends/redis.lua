@@ -43,13 +43,35 @@ return {top, epoch, entries}
 
 --@ presence_sweep
 -- KEYS: presence hash, expiry sorted set. ARGV: now ms, "list" or "count".
--- Members whose heartbeat stopped (their node died) are removed here, lazily.
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if #expired > 0 then
-  redis.call('ZREM', KEYS[2], unpack(expired))
-  redis.call('HDEL', KEYS[1], unpack(expired))
-end
+-- Only members whose heartbeat is current count; expired ones stay until presence_expire
+-- removes them, so that the node removing them is the one that announces their leave.
 if ARGV[2] == 'count' then
-  return redis.call('HLEN', KEYS[1])
+  return redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[1], '+inf')
 end
-return redis.call('HGETALL', KEYS[1])
+local live = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')
+local result = {}
+for _, client in ipairs(live) do
+  local info = redis.call('HGET', KEYS[1], client)
+  if info then
+    result[#result + 1] = client
+    result[#result + 1] = info
+  end
+end
+return result
+
+--@ presence_expire
+-- KEYS: presence hash, expiry sorted set. ARGV: now ms.
+-- Members whose heartbeat stopped (their node died), with their info. The script runs
+-- atomically, so when several nodes sweep at once each member is returned to one of them.
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+local result = {}
+for _, client in ipairs(expired) do
+  local info = redis.call('HGET', KEYS[1], client)
+  redis.call('ZREM', KEYS[2], client)
+  redis.call('HDEL', KEYS[1], client)
+  if info then
+    result[#result + 1] = client
+    result[#result + 1] = info
+  end
+end
+return result

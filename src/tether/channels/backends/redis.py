@@ -243,6 +243,14 @@ class RedisBackend(Backend):
         )
         return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
 
+    async def presence_expire(self, channel: str) -> dict[str, str]:
+        flat = await self._call(
+            "presence_expire",
+            [self._key("p", channel), self._key("pe", channel)],
+            [int(time.time() * 1000)],
+        )
+        return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+
     async def presence_count(self, channel: str) -> int:
         count = await self._call(
             "presence_sweep",
