@@ -134,6 +134,17 @@ def test_headers_case_insensitive_multidict() -> None:
         Headers({"x": "snow ☃"})
 
 
+def test_headers_get_first_value_or_default() -> None:
+    headers = Headers(raw=[(b"x-a", b"1"), (b"x-a", b"2"), (b"host", b"h\xe9")])
+    assert headers.get("X-A") == "1" and headers.get("host") == "hé"
+    assert headers.get("missing") is None and headers.get("missing", "d") == "d"
+    assert headers.get("snow ☃", "d") == "d"  # no latin-1 name can match it
+    with pytest.raises(ValueError, match="only one of"):
+        Headers({"a": "1"}, raw=[])
+    with pytest.raises(ValueError, match="only one of"):
+        Headers(raw=[], scope={"headers": []})
+
+
 def test_headers_from_scope_list_copy() -> None:
     scope = {"type": "http", "headers": ((b"a", b"1"),)}
     headers = Headers(scope=scope)

@@ -508,7 +508,7 @@ class Headers(Mapping[str, str]):
         raw: list[tuple[bytes, bytes]] | None = None,
         scope: Scope | None = None,
     ) -> None:
-        if sum(arg is not None for arg in (headers, raw, scope)) > 1:
+        if (headers is not None) + (raw is not None) + (scope is not None) > 1:
             raise ValueError('Headers() takes only one of "headers", "raw" or "scope"')
         self._list: list[tuple[bytes, bytes]]
         if headers is not None:
@@ -559,6 +559,15 @@ class Headers(Mapping[str, str]):
             if k == name:
                 return v.decode("latin-1")
         raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The first value of the header ``key`` (case-insensitive), else ``default``."""
+        # Mapping.get would go through __getitem__ and a caught KeyError for absent names.
+        name = _lookup_name(key)
+        for k, v in self._list:
+            if k == name:
+                return v.decode("latin-1")
+        return default
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
