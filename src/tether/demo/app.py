@@ -31,7 +31,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tether.applications import Tether
-from tether.channels import ChannelOptions, Channels, Connection, ConnectionLimits
+from tether.channels import (
+    ChannelOptions,
+    Channels,
+    Connection,
+    ConnectionLimits,
+    PublishRejected,
+)
 from tether.channels.errors import ChannelForbidden
 from tether.demo.rules import (
     NAME_MAX,
@@ -80,6 +86,21 @@ def _authorize(connection: Connection, channel: str, action: str) -> bool:
     return action == "subscribe" or namespace == "typing"
 
 
+def _typing_ping(connection: Connection, channel: str, data: Any) -> dict[str, Any]:
+    """Pass on a typing ping as ``{name, client, typing}`` only: other pages render it.
+
+    Raises :class:`~tether.channels.PublishRejected` for anything else.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise PublishRejected("a typing ping is {name, client, typing}")
+    client = data.get("client")
+    return {
+        "name": data["name"][:NAME_MAX],
+        "client": client if isinstance(client, str) else connection.client_id,
+        "typing": data.get("typing") is not False,
+    }
+
+
 def room_namespaces() -> dict[str, ChannelOptions]:
     """Channel options of the demo: ``room`` keeps history and presence; ``typing`` keeps nothing.
 
@@ -94,19 +115,22 @@ def room_namespaces() -> dict[str, ChannelOptions]:
             join_leave=True,
             authorize=_authorize,
         ),
-        "typing": ChannelOptions(client_publish=True, authorize=_authorize),
+        "typing": ChannelOptions(client_publish=True, authorize=_authorize, validate=_typing_ping),
     }
 
 
 NAMESPACES: Mapping[str, ChannelOptions] = room_namespaces()
 
 
-def _authenticate(websocket: WebSocket) -> dict[str, Any] | None:
-    """The name comes from ``?name=``; a missing or unusable one refuses the handshake."""
+def _authenticate(websocket: WebSocket) -> dict[str, Any]:
+    """The name comes from ``?name=``; a missing or unusable one refuses the socket.
+
+    Raises :class:`ChannelForbidden` with the reason, which the page shows (close 1008).
+    """
     try:
         name = clean_name(websocket.query_params.get("name"))
-    except Refused:
-        return None
+    except Refused as exc:
+        raise ChannelForbidden(str(exc)) from None
     return {"user": name, "info": {"name": name}}
 
 

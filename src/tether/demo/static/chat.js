@@ -20,7 +20,7 @@
   var client = null;
   var roomChannel = "";
   var typingChannel = "";
-  var subscribed = false;
+  var connectedOnce = false;
   var failures = 0;
   var lastTypingSent = 0;
   var limits = { name: 24, room: 32, text: 500 };
@@ -80,16 +80,16 @@
     document.body.setAttribute("data-connection", state);
   }
 
-  function onState(state, code, delay) {
+  function onState(state, code, detail) {
     if (state === "connected") {
       failures = 0;
+      connectedOnce = true;
       setStatus("connected", "connected");
-      if (!subscribed) subscribe();
     } else if (state === "connecting") {
-      if (!subscribed) setStatus("connecting", "connecting…");
+      if (!connectedOnce) setStatus("connecting", "connecting…");
     } else if (state === "reconnecting") {
       failures += 1;
-      var seconds = Math.max(1, Math.round((delay || 0) / 1000));
+      var seconds = Math.max(1, Math.round((detail || 0) / 1000));
       if (failures > OFFLINE_AFTER || !navigator.onLine) {
         setStatus("offline", "offline, retrying in " + seconds + " s");
       } else {
@@ -97,14 +97,17 @@
       }
       $("people").classList.add("stale");
     } else if (state === "closed") {
-      setStatus("offline", code === 1008 ? "offline: the server refused this name" : "offline");
+      // 1008 comes with the server's reason (the client does not retry it).
+      setStatus("offline", code === 1008 ? "offline: " + (detail || "the server refused this name")
+                                         : "offline");
     }
   }
 
   // -- subscriptions ----------------------------------------------------------------------
 
+  // Called once, right after the client is created: subscriptions made before the socket is
+  // open are sent when it opens, and again (with the last position) after every reconnect.
   function subscribe() {
-    subscribed = true;
     client.subscribe(roomChannel, {
       onSubscribed: onRoomSubscribed,
       onMessage: addMessage,
@@ -386,6 +389,7 @@
       onState: onState,
       maxDelay: 5000
     });
+    subscribe();
   }
 
   function leave() {
