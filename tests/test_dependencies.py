@@ -408,3 +408,29 @@ def test_repr() -> None:
 
     plan = EndpointPlan.compile(endpoint, websocket=True, path="/ws")
     assert "WebSocket" in repr(plan) and "/ws" in repr(plan)
+
+
+async def test_connection_call_is_the_endpoint_only_when_equivalent() -> None:
+    async def positional(websocket: WebSocket) -> Any:
+        return websocket
+
+    async def keyword_only(*, websocket: WebSocket) -> Any:
+        return websocket
+
+    async def with_query(websocket: WebSocket, q: str = "d") -> Any:
+        return websocket, q
+
+    async def two_connections(a: WebSocket, b: HTTPConnection) -> Any:
+        return a is b
+
+    conn = ws(b"q=x")
+    expected = {
+        positional: conn,
+        keyword_only: conn,
+        with_query: (conn, "x"),
+        two_connections: True,
+    }
+    for endpoint, result in expected.items():
+        plan = EndpointPlan.compile(endpoint, websocket=True)
+        assert (plan.connection_call == endpoint) is (endpoint is positional)
+        assert await plan.connection_call(conn) == result == await plan.run(conn)

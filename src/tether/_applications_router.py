@@ -93,7 +93,7 @@ class APIWebSocketRoute(WebSocketRoute):
         self.app = apply_route_limits(self.app, endpoint, limits=limits)
 
     def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
-        return WebSocketSession(self.plan.run)
+        return WebSocketSession(self.plan.connection_call)
 
 
 class APIRoute(Route):

@@ -24,7 +24,8 @@ called once, unless declared with ``use_cache=False``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from types import TracebackType
 from typing import Any, Final
@@ -60,9 +61,21 @@ class EndpointPlan:
     """The compiled parameters and dependencies of one endpoint.
 
     Build it with :meth:`compile` at registration; call :meth:`run` per request or connection.
+    ``connection_call(connection)`` does what ``run(connection)`` does, without ``exit_stack``,
+    and is the endpoint itself when that takes nothing but the connection.
     """
 
-    __slots__ = ("_body", "_error", "_flat", "_root", "_takes", "endpoint", "path", "websocket")
+    __slots__ = (
+        "_body",
+        "_error",
+        "_flat",
+        "_root",
+        "_takes",
+        "connection_call",
+        "endpoint",
+        "path",
+        "websocket",
+    )
 
     def __init__(self, root: Node, endpoint: Callable[..., Any], websocket: bool, path: str):
         self._root = root
@@ -77,6 +90,11 @@ class EndpointPlan:
         self._takes: tuple[str, ...] | None = None
         if self._flat and all(extract is get_connection for _, extract in root.params):
             self._takes = tuple(name for name, _ in root.params)
+        # What routes call per connection: run, or the endpoint itself when it only takes the
+        # connection as its one positional parameter (no frame of the plan's own).
+        self.connection_call: Callable[[Any], Awaitable[Any]] = self.run
+        if self._takes is not None and _only_positional(root.call, self._takes):
+            self.connection_call = root.call
         self.endpoint = endpoint
         self.websocket = websocket
         self.path = path
@@ -152,7 +170,7 @@ class EndpointPlan:
         root = self._root
         takes = self._takes
         if takes is not None:
-            return await root.call(**{name: connection for name in takes})
+            return await root.call(**dict.fromkeys(takes, connection))
         ctx = Context(connection, None)
         values = {name: extract(ctx) for name, extract in root.params}
         if ctx.errors is not None:
@@ -170,6 +188,21 @@ class EndpointPlan:
     def __repr__(self) -> str:
         kind = "WebSocket" if self.websocket else "HTTP"
         return f"<EndpointPlan {kind} {self.path!r} {self._root.name}>"
+
+
+def _only_positional(call: Callable[..., Any], takes: tuple[str, ...]) -> bool:
+    """True when ``call(x)`` is ``call(**{takes[0]: x})``: one parameter, passable by position."""
+    try:
+        parameters = list(inspect.signature(call).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return (
+        len(takes) == 1
+        and len(parameters) == 1
+        and parameters[0].name == takes[0]
+        and parameters[0].kind in positional
+    )
 
 
 def _route_dependency(marker: Any, env: CompileEnv) -> Node:
