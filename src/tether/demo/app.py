@@ -48,6 +48,7 @@ from tether.demo.rules import (
     clean_room,
     clean_text,
 )
+from tether.limits import WebSocketLimits
 from tether.requests import Request
 from tether.responses import HTMLResponse, JSONResponse, Response
 from tether.websockets import WebSocket
@@ -171,7 +172,18 @@ def create_app(broker: str | None = None) -> Tether:
         authenticate=_authenticate,
         node_id=f"{socket.gethostname()}-{os.getpid()}",
     )
-    app = Tether(lifespan=channels.lifespan, title="tether chat demo")
+    app = Tether(
+        lifespan=channels.lifespan,
+        title="tether chat demo",
+        # Same-origin pages only: another site cannot open a socket with a visitor's browser.
+        allowed_origins=[],
+        limits=WebSocketLimits.recommended(
+            max_message_size=4096,
+            messages_per_second=20.0,
+            burst=40,
+            max_connections_per_client=200,
+        ),
+    )
     app.state.channels = channels
     app.add_websocket_route("/channels", channels.endpoint)
     app.add_route("/_tether/channels.js", channels.client_js, methods=["GET", "HEAD"])
