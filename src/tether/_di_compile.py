@@ -66,6 +66,7 @@ class Node:
         "kind",
         "overrides",
         "params",
+        "plain",
         "scopes",
         "subs",
     )
@@ -81,6 +82,8 @@ class Node:
         self.cache_key: Any = None
         # Whether the value is cached for the run; decided once the whole tree is known.
         self.cached = False
+        # An uncached async function without sub-dependencies: solved inline (set with cached).
+        self.plain = False
         # True when the value may depend on something torn down right after the endpoint.
         self.function_lifetime = False
         # Context-manager factory of a yield dependency, built once.

@@ -45,6 +45,7 @@ class Context:
         "errors",
         "function_stack",
         "overrides",
+        "query_last_values",
         "scope",
         "stack",
     )
@@ -60,6 +61,8 @@ class Context:
         self.function_stack: AsyncExitStack | None = None
         self.body: Any = MISSING
         self._query: list[tuple[str, str]] | None = None
+        # Name -> last value of the query string, once parse_query_last() has run.
+        self.query_last_values: dict[str, str] | None = None
         self._headers: list[tuple[str, str]] | None = None
         self._cookies: dict[str, str] | None = None
 
@@ -80,13 +83,21 @@ class Context:
             pairs = self._query = _parse_query(self.scope.get("query_string", b""))
         return pairs
 
+    def parse_query_last(self) -> dict[str, str]:
+        """The query string as ``{name: last value}`` (stored in ``query_last_values``)."""
+        values = self.query_last_values
+        if values is None:
+            pairs = self._query
+            if pairs is None:
+                values = _parse_query_last(self.scope.get("query_string", b""))
+            else:
+                values = dict(pairs)
+            self.query_last_values = values
+        return values
+
     def query_last(self, name: str) -> Any:
         """The last value of query key ``name``, or :data:`MISSING` (Starlette's choice)."""
-        found: Any = MISSING
-        for key, value in self.query_pairs():
-            if key == name:
-                found = value
-        return found
+        return self.parse_query_last().get(name, MISSING)
 
     def query_all(self, name: str) -> list[str]:
         """Every value of query key ``name``, in order."""
@@ -139,6 +150,24 @@ def _parse_query(raw: bytes | str) -> list[tuple[str, str]]:
                 key, value = unquote_plus(key), unquote_plus(value)
             pairs.append((key, value))
     return pairs
+
+
+def _parse_query_last(raw: bytes | str) -> dict[str, str]:
+    """``dict(_parse_query(raw))`` without the list: the last value of each name."""
+    if not raw:
+        return {}
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    if "%" in text or "+" in text:
+        return dict(_parse_query(text))
+    if "&" not in text:  # one parameter, the commonest query string
+        key, _, value = text.partition("=")
+        return {key: value}
+    values = {}
+    for piece in text.split("&"):
+        if piece:
+            key, _, value = piece.partition("=")
+            values[key] = value
+    return values
 
 
 def parse_cookie_header(header: str) -> dict[str, str]:

@@ -39,6 +39,7 @@ __all__ = [
 
 Extractor = Callable[[Context], Any]
 _EMPTY: Final = inspect.Parameter.empty
+_NO_PARAMS: Final[dict[str, Any]] = {}  # read-only: the path parameters of a scope without any
 _MUTABLE_DEFAULTS: Final = (list, dict, set)
 
 
@@ -131,19 +132,30 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
     make_default = _default_maker(info)
     if shape.container is not None:
         return _sequence_extractor(name, shape, info, loc, key)
-    read = _reader(info.source, key)
+    source = info.source
+    read = _reader(source, key)
     convert = build_converter(shape.inner, info)
-    # Query, header and cookie values are already strings: a plain ``str`` needs no call.
-    as_is = convert is to_str and info.source != "path"
+    # A plain ``str`` needs no call for a value that already is one (query, header and cookie
+    # values always are; a path value is unless the route converted it).
+    as_is = convert is to_str
+    # The two commonest sources are read inline: one frame less per parameter.
+    by_path = source == "path"
+    by_query = source == "query"
 
     def extract(ctx: Context) -> Any:
-        raw = read(ctx)
+        if by_path:
+            raw = ctx.scope.get("path_params", _NO_PARAMS).get(key, MISSING)
+        elif by_query:
+            last = ctx.query_last_values
+            raw = (ctx.parse_query_last() if last is None else last).get(key, MISSING)
+        else:
+            raw = read(ctx)
         if raw is MISSING:
             if required:
                 ctx.fail(loc, "missing", _MISSING_MSG, None)
                 return MISSING
             return make_default()
-        if as_is:
+        if as_is and type(raw) is str:
             return raw
         value = convert(raw)
         if type(value) is Invalid:

@@ -227,6 +227,7 @@ def _decide_caching(root: Node) -> None:
     def mark(node: Node) -> None:
         for _, sub in node.subs:
             sub.cached = sub.info is not None and sub.info.use_cache and counts[sub.cache_key] > 1
+            sub.plain = sub.kind == ASYNC and not sub.subs and not sub.cached
             mark(sub)
 
     mark(root)
@@ -235,7 +236,14 @@ def _decide_caching(root: Node) -> None:
 async def _solve(node: Node, ctx: Context) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, sub in node.subs:
-        value = await _resolve(sub, ctx)
+        if sub.plain and ctx.overrides is None:
+            # _resolve inlined for the common dependency: async, no sub-dependencies, uncached.
+            arguments = {}
+            for key, extract in sub.params:
+                arguments[key] = extract(ctx)
+            value = MISSING if ctx.errors is not None else await sub.call(**arguments)
+        else:
+            value = await _resolve(sub, ctx)
         if name is not None:
             values[name] = value
     for name, extract in node.params:
