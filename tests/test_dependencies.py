@@ -434,3 +434,30 @@ async def test_connection_call_is_the_endpoint_only_when_equivalent() -> None:
         plan = EndpointPlan.compile(endpoint, websocket=True)
         assert (plan.connection_call == endpoint) is (endpoint is positional)
         assert await plan.connection_call(conn) == result == await plan.run(conn)
+
+
+async def test_connection_call_with_plain_dependencies_honours_overrides() -> None:
+    async def user(q: str = "anon") -> str:
+        return q
+
+    async def endpoint(websocket: WebSocket, room: str = "r", who: str = Depends(user)) -> Any:
+        return room, who
+
+    async def fake_user() -> str:
+        return "fake"
+
+    plan = EndpointPlan.compile(endpoint, websocket=True)
+    app = FakeApp()
+    assert await plan.connection_call(ws(b"q=ann&room=x", app)) == ("x", "ann")
+    app.dependency_overrides[user] = fake_user
+    assert await plan.connection_call(ws(b"room=x", app)) == ("x", "fake")
+    with pytest.raises(WebSocketRequestValidationError):
+        await EndpointPlan.compile(int_endpoint, websocket=True).connection_call(ws(b"n=x"))
+
+
+async def _int_dep(n: int) -> int:
+    return n
+
+
+async def int_endpoint(websocket: WebSocket, value: int = Depends(_int_dep)) -> Any:
+    return value

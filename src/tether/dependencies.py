@@ -95,6 +95,10 @@ class EndpointPlan:
         self.connection_call: Callable[[Any], Awaitable[Any]] = self.run
         if self._takes is not None and _only_positional(root.call, self._takes):
             self.connection_call = root.call
+        elif self._flat:
+            self.connection_call = self._run_flat
+        elif not self._body and root.kind == ASYNC and all(sub.plain for _, sub in root.subs):
+            self.connection_call = self._run_shallow
         self.endpoint = endpoint
         self.websocket = websocket
         self.path = path
@@ -165,6 +169,19 @@ class EndpointPlan:
         if ctx.function_stack is not None or ctx.stack is not exit_stack:
             await _close(ctx, None, exit_stack)
         return result
+
+    async def _run_shallow(self, connection: Any) -> Any:
+        # run() for an async endpoint whose dependencies are all plain (see _solve): nothing
+        # to clean up, so no exit stacks and no exception handling of its own.
+        app = connection.scope.get("app")
+        if app is not None and getattr(app, "dependency_overrides", None):
+            return await self.run(connection)
+        ctx = Context(connection, None)
+        root = self._root
+        values = await _solve(root, ctx)
+        if ctx.errors is not None:
+            raise self._error(ctx.errors)
+        return await root.call(**values)
 
     async def _run_flat(self, connection: Any) -> Any:
         root = self._root
