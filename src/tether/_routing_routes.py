@@ -184,17 +184,24 @@ class _PathRoute(BaseRoute):
     endpoint: Any
     app: ASGIApp
     _static = False
+    _converting: tuple[tuple[str, Any], ...] = ()
 
     def _compile(self, path: str) -> None:
         assert path.startswith("/"), "a routed path must start with '/'"
         self.path = path
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
         self._static = not self.param_convertors
+        # The parameters whose value needs convert(): a StringConvertor's is the identity.
+        self._converting = tuple(
+            (key, convertor)
+            for key, convertor in self.param_convertors.items()
+            if type(convertor) is not StringConvertor
+        )
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != self.scope_type:
             return _NONE, {}
-        route_path = get_route_path(scope)
+        route_path = get_route_path(scope) if scope.get("root_path") else scope["path"]
         if self._static and route_path == self.path:  # what the regex would say, faster
             path_params: dict[str, Any] = {}
         else:
@@ -202,12 +209,8 @@ class _PathRoute(BaseRoute):
             if found is None:
                 return _NONE, {}
             path_params = found.groupdict()
-        if path_params:
-            convertors = self.param_convertors
-            for key, value in path_params.items():
-                convertor = convertors[key]
-                if type(convertor) is not StringConvertor:  # its convert() is the identity
-                    path_params[key] = convertor.convert(value)
+            for key, convertor in self._converting:
+                path_params[key] = convertor.convert(path_params[key])
         outer = scope.get("path_params")
         if outer:  # a mount's parameters come first, this route's win
             path_params = {**outer, **path_params}
