@@ -186,6 +186,54 @@ def test_two_members_with_the_same_tag_are_refused() -> None:
         adapter_for(DSay | Other)
 
 
+class Inner(pydantic.BaseModel):
+    user_name: str = pydantic.Field(serialization_alias="userName")
+
+
+class Outer(pydantic.BaseModel):
+    inner: Inner
+
+
+class Shouting(pydantic.BaseModel):
+    text: str
+
+    @pydantic.field_serializer("text")
+    def upper(self, value: str, info: pydantic.FieldSerializationInfo) -> str:
+        return value.upper() if info.by_alias else value
+
+
+def test_pydantic_encode_uses_aliases_even_when_nested() -> None:
+    assert encode(Inner(user_name="a")) == '{"userName":"a"}'
+    assert encode(Outer(inner=Inner(user_name="a"))) == '{"inner":{"userName":"a"}}'
+    assert encode(Shouting(text="hi")) == '{"text":"HI"}'  # the serializer sees by_alias
+
+
+def test_parse_and_dump_are_the_raw_codec(kind: str) -> None:
+    adapter = adapter_for(KINDS[kind][0])
+    frame = '{"type":"say","text":"hi","count":1}'
+    message = adapter.parse(frame)
+    assert adapter.dump(message) == frame.encode() == adapter.encode_bytes(message)
+    with pytest.raises(Exception) as caught:
+        adapter.parse("{oops")
+    error = adapter.failure(caught.value)
+    assert error is not None and error.errors()[0]["type"] == "json_invalid"
+    assert adapter.failure(RuntimeError("a bug")) is None
+
+
+class Buggy(pydantic.BaseModel):
+    text: str
+
+    @pydantic.field_validator("text")
+    @classmethod
+    def explode(cls, value: str) -> str:
+        raise LookupError("a bug in the validator")
+
+
+def test_an_error_that_is_not_about_the_frame_propagates() -> None:
+    with pytest.raises(LookupError):
+        adapter_for(Buggy).decode('{"text":"x"}')
+
+
 def test_validation_error_str_names_location_and_message() -> None:
     with pytest.raises(MessageValidationError) as caught:
         adapter_for(PSay).decode('{"type":"say"}')
@@ -342,6 +390,23 @@ async def test_receive_model_raises_disconnect_when_the_client_leaves() -> None:
     async with AsyncTestClient(asgi(endpoint)) as client, client.websocket_connect("/") as ws:
         await ws.close(4321)
     assert outcome == [4321]
+
+
+async def test_receive_model_lets_a_validator_bug_propagate() -> None:
+    seen: list[BaseException] = []
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            await receive_model(websocket, Buggy)
+        except LookupError as exc:
+            seen.append(exc)
+            await websocket.close(4001)
+
+    async with AsyncTestClient(asgi(endpoint)) as client, client.websocket_connect("/") as ws:
+        await ws.send_text('{"text":"x"}')
+        assert (await ws.receive())["code"] == 4001
+    assert len(seen) == 1
 
 
 async def test_send_model_binary_mode_and_declared_model() -> None:

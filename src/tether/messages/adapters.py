@@ -15,6 +15,13 @@ Every adapter reports failures as :class:`MessageValidationError` with records
 ``{"loc", "msg", "type"}``, whatever the backend, and an unknown or missing ``type`` in a
 union always gets the same ``unknown_message_type`` / ``missing_message_type`` record.
 
+Every adapter exposes its backend's fastest entry points as attributes, so the receive and
+send paths call native code with no wrapper frame: ``parse`` (a frame to an object, raising
+the backend's own errors, which ``failure`` turns into :class:`MessageValidationError`) and
+``dump`` (an object to UTF-8 JSON bytes). For a pydantic model those are the model's own
+``__pydantic_validator__.validate_json`` and ``__pydantic_serializer__.to_json``; for msgspec
+a cached ``Decoder(T).decode`` and ``Encoder().encode``.
+
 Libraries are imported lazily: a type can only be a pydantic model if pydantic is already
 imported, so classifying a type never imports anything.
 """
@@ -22,12 +29,13 @@ imported, so classifying a type never imports anything.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import sys
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from tether.exceptions import ConfigurationError, MissingDependencyError, require
@@ -38,7 +46,9 @@ __all__ = ["MessageAdapter", "adapter_for", "encode", "message_types"]
 TAG_FIELD = "type"
 REF_TEMPLATE = "#/components/schemas/{name}"
 
-_CACHE: dict[Any, MessageAdapter] = {}
+# Compiled adapters by declared type. The receive/send paths read it directly (one dict
+# lookup); adapter_for() fills it.
+ADAPTERS: dict[Any, MessageAdapter] = {}
 
 
 class MessageAdapter:
@@ -46,9 +56,14 @@ class MessageAdapter:
 
     ``members`` are the message types (one, or each member of a union); ``tags`` maps each
     ``type`` value to its member when the type is a tagged union or a tagged model.
+    ``parse(frame)`` decodes and validates, raising the backend's own errors (see
+    :meth:`failure`); ``dump(obj)`` encodes as compact UTF-8 JSON.
     """
 
-    __slots__ = ("members", "tag_field", "tags", "type")
+    __slots__ = ("dump", "members", "parse", "tag_field", "tags", "type")
+
+    parse: Callable[[str | bytes], Any]
+    dump: Callable[[Any], bytes]
 
     def __init__(self, tp: Any, members: tuple[Any, ...], tag_field: str | None) -> None:
         self.type = tp
@@ -58,7 +73,18 @@ class MessageAdapter:
 
     def decode(self, data: str | bytes) -> Any:
         """Parse and validate one frame; raise :class:`MessageValidationError` if it does not fit."""
-        raise NotImplementedError
+        try:
+            return self.parse(data)
+        except Exception as exc:
+            error = self.failure(exc)
+            if error is None:
+                raise
+        raise error
+
+    def failure(self, exc: Exception) -> MessageValidationError | None:
+        """The :class:`MessageValidationError` for an error ``parse`` raised, or ``None``
+        when ``exc`` is not about the frame (a bug to propagate as it is)."""
+        return exc if isinstance(exc, MessageValidationError) else None
 
     def convert(self, obj: Any) -> Any:
         """Validate an already parsed JSON value; raise :class:`MessageValidationError`."""
@@ -66,11 +92,11 @@ class MessageAdapter:
 
     def encode(self, obj: Any) -> str:
         """Encode ``obj`` as compact JSON text."""
-        raise NotImplementedError
+        return self.dump(obj).decode()
 
     def encode_bytes(self, obj: Any) -> bytes:
         """Encode ``obj`` as compact UTF-8 JSON."""
-        return self.encode(obj).encode()
+        return self.dump(obj)
 
     def json_schema(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Return ``(schema, definitions)``; references point at ``#/components/schemas/``."""
@@ -93,7 +119,7 @@ class MessageAdapter:
 
 
 class _PydanticAdapter(MessageAdapter):
-    __slots__ = ("_adapter", "_error", "_strip_tag")
+    __slots__ = ("_adapter", "_error", "_strip_tag", "_validate_python")
 
     def __init__(self, tp: Any, members: tuple[Any, ...], tag_field: str | None) -> None:
         super().__init__(tp, members, tag_field)
@@ -105,25 +131,41 @@ class _PydanticAdapter(MessageAdapter):
         self._error: type[Exception] = pydantic.ValidationError
         # pydantic puts the tag in front of the location of a member's errors.
         self._strip_tag = len(members) > 1 and bool(self.tags)
+        self._bind_native(tp)
 
-    def decode(self, data: str | bytes) -> Any:
-        try:
-            return self._adapter.validate_json(data)
-        except self._error as exc:
-            raise MessageValidationError(self._records(exc)) from None
+    def _bind_native(self, tp: Any) -> None:
+        # A model's own validator and serializer (else the TypeAdapter's) skip the
+        # TypeAdapter's Python wrappers. A model not fully defined yet has placeholders
+        # instead: keep the wrappers then, they rebuild it on first use.
+        core = sys.modules["pydantic_core"]
+        is_model = isinstance(tp, type) and hasattr(tp, "model_fields")
+        owner = tp if is_model else None
+        validator = tp.__pydantic_validator__ if is_model else self._adapter.validator
+        serializer = tp.__pydantic_serializer__ if is_model else self._adapter.serializer
+        if isinstance(validator, core.SchemaValidator):
+            self.parse = validator.validate_json
+            self._validate_python = validator.validate_python
+        else:
+            self.parse = self._adapter.validate_json
+            self._validate_python = self._adapter.validate_python
+        schema = getattr(owner, "__pydantic_core_schema__", None) or self._adapter.core_schema
+        if not isinstance(serializer, core.SchemaSerializer):
+            self.dump = functools.partial(self._adapter.dump_json, by_alias=True)
+        elif _alias_sensitive(schema):
+            self.dump = functools.partial(serializer.to_json, by_alias=True)
+        else:
+            self.dump = serializer.to_json
+
+    def failure(self, exc: Exception) -> MessageValidationError | None:
+        if isinstance(exc, self._error):
+            return MessageValidationError(self._records(exc))
+        return None
 
     def convert(self, obj: Any) -> Any:
         try:
-            return self._adapter.validate_python(obj)
+            return self._validate_python(obj)
         except self._error as exc:
             raise MessageValidationError(self._records(exc)) from None
-
-    def encode(self, obj: Any) -> str:
-        return self.encode_bytes(obj).decode()
-
-    def encode_bytes(self, obj: Any) -> bytes:
-        data: bytes = self._adapter.dump_json(obj, by_alias=True)
-        return data
 
     def json_schema(self) -> tuple[dict[str, Any], dict[str, Any]]:
         schema: dict[str, Any] = self._adapter.json_schema(
@@ -169,27 +211,24 @@ class _MsgspecAdapter(MessageAdapter):
         self._decoder = self._msgspec.json.Decoder(tp)
         self._encoder = self._msgspec.json.Encoder()
         self._defaults = _class_defaults(tp)
+        self.parse = self._parse_filled if self._defaults else self._decoder.decode
+        self.dump = self._encoder.encode
 
-    def decode(self, data: str | bytes) -> Any:
-        try:
-            return self._filled(self._decoder.decode(data))
-        except self._msgspec.ValidationError as exc:
-            raise MessageValidationError([self._record(str(exc))]) from None
-        except self._msgspec.DecodeError as exc:
-            raise MessageValidationError([_json_invalid(exc)]) from None
+    def _parse_filled(self, data: str | bytes) -> Any:
+        return self._filled(self._decoder.decode(data))
+
+    def failure(self, exc: Exception) -> MessageValidationError | None:
+        if isinstance(exc, self._msgspec.ValidationError):
+            return MessageValidationError([self._record(str(exc))])
+        if isinstance(exc, self._msgspec.DecodeError):
+            return MessageValidationError([_json_invalid(exc)])
+        return None
 
     def convert(self, obj: Any) -> Any:
         try:
             return self._filled(self._msgspec.convert(obj, self.type))
         except self._msgspec.ValidationError as exc:
             raise MessageValidationError([self._record(str(exc))]) from None
-
-    def encode(self, obj: Any) -> str:
-        return self.encode_bytes(obj).decode()
-
-    def encode_bytes(self, obj: Any) -> bytes:
-        data: bytes = self._encoder.encode(obj)
-        return data
 
     def json_schema(self) -> tuple[dict[str, Any], dict[str, Any]]:
         (schema,), defs = self._msgspec.json.schema_components(
@@ -234,8 +273,10 @@ class _TaggedUnionAdapter(MessageAdapter):
             )
         super().__init__(tp, members, tag_field)
         self._by_tag = {tag: adapter_for(member) for tag, member in self.tags.items()}
+        self.parse = self._parse
+        self.dump = self._dump
 
-    def decode(self, data: str | bytes) -> Any:
+    def _parse(self, data: str | bytes) -> Any:
         try:
             obj = json.loads(data)
         except ValueError as exc:
@@ -255,8 +296,8 @@ class _TaggedUnionAdapter(MessageAdapter):
             raise MessageValidationError([self.unknown_tag(tag)])
         return member.convert(obj)
 
-    def encode(self, obj: Any) -> str:
-        return adapter_for(type(obj)).encode(obj)
+    def _dump(self, obj: Any) -> bytes:
+        return adapter_for(type(obj)).dump(obj)
 
     def json_schema(self) -> tuple[dict[str, Any], dict[str, Any]]:
         defs: dict[str, Any] = {}
@@ -276,12 +317,12 @@ def adapter_for(tp: Any) -> MessageAdapter:
     needs is not installed.
     """
     try:
-        return _CACHE[tp]
+        return ADAPTERS[tp]
     except KeyError:
         pass
     except TypeError:  # an unhashable type expression: compile, do not cache
         return _build(tp)
-    adapter = _CACHE[tp] = _build(tp)
+    adapter = ADAPTERS[tp] = _build(tp)
     return adapter
 
 
@@ -383,6 +424,25 @@ def _tag_map(members: tuple[Any, ...], tag_field: str) -> dict[Any, Any]:
                 )
             mapping[value] = member
     return mapping
+
+
+def _alias_sensitive(schema: Any) -> bool:
+    """Whether ``by_alias`` can change what a core schema serializes to.
+
+    True when a field anywhere has a serialization alias, or a custom serializer receives
+    the serialization info (it may read ``by_alias``). Without either, the bare serializer
+    call equals ``dump_json(by_alias=True)`` and saves building its keyword arguments.
+    """
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "serialization_alias" in node or "alias" in node or node.get("info_arg"):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return False
 
 
 def _class_defaults(tp: Any) -> tuple[tuple[str, Any], ...]:

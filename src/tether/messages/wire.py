@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Literal, TypeVar, overload
 
-from tether.messages.adapters import adapter_for
+from tether.messages.adapters import ADAPTERS, adapter_for
 from tether.messages.errors import MessageValidationError
 from tether.messages.policy import InvalidMessagePolicy, MessageSocket, handle_invalid
 
@@ -61,13 +61,19 @@ async def receive_model(
     ``model`` may be a pydantic model, msgspec ``Struct``, dataclass, ``TypedDict`` or a tagged
     union of them (see :mod:`tether.messages.adapters`).
     """
-    adapter = adapter_for(model)
+    try:
+        adapter = ADAPTERS[model]
+    except (KeyError, TypeError):  # first use, or an unhashable type expression
+        adapter = adapter_for(model)
     while True:
         frame = await receive_frame(websocket)
         try:
-            return adapter.decode(frame)
-        except MessageValidationError as error:
-            code = await handle_invalid(websocket, error, policy)
+            return adapter.parse(frame)
+        except Exception as exc:
+            error = adapter.failure(exc)
+            if error is None:
+                raise
+        code = await handle_invalid(websocket, error, policy)
         if code is not None:
             from tether.websockets import WebSocketDisconnect
 
@@ -120,10 +126,14 @@ async def send_model(
     chooses a text frame (default) or a binary frame of UTF-8 JSON.
     Raises ``ValueError`` for another ``mode``.
     """
-    adapter = adapter_for(type(message) if model is None else model)
+    declared = type(message) if model is None else model
+    try:
+        adapter = ADAPTERS[declared]
+    except (KeyError, TypeError):
+        adapter = adapter_for(declared)
     if mode == "text":
-        await websocket.send_text(adapter.encode(message))
+        await websocket.send_text(adapter.dump(message).decode())
     elif mode == "binary":
-        await websocket.send_bytes(adapter.encode_bytes(message))
+        await websocket.send_bytes(adapter.dump(message))
     else:
         raise ValueError(f'mode must be "text" or "binary", not {mode!r}')
