@@ -32,12 +32,17 @@ class SubscribeResult:
 
 
 class Subscription:
-    """A connection's membership in one channel; buffers live messages while it catches up."""
+    """A connection's membership in one channel; buffers live messages while it catches up.
 
-    __slots__ = ("buffer", "connection", "epoch", "last")
+    ``outbox`` and ``raw`` repeat the connection's, so fan-out reads one object per recipient.
+    """
+
+    __slots__ = ("buffer", "connection", "epoch", "last", "outbox", "raw")
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self.outbox = connection.outbox
+        self.raw = connection.raw
         self.last = 0
         self.epoch = ""
         # Not None while history is being read: live publications wait here (the splice).

@@ -1,14 +1,24 @@
 """The per-connection outbound queue: bounded by bytes and count, drained by one writer task.
 
-Fan-out calls :meth:`Outbox.push`, which never awaits: it appends a pre-built ASGI message
-(shared by every recipient) or applies the slow-consumer policy. A close is never held behind
-queued data: closing discards the queue first.
+Fan-out calls :meth:`Outbox.offer` (or :meth:`Outbox.push`), which never awaits. When nothing
+is queued and nothing is being written, the frame goes straight to the socket: the socket's
+``send`` coroutine is started right there and, in the usual case (the server only buffers the
+frame), finishes without suspending, so a delivery costs no task switch, no future and no
+timer. Only when that ``send`` suspends (the transport applies backpressure) does the
+connection's writer task take the started coroutine over and finish it under
+``write_timeout``; frames pushed meanwhile queue behind it, in order. So the writer task exists
+only for connections that were once slow (or are closing).
 
-The writer task is created by the first push and then parks on a future when the queue is
-empty, until the connection closes or is detached. Waking a parked writer costs one
-``set_result``; creating a task per push cost about four times as much, which for a publish
-to 10,000 subscribers was the difference between ~55 ms and ~15 ms of one loop turn. A
-connection that is never sent anything still costs no task.
+A queued frame that the writer sends is also started without a timer first; the
+``write_timeout`` clock is armed only for a send that actually suspends.
+
+The queue applies the slow-consumer policy when full, and a close is never held behind queued
+data: closing discards the queue first.
+
+A socket's ``send`` must therefore not depend on the task that calls it (it may be started
+by a publishing task and finished by the writer): plain awaits on futures, events and locks,
+as in uvicorn and tether's ``WebSocket``, are fine; a task-bound cancel scope entered before
+its first suspension is not.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Protocol
 
 from tether.channels.metrics import ChannelMetrics
@@ -50,20 +60,23 @@ class SocketLike(Protocol):
 
 
 class Outbox:
-    """Bounded FIFO of outbound frames for one connection, plus its writer task."""
+    """Bounded FIFO of outbound frames for one connection, plus its (lazy) writer task."""
 
     __slots__ = (
         "_close_code",
         "_close_reason",
         "_drained",
+        "_inflight",
         "_limits",
         "_metrics",
         "_on_closed",
         "_queue",
+        "_send",
         "_socket",
         "_waiter",
         "_writer",
         "closed",
+        "idle",
         "queued_bytes",
     )
 
@@ -75,6 +88,7 @@ class Outbox:
         on_closed: Callable[[int], None] | None = None,
     ) -> None:
         self._socket = socket
+        self._send = socket.send
         self._limits = limits
         self._metrics = metrics
         self._on_closed = on_closed
@@ -82,17 +96,22 @@ class Outbox:
         self._writer: asyncio.Task[None] | None = None
         # Set while the writer is parked with nothing to send; resolving it wakes the writer.
         self._waiter: asyncio.Future[None] | None = None
+        # A send started outside the writer that suspended: (coroutine, what it yielded).
+        self._inflight: tuple[Coroutine[Any, Any, None], Any] | None = None
         self._drained: list[asyncio.Future[None]] = []
         self._close_code: int | None = None
         self._close_reason = ""
         self.queued_bytes = 0
         self.closed = False
+        # True while a frame may go straight to the socket: open, nothing queued, nothing
+        # being written. Fan-out reads it to pick the direct path.
+        self.idle = True
 
     def __len__(self) -> int:
         return len(self._queue)
 
     def push(self, message: Message, size: int, policy: SlowConsumerPolicy) -> bool:
-        """Queue ``message`` (``size`` bytes) without awaiting; return whether it was queued.
+        """Send or queue ``message`` (``size`` bytes) without awaiting; False if refused.
 
         When the queue is full, ``policy`` decides: drop this frame, drop the oldest ones, or
         close the connection with 4001 (the frame then is not sent).
@@ -100,11 +119,40 @@ class Outbox:
         return self.push_entry((message, size, policy))
 
     def push_entry(self, entry: Entry) -> bool:
-        """:meth:`push` for a prepared ``(message, size, policy)`` tuple.
+        """:meth:`push` for a prepared ``(message, size, policy)`` tuple."""
+        if not self.idle or entry[1] > self._limits.max_queue_bytes:
+            return self.enqueue(entry)
+        if self.offer(entry):
+            self._metrics.delivered += 1
+        return not self.closed
 
-        Fan-out builds one tuple per publication and queues that same tuple everywhere, so a
-        recipient costs a deque append and no allocation.
+    def offer(self, entry: Entry) -> bool:
+        """Hand ``entry`` to the socket now if the outbox is idle, else queue it.
+
+        Returns True only when the socket took the frame without suspending (the caller
+        counts those deliveries, in bulk). Never awaits. Fan-out shares one entry tuple
+        between all recipients, so a delivery allocates nothing that outlives it.
         """
+        if not self.idle or entry[1] > self._limits.max_queue_bytes:
+            self.enqueue(entry)  # behind what is being written, or refused by the policy
+            return False
+        coroutine = self._send(entry[0])
+        try:
+            suspended = coroutine.send(None)
+        except StopIteration:
+            return True
+        except Exception as exc:  # the peer went away: a normal end, not an error
+            logger.debug("channel send failed, dropping connection: %r", exc)
+            self._gone()
+            return False
+        # The transport pushed back: the writer finishes this send, later frames queue.
+        self.idle = False
+        self._inflight = (coroutine, suspended)
+        self._wake()
+        return False
+
+    def enqueue(self, entry: Entry) -> bool:
+        """Queue ``entry`` behind what is being written; False if refused (policy, closed)."""
         if self.closed:
             return False
         size = entry[1]
@@ -115,6 +163,7 @@ class Outbox:
         ) and not self._make_room(size, entry[2]):
             return False
         self._queue.append(entry)
+        self.idle = False
         self.queued_bytes += size
         if self.queued_bytes > self._metrics.queued_bytes_high_water:
             self._metrics.queued_bytes_high_water = self.queued_bytes
@@ -159,15 +208,19 @@ class Outbox:
         self._metrics.slow_disconnects += 1
         self.close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and recover")
 
+    def _shut(self) -> None:
+        self.closed = True
+        self.idle = False
+        self._queue.clear()
+        self.queued_bytes = 0
+
     def close(self, code: int, reason: str = "") -> None:
         """Discard queued frames and close the socket with ``code`` from the writer task."""
         if self.closed:
             return
-        self.closed = True
+        self._shut()
         self._close_code = code
         self._close_reason = reason
-        self._queue.clear()
-        self.queued_bytes = 0
         self._wake()
         if self._on_closed is not None:
             self._on_closed(code)
@@ -179,9 +232,7 @@ class Outbox:
         """
         if self._close_code is not None:
             return
-        self.closed = True
-        self._queue.clear()
-        self.queued_bytes = 0
+        self._shut()
         if self._writer is not None and self._writer is not asyncio.current_task():
             self._writer.cancel()
 
@@ -195,11 +246,14 @@ class Outbox:
     async def _drain(self) -> None:
         try:
             while True:
-                await self._send_queued()
+                inflight, self._inflight = self._inflight, None
+                if inflight is None or await self._finish(*inflight):
+                    await self._send_queued()
                 if self._close_code is not None:
                     await self._close_socket()
                 if self.closed:
                     return
+                self.idle = True
                 self._release_drained()
                 waiter = self._waiter = asyncio.get_running_loop().create_future()
                 await waiter
@@ -216,29 +270,46 @@ class Outbox:
 
     async def _send_queued(self) -> None:
         queue = self._queue
-        send = self._socket.send
-        timeout = self._limits.write_timeout
-        while queue:
-            message, size, _ = queue.popleft()
-            self.queued_bytes -= size
-            try:
-                async with asyncio.timeout(timeout):
-                    await send(message)
-            except TimeoutError:
-                self._metrics.write_timeouts += 1
-                self._slow()
-                return
-            except Exception as exc:  # the peer went away: a normal end, not an error
-                logger.debug("channel send failed, dropping connection: %r", exc)
-                self._gone()
-                return
-            self._metrics.delivered += 1
+        send = self._send
+        delivered = 0
+        try:
+            while queue:
+                message, size, _ = queue.popleft()
+                self.queued_bytes -= size
+                coroutine = send(message)
+                try:
+                    suspended = coroutine.send(None)
+                except StopIteration:
+                    delivered += 1
+                    continue
+                except Exception as exc:
+                    logger.debug("channel send failed, dropping connection: %r", exc)
+                    self._gone()
+                    return
+                if not await self._finish(coroutine, suspended):
+                    return
+        finally:
+            self._metrics.delivered += delivered
+
+    async def _finish(self, coroutine: Coroutine[Any, Any, None], suspended: Any) -> bool:
+        """Finish a send that suspended, within ``write_timeout``; False if the socket is done."""
+        try:
+            async with asyncio.timeout(self._limits.write_timeout):
+                await _Resume(coroutine, suspended)
+        except TimeoutError:
+            self._metrics.write_timeouts += 1
+            self._slow()
+            return False
+        except Exception as exc:  # the peer went away: a normal end, not an error
+            logger.debug("channel send failed, dropping connection: %r", exc)
+            self._gone()
+            return False
+        self._metrics.delivered += 1
+        return True
 
     def _gone(self) -> None:
         if not self.closed:
-            self.closed = True
-            self._queue.clear()
-            self.queued_bytes = 0
+            self._shut()
             if self._on_closed is not None:
                 self._on_closed(1006)
 
@@ -249,3 +320,37 @@ class Outbox:
                 await self._socket.close(code, reason)
         except Exception as exc:  # already closed or stuck: nothing left to tell the peer
             logger.debug("channel close failed: %r", exc)
+
+
+class _Resume:
+    """Awaitable that continues a coroutine started elsewhere, from its first suspension.
+
+    The task awaiting it receives exactly what the coroutine yields (a future, usually), so
+    it waits for it as if it had started the coroutine itself; what the task gets back (or an
+    exception such as a cancellation) is passed on to the coroutine.
+    """
+
+    __slots__ = ("_coroutine", "_suspended")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, None], suspended: Any) -> None:
+        self._coroutine = coroutine
+        self._suspended = suspended
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coroutine, pending = self._coroutine, self._suspended
+        while True:
+            try:
+                value = yield pending
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as exc:
+                try:
+                    pending = coroutine.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    pending = coroutine.send(value)
+                except StopIteration:
+                    return
