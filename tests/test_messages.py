@@ -164,6 +164,22 @@ def test_typeddict_union_is_dispatched_on_its_tag() -> None:
     assert caught.value.errors()[0]["type"] == "unknown_message_type"
 
 
+def test_mixed_union_dispatches_each_member_to_its_own_decoder() -> None:
+    adapter = adapter_for(PJoin | DSay)
+    assert adapter.decode('{"type":"join","room":"r"}') == PJoin(type="join", room="r")
+    assert adapter.decode(b'{"text":"x","type":"say"}') == DSay(type="say", text="x")
+    with pytest.raises(MessageValidationError) as caught:
+        adapter.decode('{"type":"join","room":5}')
+    assert caught.value.errors()[0]["loc"] == ["room"]
+
+
+@pytest.mark.parametrize("tag", ["null", "[1]", "{}", "true", '"SAY"'])
+def test_union_tag_of_another_kind_is_an_unknown_type(tag: str) -> None:
+    with pytest.raises(MessageValidationError) as caught:
+        adapter_for(DJoin | DSay).decode('{"type":%s,"text":"x"}' % tag)  # noqa: UP031
+    assert caught.value.errors()[0]["type"] == "unknown_message_type"
+
+
 def test_untagged_dataclass_union_is_refused_at_compile_time() -> None:
     @dataclasses.dataclass
     class A:

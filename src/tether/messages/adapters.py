@@ -263,7 +263,7 @@ class _MsgspecAdapter(MessageAdapter):
 class _TaggedUnionAdapter(MessageAdapter):
     """A union of dataclasses / TypedDicts (or of mixed kinds) dispatched on its tag field."""
 
-    __slots__ = ("_by_tag",)
+    __slots__ = ("_by_tag", "_peek")
 
     def __init__(self, tp: Any, members: tuple[Any, ...], tag_field: str | None) -> None:
         if not tag_field:
@@ -273,10 +273,31 @@ class _TaggedUnionAdapter(MessageAdapter):
             )
         super().__init__(tp, members, tag_field)
         self._by_tag = {tag: adapter_for(member) for tag, member in self.tags.items()}
+        self._peek = _tag_reader(tag_field)
         self.parse = self._parse
         self.dump = self._dump
 
     def _parse(self, data: str | bytes) -> Any:
+        # Read only the tag (msgspec skips the rest), then let the member's own decoder
+        # parse the frame: no Python dict in between. Anything unusual (not JSON, not an
+        # object, an unknown tag) takes the slow path, which names the error.
+        if self._peek is not None:
+            try:
+                tag = self._peek(data).tag
+            except Exception:
+                tag = None
+            member = self._by_tag.get(tag) if isinstance(tag, str | int) else None
+            if member is not None:
+                try:
+                    return member.parse(data)
+                except Exception as exc:
+                    error = member.failure(exc)
+                    if error is None:
+                        raise
+                raise error
+        return self._parse_slow(data)
+
+    def _parse_slow(self, data: str | bytes) -> Any:
         try:
             obj = json.loads(data)
         except ValueError as exc:
@@ -443,6 +464,18 @@ def _alias_sensitive(schema: Any) -> bool:
         elif isinstance(node, list | tuple):
             stack.extend(node)
     return False
+
+
+def _tag_reader(tag_field: str) -> Callable[[str | bytes], Any] | None:
+    """A decoder of just the tag field (as ``.tag``) of a JSON object; ``None`` without msgspec."""
+    try:
+        import msgspec
+    except ImportError:
+        return None
+    fields = [("tag", Any, msgspec.UNSET)]
+    tag_only = msgspec.defstruct("TagOnly", fields, rename={"tag": tag_field})
+    decode: Callable[[str | bytes], Any] = msgspec.json.Decoder(tag_only).decode
+    return decode
 
 
 def _class_defaults(tp: Any) -> tuple[tuple[str, Any], ...]:
