@@ -164,6 +164,18 @@ def test_typeddict_union_is_dispatched_on_its_tag() -> None:
     assert caught.value.errors()[0]["type"] == "unknown_message_type"
 
 
+class LoudSay(PSay):
+    volume: int = 11
+
+
+def test_pydantic_union_encodes_members_and_subclasses_as_declared() -> None:
+    adapter = adapter_for(KINDS["pydantic"][0])
+    assert adapter.encode(PJoin(type="join", room="r")) == '{"type":"join","room":"r"}'
+    # Not a member itself: the union's own serializer decides (the declared PSay fields).
+    loud = LoudSay(type="say", text="x")
+    assert adapter.encode(loud) == '{"type":"say","text":"x","count":1}'
+
+
 def test_mixed_union_dispatches_each_member_to_its_own_decoder() -> None:
     adapter = adapter_for(PJoin | DSay)
     assert adapter.decode('{"type":"join","room":"r"}') == PJoin(type="join", room="r")

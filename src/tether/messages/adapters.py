@@ -119,7 +119,14 @@ class MessageAdapter:
 
 
 class _PydanticAdapter(MessageAdapter):
-    __slots__ = ("_adapter", "_error", "_strip_tag", "_validate_python")
+    __slots__ = (
+        "_adapter",
+        "_error",
+        "_member_dumps",
+        "_strip_tag",
+        "_union_dump",
+        "_validate_python",
+    )
 
     def __init__(self, tp: Any, members: tuple[Any, ...], tag_field: str | None) -> None:
         super().__init__(tp, members, tag_field)
@@ -138,7 +145,7 @@ class _PydanticAdapter(MessageAdapter):
         # TypeAdapter's Python wrappers. A model not fully defined yet has placeholders
         # instead: keep the wrappers then, they rebuild it on first use.
         core = sys.modules["pydantic_core"]
-        is_model = isinstance(tp, type) and hasattr(tp, "model_fields")
+        is_model = _is_model(tp)
         owner = tp if is_model else None
         validator = tp.__pydantic_validator__ if is_model else self._adapter.validator
         serializer = tp.__pydantic_serializer__ if is_model else self._adapter.serializer
@@ -155,6 +162,15 @@ class _PydanticAdapter(MessageAdapter):
             self.dump = functools.partial(serializer.to_json, by_alias=True)
         else:
             self.dump = serializer.to_json
+        if len(self.members) > 1 and all(_is_model(member) for member in self.members):
+            # A union serializer costs about twice a member's: go straight to the member's.
+            self._member_dumps = {member: adapter_for(member).dump for member in self.members}
+            self._union_dump = self.dump
+            self.dump = self._dump_member
+
+    def _dump_member(self, obj: Any) -> bytes:
+        dump = self._member_dumps.get(type(obj))
+        return self._union_dump(obj) if dump is None else dump(obj)
 
     def failure(self, exc: Exception) -> MessageValidationError | None:
         if isinstance(exc, self._error):
@@ -445,6 +461,11 @@ def _tag_map(members: tuple[Any, ...], tag_field: str) -> dict[Any, Any]:
                 )
             mapping[value] = member
     return mapping
+
+
+def _is_model(tp: Any) -> bool:
+    """Whether ``tp`` is a pydantic model class (checked once, when an adapter is built)."""
+    return isinstance(tp, type) and hasattr(tp, "model_fields")
 
 
 def _alias_sensitive(schema: Any) -> bool:
