@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from tether import _json
+from tether.messages import wire as _wire
 from tether.requests import HTTPConnection
 from tether.types import Message, Receive, Scope, Send
 
@@ -553,27 +554,12 @@ class WebSocket(HTTPConnection):
         else:
             await self.send(message)
 
-    async def receive_model(self, model: Any, **options: Any) -> Any:
-        """Receive the next message validated as ``model`` (see :mod:`tether.messages`).
-
-        ``model`` is a pydantic model, msgspec struct, dataclass, TypedDict or a union tagged
-        on ``type``. An invalid message meets the ``policy`` option (an error reply by default).
-        """
-        from tether.messages import receive_model
-
-        return await receive_model(self, model, **options)
-
-    def iter_model(self, model: Any, **options: Any) -> AsyncIterator[Any]:
-        """Yield messages validated as ``model`` until the client disconnects."""
-        from tether.messages import iter_model
-
-        return iter_model(self, model, **options)
-
-    async def send_model(self, message: Any, **options: Any) -> None:
-        """Send a typed message (model instance, struct, dataclass) encoded once as JSON."""
-        from tether.messages import send_model
-
-        await send_model(self, message, **options)
+    # Typed messages (see tether.messages): the functions themselves are the methods, so a
+    # typed round trip pays no extra frame; ``ws.receive_model(Model)`` is
+    # ``receive_model(ws, Model)``. Decoders load pydantic/msgspec only when first used.
+    receive_model = _wire.receive_model
+    iter_model = _wire.iter_model
+    send_model = _wire.send_model
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection, or reject the handshake when called before accept.
