@@ -134,3 +134,73 @@ async def test_subscriptions_are_batched_and_released(
         check=True,
     ).stdout.split()
     assert channels_out == []
+
+
+def redis_cli(redis: RedisServer, *args: str) -> str:
+    return subprocess.run(
+        ["redis-cli", "-p", str(redis.port), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    ).stdout.strip()
+
+
+async def test_concurrent_publishes_share_round_trips_and_keep_issue_order(
+    hub: Channels,
+) -> None:
+    pipeline = hub.backend._pipeline  # type: ignore[attr-defined]
+    await hub.publish("chat:p1", 0)  # connected, scripts loaded
+    before = pipeline.batches
+    results = await asyncio.gather(*(hub.publish(f"chat:p{n % 2}", n) for n in range(100)))
+    assert [r.offset for r in results[0::2]] == list(range(1, 51))
+    assert [r.offset for r in results[1::2]] == list(range(2, 52))
+    assert pipeline.batches - before <= 3  # the first alone, the other 99 together
+    history = await hub.history("chat:p0")
+    assert [p.data for p in history.publications] == [str(n) for n in range(0, 100, 2)]
+
+
+async def test_one_failing_publish_does_not_fail_the_others(
+    hub: Channels, private_redis: RedisServer
+) -> None:
+    redis_cli(private_redis, "SET", "rb:m:chat:bad", "not a hash")
+    good, bad, also_good = await asyncio.gather(
+        hub.publish("chat:good", 1),
+        hub.publish("chat:bad", 2),
+        hub.publish("chat:good", 3),
+        return_exceptions=True,
+    )
+    assert isinstance(bad, Exception) and "WRONGTYPE" in str(bad)
+    assert not isinstance(bad, BrokerUnavailable)
+    assert [good.offset, also_good.offset] == [1, 2]  # type: ignore[union-attr]
+
+
+async def test_publish_after_the_script_cache_was_flushed(
+    hub: Channels, private_redis: RedisServer
+) -> None:
+    assert (await hub.publish("chat:f", 1)).offset == 1
+    redis_cli(private_redis, "SCRIPT", "FLUSH")
+    assert (await hub.publish("chat:f", 2)).offset == 2  # sent in full once, not twice
+    assert (await hub.publish("chat:f", 3)).offset == 3
+    assert [p.offset for p in (await hub.history("chat:f")).publications] == [1, 2, 3]
+
+
+async def test_a_stalled_redis_fails_publishes_within_the_timeout(
+    private_redis: RedisServer,
+) -> None:
+    from tether.channels.backends.redis import RedisBackend
+
+    backend = RedisBackend(private_redis.url, prefix="st", command_timeout=0.3)
+    async with Channels(backend, namespaces=NS) as hub:
+        assert (await hub.publish("chat:s", 1)).offset == 1
+        pause = asyncio.create_task(asyncio.to_thread(private_redis.pause, 1.0))
+        await asyncio.sleep(0.1)
+        started = asyncio.get_running_loop().time()
+        outcomes = await asyncio.gather(
+            *(hub.publish("chat:s", n) for n in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(o, BrokerUnavailable) for o in outcomes)
+        assert asyncio.get_running_loop().time() - started < 0.9
+        await pause
+        position = await hub.publish("chat:s", 9)  # a new connection; each call ran at most once
+        assert 2 <= position.offset <= 7

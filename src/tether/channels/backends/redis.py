@@ -13,13 +13,24 @@ redis-py is imported lazily through :func:`tether.exceptions.require`.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import random
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from tether.channels.backends._redis_listener import PubSubListener
+from tether.channels.backends._redis_pipeline import (
+    CommandPipeline,
+    Connect,
+    ReplyError,
+    bulk,
+    pack,
+)
 from tether.channels.backends.base import (
     Backend,
     BackendListener,
@@ -77,6 +88,13 @@ class RedisBackend(Backend):
         self._scripts: dict[str, Any] = {}
         self._listener: PubSubListener | None = None
         self._hub: BackendListener | None = None
+        self._pipeline: CommandPipeline | None = None
+        self._script_sources: dict[str, str] = {}
+        self._shas: dict[str, str] = {}
+        # channel -> (options, packed EVALSHA head, packed option arguments)
+        self._publish_heads: dict[str, tuple[ChannelOptions, bytes, bytes]] = {}
+        # Epoch candidates only need to differ from a channel's previous epoch: no syscall.
+        self._random = random.Random(secrets.randbits(64))
 
     @classmethod
     def from_url(cls, url: str) -> RedisBackend:
@@ -112,6 +130,12 @@ class RedisBackend(Backend):
         )
         scripts = _load_scripts()
         self._scripts = {name: self._client.register_script(src) for name, src in scripts.items()}
+        self._script_sources = scripts
+        self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in scripts.items()}
+        self._publish_heads.clear()
+        self._pipeline = CommandPipeline(
+            _opener(self._pool), _setup_commands(self._pool, scripts), self.command_timeout
+        )
         self._listener = PubSubListener(
             self._pool.make_connection,
             self._on_message,
@@ -121,13 +145,15 @@ class RedisBackend(Backend):
         self._listener.start()
         # Wait a little for the first connection, but start even while Redis is down:
         # the listener keeps trying and health() says so.
-        import asyncio
         import contextlib
 
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._listener.connected.wait(), 2.0)
 
     async def stop(self) -> None:
+        if self._pipeline is not None:
+            await self._pipeline.close()
+            self._pipeline = None
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
@@ -165,23 +191,95 @@ class RedisBackend(Backend):
             raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
 
     async def publish(self, channel: str, data: str, options: ChannelOptions) -> Position:
-        offset, epoch = await self._call(
-            "publish",
-            [self._key("m", channel), self._key("h", channel)],
-            [
-                self._key("c", channel),
-                data,
+        """Run the ``publish`` script through the auto-pipeline (see ``_redis_pipeline``).
+
+        Concurrent publishes share round trips; each gets its own reply or error. Never
+        retried after it may have run: a lost reply raises ``BrokerUnavailable``.
+        """
+        pipeline = self._pipeline
+        if pipeline is None:
+            raise BrokerUnavailable("the Redis backend is not started")
+        cached = self._publish_heads.get(channel)
+        if cached is None or cached[0] is not options:
+            cached = self._publish_head(channel, options)
+        head, tail = cached[1], cached[2]
+        encoded = data.encode()
+        epoch_candidate = b"%08x" % self._random.getrandbits(32)
+        command = b"%b$%d\r\n%b\r\n%b$8\r\n%b\r\n" % (
+            head,
+            len(encoded),
+            encoded,
+            tail,
+            epoch_candidate,
+        )
+        try:
+            reply = await pipeline.call(command)
+        except ReplyError as exc:
+            if exc.code != "NOSCRIPT":
+                raise self._reply_error(exc) from None
+            # Flushed script cache (SCRIPT FLUSH): the script did not run, so sending it in
+            # full is no double publish.
+            reply = await self._eval_publish(channel, encoded, options, epoch_candidate)
+        return Position(reply[0], reply[1].decode())
+
+    def _publish_head(
+        self, channel: str, options: ChannelOptions
+    ) -> tuple[ChannelOptions, bytes, bytes]:
+        """The constant parts of a channel's EVALSHA command, packed once per channel."""
+        if len(self._publish_heads) >= 10_000:
+            self._publish_heads.clear()  # many short-lived channels: do not grow without end
+        head = b"*11\r\n" + b"".join(
+            bulk(arg)
+            for arg in (
+                b"EVALSHA",
+                self._shas["publish"].encode(),
+                b"2",
+                self._key("m", channel).encode(),
+                self._key("h", channel).encode(),
+                self._key("c", channel).encode(),
+            )
+        )
+        tail = b"".join(
+            bulk(str(value).encode())
+            for value in (
                 options.history_size,
                 int(options.history_ttl * 1000),
                 int(options.meta_ttl * 1000),
-                secrets.token_hex(4),
-            ],
+            )
         )
-        return Position(int(offset), epoch.decode())
+        cached = (options, head, tail)
+        self._publish_heads[channel] = cached
+        return cached
+
+    async def _eval_publish(
+        self, channel: str, encoded: bytes, options: ChannelOptions, epoch: bytes
+    ) -> Any:
+        assert self._pipeline is not None
+        command = pack(
+            b"EVAL",
+            self._script_sources["publish"].encode(),
+            b"2",
+            self._key("m", channel).encode(),
+            self._key("h", channel).encode(),
+            self._key("c", channel).encode(),
+            encoded,
+            b"%d" % options.history_size,
+            b"%d" % int(options.history_ttl * 1000),
+            b"%d" % int(options.meta_ttl * 1000),
+            epoch,
+        )
+        try:
+            return await self._pipeline.call(command)
+        except ReplyError as exc:
+            raise self._reply_error(exc) from None
+
+    @staticmethod
+    def _reply_error(exc: ReplyError) -> Exception:
+        errors = require("redis.exceptions", "redis")
+        error: Exception = errors.ResponseError(str(exc))
+        return error
 
     async def subscribe(self, channel: str) -> None:
-        import asyncio
-
         if self._listener is None:
             raise BrokerUnavailable("the Redis backend is not started")
         try:
@@ -284,6 +382,47 @@ class RedisBackend(Backend):
     def subscribed_keys(self) -> set[bytes]:
         """Pub/sub keys this node wants (a test oracle next to ``PUBSUB NUMSUB``)."""
         return set(self._listener.desired) if self._listener is not None else set()
+
+
+def _opener(pool: Any) -> Connect:
+    """Open connections to the server the redis-py ``pool`` is configured for."""
+    settings = pool.connection_kwargs
+    ssl_context = None
+    if settings.get("path") is None:
+        probe = pool.make_connection()
+        if hasattr(probe, "ssl_context"):  # rediss:// with the pool's certificate settings
+            ssl_context = probe.ssl_context.get()
+
+    def connect(factory: Callable[[], asyncio.Protocol]) -> Any:
+        loop = asyncio.get_running_loop()
+        if settings.get("path") is not None:
+            return loop.create_unix_connection(factory, settings["path"])
+        host = settings.get("host", "localhost")
+        return loop.create_connection(
+            factory,
+            host,
+            settings.get("port", 6379),
+            ssl=ssl_context,
+            server_hostname=host if ssl_context is not None else None,
+        )
+
+    return connect
+
+
+def _setup_commands(pool: Any, scripts: dict[str, str]) -> list[bytes]:
+    """AUTH and SELECT as the pool would send them, then SCRIPT LOAD of ``publish``."""
+    settings = pool.connection_kwargs
+    setup = []
+    password = settings.get("password")
+    if password is not None:
+        username = settings.get("username")
+        credentials = [username, password] if username else [password]
+        setup.append(pack(b"AUTH", *(str(item).encode() for item in credentials)))
+    db = int(settings.get("db") or 0)
+    if db:
+        setup.append(pack(b"SELECT", b"%d" % db))
+    setup.append(pack(b"SCRIPT", b"LOAD", scripts["publish"].encode()))
+    return setup
 
 
 def _field(fields: Any, name: bytes) -> str:
