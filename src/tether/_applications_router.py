@@ -23,6 +23,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tether._applications_decorators import RouteDecorators
 from tether._routing_errors import ensure_tracker, run_guarded
 from tether._routing_routes import WebSocketSession
 from tether.dependencies import EndpointPlan
@@ -160,7 +161,7 @@ def _check_prefix(prefix: str) -> None:
         )
 
 
-class Router(BaseRouter):
+class Router(BaseRouter, RouteDecorators):
     """FastAPI-style router (``fastapi.APIRouter``): decorators, prefix, shared dependencies.
 
     ``prefix`` is put before every path added to this router; ``dependencies`` run before
@@ -224,33 +225,6 @@ class Router(BaseRouter):
         )
         self.routes.append(route)
 
-    def websocket(
-        self,
-        path: str,
-        name: str | None = None,
-        *,
-        dependencies: Sequence[Any] | None = None,
-        limits: WebSocketLimits | None = None,
-    ) -> Callable[[F], F]:
-        """Decorator form of :meth:`add_api_websocket_route`; returns the function unchanged."""
-
-        def decorator(func: F) -> F:
-            self.add_api_websocket_route(
-                path, func, name=name, dependencies=dependencies, limits=limits
-            )
-            return func
-
-        return decorator
-
-    def websocket_route(self, path: str, name: str | None = None) -> Callable[[F], F]:
-        """Decorator for a plain :class:`WebSocketRoute` (``endpoint(websocket)``, no DI)."""
-
-        def decorator(func: F) -> F:
-            self.add_websocket_route(path, func, name=name)
-            return func
-
-        return decorator
-
     def add_websocket_route(
         self, path: str, endpoint: Callable[..., Any], name: str | None = None
     ) -> None:
@@ -266,29 +240,7 @@ class Router(BaseRouter):
         include_in_schema: bool = True,
     ) -> None:
         """Add a plain HTTP :class:`Route` below the prefix (``endpoint(request)``, no DI)."""
-        route = Route(
-            self._path(path),
-            endpoint,
-            methods=methods,
-            name=name,
-            include_in_schema=include_in_schema,
-        )
-        self.routes.append(route)
-
-    def route(
-        self,
-        path: str,
-        methods: Sequence[str] | None = None,
-        name: str | None = None,
-        include_in_schema: bool = True,
-    ) -> Callable[[F], F]:
-        """Decorator for a plain HTTP :class:`Route` (``endpoint(request)``, no DI)."""
-
-        def decorator(func: F) -> F:
-            self.add_route(path, func, methods, name, include_in_schema)
-            return func
-
-        return decorator
+        super().add_route(self._path(path), endpoint, methods, name, include_in_schema)
 
     def add_api_route(
         self,
@@ -316,43 +268,6 @@ class Router(BaseRouter):
             middleware=middleware,
         )
         self.routes.append(route)
-
-    def api_route(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Decorator form of :meth:`add_api_route` (same keyword options)."""
-
-        def decorator(func: F) -> F:
-            self.add_api_route(path, func, **options)
-            return func
-
-        return decorator
-
-    def get(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a GET endpoint (options as :meth:`add_api_route`)."""
-        return self.api_route(path, methods=["GET"], **options)
-
-    def post(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a POST endpoint."""
-        return self.api_route(path, methods=["POST"], **options)
-
-    def put(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a PUT endpoint."""
-        return self.api_route(path, methods=["PUT"], **options)
-
-    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a PATCH endpoint."""
-        return self.api_route(path, methods=["PATCH"], **options)
-
-    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a DELETE endpoint."""
-        return self.api_route(path, methods=["DELETE"], **options)
-
-    def head(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a HEAD endpoint."""
-        return self.api_route(path, methods=["HEAD"], **options)
-
-    def options(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register an OPTIONS endpoint."""
-        return self.api_route(path, methods=["OPTIONS"], **options)
 
     def include_router(
         self,

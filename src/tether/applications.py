@@ -45,6 +45,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from tether._applications_decorators import RouteDecorators
 from tether._applications_router import APIRoute, APIWebSocketRoute, Router
 from tether._routing_errors import (
     HANDLERS_KEY,
@@ -80,7 +81,7 @@ __all__ = ["APIRoute", "APIWebSocketRoute", "Router", "Tether"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Tether:
+class Tether(RouteDecorators):
     """A WebSocket-first ASGI application.
 
     Routes are added with the decorators (``@app.websocket``, ``@app.get``...) or given as
@@ -294,21 +295,7 @@ class Tether:
 
         return decorator
 
-    # -- routes (delegated to the router) ---------------------------------------------------
-
-    def websocket(
-        self,
-        path: str,
-        name: str | None = None,
-        *,
-        dependencies: Sequence[Any] | None = None,
-        limits: WebSocketLimits | None = None,
-    ) -> Callable[[F], F]:
-        """Register an ``async def`` WebSocket endpoint with dependency injection.
-
-        ``limits`` fields replace the app-level ones for this route (as ``@limits(...)``).
-        """
-        return self.router.websocket(path, name, dependencies=dependencies, limits=limits)
+    # -- routes (delegated to the router; the decorators come from RouteDecorators) --------
 
     def add_api_websocket_route(
         self,
@@ -323,10 +310,6 @@ class Tether:
         self.router.add_api_websocket_route(
             path, endpoint, name, dependencies=dependencies, limits=limits
         )
-
-    def websocket_route(self, path: str, name: str | None = None) -> Callable[[F], F]:
-        """Register a plain WebSocket endpoint (``endpoint(websocket)``, no DI)."""
-        return self.router.websocket_route(path, name)
 
     def add_websocket_route(
         self, path: str, endpoint: Callable[..., Any], name: str | None = None
@@ -345,51 +328,9 @@ class Tether:
         """Add a plain HTTP route (``endpoint(request)``, no DI)."""
         self.router.add_route(path, endpoint, methods, name, include_in_schema)
 
-    def route(
-        self,
-        path: str,
-        methods: Sequence[str] | None = None,
-        name: str | None = None,
-        include_in_schema: bool = True,
-    ) -> Callable[[F], F]:
-        """Decorator form of :meth:`add_route`."""
-        return self.router.route(path, methods, name, include_in_schema)
-
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         """Add an HTTP route with DI (options as :meth:`tether.Router.add_api_route`)."""
         self.router.add_api_route(path, endpoint, **options)
-
-    def api_route(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Decorator form of :meth:`add_api_route`."""
-        return self.router.api_route(path, **options)
-
-    def get(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a GET endpoint."""
-        return self.router.get(path, **options)
-
-    def post(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a POST endpoint."""
-        return self.router.post(path, **options)
-
-    def put(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a PUT endpoint."""
-        return self.router.put(path, **options)
-
-    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a PATCH endpoint."""
-        return self.router.patch(path, **options)
-
-    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a DELETE endpoint."""
-        return self.router.delete(path, **options)
-
-    def head(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register a HEAD endpoint."""
-        return self.router.head(path, **options)
-
-    def options(self, path: str, **options: Any) -> Callable[[F], F]:
-        """Register an OPTIONS endpoint."""
-        return self.router.options(path, **options)
 
     def include_router(
         self,
