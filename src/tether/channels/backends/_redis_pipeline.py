@@ -95,6 +95,8 @@ class _Protocol(asyncio.Protocol):
         self._owner._broken(self, f"connection lost: {exc!r}" if exc else "connection closed")
 
 
+CONNECT_TIMEOUT = 2.0
+
 Connect = Callable[[Callable[[], asyncio.Protocol]], Any]
 
 
@@ -212,7 +214,7 @@ class CommandPipeline:
         try:
             try:
                 transport, opened = await asyncio.wait_for(
-                    self._connect(lambda: _Protocol(self)), self.timeout
+                    self._connect(lambda: _Protocol(self)), min(self.timeout, CONNECT_TIMEOUT)
                 )
                 protocol = cast(_Protocol, opened)
             except (OSError, TimeoutError) as exc:
@@ -222,7 +224,10 @@ class CommandPipeline:
                 raise BrokerUnavailable("the Redis connection closed while opening")
         except BaseException as exc:
             self._connecting = None
-            done.set_exception(exc)
+            # Callers waiting for the connection learn why; a cancelled opener (close())
+            # must not look like their own cancellation.
+            error = exc if isinstance(exc, Exception) else BrokerUnavailable("stopped")
+            done.set_exception(error)
             done.exception()  # retrieved here: callers that gave up must not warn
             if not isinstance(exc, Exception):
                 raise
@@ -268,7 +273,8 @@ class CommandPipeline:
     async def close(self) -> None:
         """Close the connection; callers still waiting get ``BrokerUnavailable``."""
         self._closed = True
-        if self._connecting is not None:
-            with contextlib.suppress(BaseException):
-                await asyncio.shield(self._connecting)
+        opener = self._opener
+        if opener is not None and not opener.done():
+            opener.cancel()
+            await asyncio.wait([opener])
         self._broken(self._protocol, "the Redis backend is stopped")
