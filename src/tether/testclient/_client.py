@@ -83,7 +83,33 @@ def _handshake_request(
     return request
 
 
-class TestClient(httpx.Client):
+def _session(
+    client: httpx.Client | httpx.AsyncClient,
+    config: AppConfig,
+    url: str | httpx.URL,
+    subprotocols: Sequence[str] | None,
+    headers: Headers,
+    params: Any,
+    cookies: Any,
+    auth: Any,
+) -> AsyncWebSocketTestSession:
+    """The WebSocket session both clients hand out (the sync one wraps it)."""
+    request = _handshake_request(client, url, subprotocols, headers, params, cookies, auth)
+    return AsyncWebSocketTestSession(config.app, websocket_scope(request, config), config.timeout)
+
+
+class _AppClient:
+    """What both clients share: the app under test and its configuration."""
+
+    app_config: AppConfig
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI app under test."""
+        return self.app_config.app  # type: ignore[no-any-return]
+
+
+class TestClient(_AppClient, httpx.Client):
     """A synchronous client that talks to an ASGI app in-process (an ``httpx.Client``).
 
     The app runs on an asyncio loop in one background thread, started on first use and
@@ -121,11 +147,6 @@ class TestClient(httpx.Client):
         )
         # Stops the loop thread if the client is dropped without close().
         weakref.finalize(self, LoopThread.stop, self._loop_thread)
-
-    @property
-    def app(self) -> ASGIApp:
-        """The ASGI app under test."""
-        return self.app_config.app  # type: ignore[no-any-return]
 
     def __enter__(self) -> TestClient:
         lifespan = _new_lifespan(self.app_config)
@@ -171,13 +192,11 @@ class TestClient(httpx.Client):
         ``headers`` is a dict or a list of pairs and is not modified. See
         :class:`~tether.testclient.AsyncWebSocketTestSession` for what enter and exit raise.
         """
-        request = _handshake_request(self, url, subprotocols, headers, params, cookies, auth)
-        scope = websocket_scope(request, self.app_config)
-        session = AsyncWebSocketTestSession(self.app_config.app, scope, self.app_config.timeout)
+        session = _session(self, self.app_config, url, subprotocols, headers, params, cookies, auth)
         return WebSocketTestSession(session, self._loop_thread, self)
 
 
-class AsyncTestClient(httpx.AsyncClient):
+class AsyncTestClient(_AppClient, httpx.AsyncClient):
     """The asynchronous test client (an ``httpx.AsyncClient``): the app runs on the test's loop.
 
     ``async with AsyncTestClient(app) as client:`` runs the lifespan; requests are awaited
@@ -211,11 +230,6 @@ class AsyncTestClient(httpx.AsyncClient):
             timeout=timeout,
         )
 
-    @property
-    def app(self) -> ASGIApp:
-        """The ASGI app under test."""
-        return self.app_config.app  # type: ignore[no-any-return]
-
     async def __aenter__(self) -> AsyncTestClient:
         lifespan = _new_lifespan(self.app_config)
         await lifespan.startup()
@@ -243,6 +257,4 @@ class AsyncTestClient(httpx.AsyncClient):
         auth: Any = None,
     ) -> AsyncWebSocketTestSession:
         """Prepare a WebSocket connection; ``async with`` starts the app. See :class:`TestClient`."""
-        request = _handshake_request(self, url, subprotocols, headers, params, cookies, auth)
-        scope = websocket_scope(request, self.app_config)
-        return AsyncWebSocketTestSession(self.app_config.app, scope, self.app_config.timeout)
+        return _session(self, self.app_config, url, subprotocols, headers, params, cookies, auth)
