@@ -37,7 +37,49 @@ def _child_url(routes: Sequence[BaseRoute], name: str, params: dict[str, Any]) -
     return None
 
 
-class Mount(BaseRoute):
+class _DelegatingRoute(BaseRoute):
+    """What Mount and Host share: a name, an app served whole, URL building through it."""
+
+    name: str | None
+    app: ASGIApp
+    param_convertors: dict[str, Any]
+
+    def _served(self) -> Any:
+        """The app whose ``routes`` URL building searches."""
+        return self.app
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """The served app's routes (empty when it is not a router)."""
+        return list(getattr(self._served(), "routes", []))
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        url: URLPath | None = None
+        if self.name is not None and name == self.name and "path" in path_params:
+            url = self._own_url(dict(path_params))
+        elif self.name is None or name.startswith(self.name + ":"):
+            child_name = name if self.name is None else name[len(self.name) + 1 :]
+            url = self._url_through(child_name, dict(path_params))
+        if url is None:
+            raise NoMatchFound(name, path_params)
+        return url
+
+    def _own_url(self, params: dict[str, Any]) -> URLPath | None:
+        """The URL of this route itself (``name`` with a ``path``); None: parameters left."""
+        raise NotImplementedError()
+
+    def _url_through(self, child_name: str, params: dict[str, Any]) -> URLPath | None:
+        """The URL of the served app's route ``child_name``; None: no such route."""
+        raise NotImplementedError()
+
+    def _pop_own(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {key: params.pop(key) for key in list(params) if key in self.param_convertors}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+class Mount(_DelegatingRoute):
     """Serve ``app`` (or a router built from ``routes``) below the path prefix ``path``.
 
     The child sees ``root_path`` extended by the matched prefix and ``path_params`` merged with
@@ -69,10 +111,8 @@ class Mount(BaseRoute):
             self.path + "/{path:path}"
         )
 
-    @property
-    def routes(self) -> list[BaseRoute]:
-        """The mounted app's routes (empty when it is not a router)."""
-        return list(getattr(self._base_app, "routes", []))
+    def _served(self) -> Any:
+        return self._base_app  # the routes are found inside the mount's own middleware
 
     def index_key(self) -> IndexKey:
         if type(self).matches is not Mount.matches:
@@ -102,22 +142,14 @@ class Mount(BaseRoute):
             "endpoint": self.app,
         }
 
-    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        if self.name is not None and name == self.name and "path" in path_params:
-            params = dict(path_params, path=str(path_params["path"]).lstrip("/"))
-            path, remaining = replace_params(self.path_format, self.param_convertors, params)
-            if not remaining:
-                return URLPath(path)
-        elif self.name is None or name.startswith(self.name + ":"):
-            child_name = name if self.name is None else name[len(self.name) + 1 :]
-            url = self._url_through(child_name, dict(path_params))
-            if url is not None:
-                return url
-        raise NoMatchFound(name, path_params)
+    def _own_url(self, params: dict[str, Any]) -> URLPath | None:
+        params["path"] = str(params["path"]).lstrip("/")
+        path, remaining = replace_params(self.path_format, self.param_convertors, params)
+        return None if remaining else URLPath(path)
 
     def _url_through(self, child_name: str, params: dict[str, Any]) -> URLPath | None:
         child_path = params.pop("path", None)
-        own = {key: params.pop(key) for key in list(params) if key in self.param_convertors}
+        own = self._pop_own(params)
         prefix, _ = replace_params(self.path_format, self.param_convertors, {**own, "path": ""})
         if child_path is not None:
             params["path"] = child_path
@@ -125,9 +157,6 @@ class Mount(BaseRoute):
         if url is None:
             return None
         return URLPath(prefix.rstrip("/") + str(url), protocol=url.protocol, host=url.host)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Mount) and (self.path, self.app) == (other.path, other.app)
@@ -140,7 +169,7 @@ class Mount(BaseRoute):
         )
 
 
-class Host(BaseRoute):
+class Host(_DelegatingRoute):
     """Serve ``app`` for requests whose ``Host`` header (port ignored) fits ``host``.
 
     Matching is case-insensitive; ``{sub}.example.org`` puts ``sub`` into ``path_params``.
@@ -152,11 +181,6 @@ class Host(BaseRoute):
         self.app = app
         self.name = name
         self.host_regex, self.host_format, self.param_convertors = compile_path(host)
-
-    @property
-    def routes(self) -> list[BaseRoute]:
-        """The served app's routes (empty when it is not a router)."""
-        return list(getattr(self.app, "routes", []))
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] not in ("http", "websocket"):
@@ -170,25 +194,17 @@ class Host(BaseRoute):
             path_params[key] = self.param_convertors[key].convert(value)
         return Match.FULL, {"path_params": path_params, "endpoint": self.app}
 
-    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        if self.name is not None and name == self.name and "path" in path_params:
-            params = dict(path_params)
-            path = str(params.pop("path"))
-            host, remaining = replace_params(self.host_format, self.param_convertors, params)
-            if not remaining:
-                return URLPath(path, host=host)
-        elif self.name is None or name.startswith(self.name + ":"):
-            child_name = name if self.name is None else name[len(self.name) + 1 :]
-            params = dict(path_params)
-            own = {key: params.pop(key) for key in list(params) if key in self.param_convertors}
-            host, _ = replace_params(self.host_format, self.param_convertors, own)
-            url = _child_url(self.routes, child_name, params)
-            if url is not None:
-                return URLPath(str(url), protocol=url.protocol, host=host)
-        raise NoMatchFound(name, path_params)
+    def _own_url(self, params: dict[str, Any]) -> URLPath | None:
+        path = str(params.pop("path"))
+        host, remaining = replace_params(self.host_format, self.param_convertors, params)
+        return None if remaining else URLPath(path, host=host)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+    def _url_through(self, child_name: str, params: dict[str, Any]) -> URLPath | None:
+        host, _ = replace_params(self.host_format, self.param_convertors, self._pop_own(params))
+        url = _child_url(self.routes, child_name, params)
+        if url is None:
+            return None
+        return URLPath(str(url), protocol=url.protocol, host=host)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Host) and (self.host, self.app) == (other.host, other.app)
