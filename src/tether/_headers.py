@@ -7,11 +7,13 @@ Re-exported by :mod:`tether.datastructures`, the public home of these names.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from tether.types import Scope
 
 __all__ = ["Headers", "MutableHeaders"]
+
+_T = TypeVar("_T")
 
 
 def _encode_latin1(text: str, what: str) -> bytes:
@@ -96,6 +98,12 @@ class Headers(Mapping[str, str]):
             if k == name:
                 return v.decode("latin-1")
         raise KeyError(key)
+
+    @overload
+    def get(self, key: str) -> str | None: ...
+
+    @overload
+    def get(self, key: str, default: str | _T) -> str | _T: ...
 
     def get(self, key: str, default: Any = None) -> Any:
         """The first value of the header ``key`` (case-insensitive), else ``default``."""
