@@ -2,10 +2,11 @@
 
 :class:`ShutdownMiddleware` (pure ASGI) registers every WebSocket in a
 :class:`ConnectionRegistry`: one set add and one discard per connection, nothing per message
-(the registry holds the connection's :class:`~tether._routing_errors.SendTracker`, the ``send``
-wrapper the app layer keeps anyway). A :class:`~tether.Tether` app puts this middleware in its
-stack unless ``graceful_shutdown=False``; ``app.connections`` is its registry. A drain
-(:meth:`ConnectionRegistry.drain`):
+(the registry holds the connection's :class:`~tether._routing_errors.SendTracker`, which the
+app layer creates for every connection anyway and which can close it). A :class:`~tether.Tether`
+app puts this middleware in its stack unless ``graceful_shutdown=False``; ``app.connections`` is
+its registry (on the app's direct WebSocket path the app registers the connection itself, in
+the same registry). A drain (:meth:`ConnectionRegistry.drain`):
 
 1. marks the registry *draining*: new handshakes get an HTTP 503 denial (close 1013 where the
    server lacks the denial extension);
@@ -90,7 +91,12 @@ class ConnectionRegistry:
     ``drain`` never raises for a connection that is already gone.
     """
 
-    __slots__ = ("_connections", "draining", "_hooks", "_empty", "metrics")
+    __slots__ = ("_connections", "draining", "_hooks", "_empty", "metrics", "add", "discard")
+
+    add: Callable[[SendTracker], None]
+    """Track a connection until :meth:`discard`."""
+    discard: Callable[[SendTracker], None]
+    """Stop tracking a connection (no error if it is not tracked)."""
 
     def __init__(self, metrics: TetherMetrics | None = None) -> None:
         self._connections: set[SendTracker] = set()
@@ -98,16 +104,15 @@ class ConnectionRegistry:
         self._hooks: list[DrainHook] = []
         self._empty: asyncio.Event | None = None
         self.metrics = metrics if metrics is not None else default_metrics()
+        # The set's own methods: every connection passes here twice, and a Python-level
+        # method costs a frame each time. A drain that waits swaps in _discard_and_signal.
+        self.add = self._connections.add
+        self.discard = self._connections.discard
 
     def __len__(self) -> int:
         return len(self._connections)
 
-    def add(self, connection: SendTracker) -> None:
-        """Track ``connection`` until :meth:`discard`."""
-        self._connections.add(connection)
-
-    def discard(self, connection: SendTracker) -> None:
-        """Stop tracking ``connection``."""
+    def _discard_and_signal(self, connection: SendTracker) -> None:
         self._connections.discard(connection)
         if not self._connections and self._empty is not None:
             self._empty.set()
@@ -151,6 +156,7 @@ class ConnectionRegistry:
         if not self._connections:
             return
         self._empty = asyncio.Event()
+        self.discard = self._discard_and_signal
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._empty.wait(), timeout)
 
