@@ -36,17 +36,23 @@ class GZipMiddleware:
 
 
 class _GZipResponder:
-    """Holds the start message until the first body chunk tells whether to compress."""
+    """Holds the start message until the first body chunk tells whether to compress.
 
-    __slots__ = ("_buffer", "_file", "_level", "_minimum", "_send", "_start", "_state")
+    Modes: ``wait`` (start held, may compress), ``skip`` (start held, never compress),
+    ``plain`` (start sent unchanged) and ``gzip`` (start sent, body streamed through a
+    :class:`gzip.GzipFile`). A single small final chunk is sent plain; a single large one is
+    compressed whole, with its ``Content-Length``.
+    """
+
+    __slots__ = ("_buffer", "_file", "_level", "_minimum", "_mode", "_send", "_start")
 
     def __init__(self, send: Send, minimum_size: int, compresslevel: int) -> None:
         self._send = send
         self._minimum = minimum_size
         self._level = compresslevel
         self._start: Message | None = None
-        self._state = "start"  # start -> (plain | gzip)
-        self._buffer = io.BytesIO()
+        self._mode = "wait"
+        self._buffer: io.BytesIO | None = None  # what the stream wrote since the last chunk
         self._file: gzip.GzipFile | None = None
 
     async def send(self, message: Message) -> None:
@@ -57,57 +63,54 @@ class _GZipResponder:
             skip = "content-encoding" in headers or headers.get("content-type", "").startswith(
                 "text/event-stream"
             )
-            self._state = "plain-pending" if skip else "start"
+            self._mode = "skip" if skip else "wait"
             return
         if kind != "http.response.body" or self._start is None:
             await self._send(message)
             return
-        await self._body(message)
+        await self._body(message, self._start)
 
-    async def _body(self, message: Message) -> None:
+    async def _body(self, message: Message, start: Message) -> None:
         body: bytes = message.get("body", b"")
         more = bool(message.get("more_body", False))
-        if self._state == "plain-pending" or (
-            self._state == "start" and not more and len(body) < self._minimum
-        ):
-            await self._flush_start(plain=True)
+        if self._mode == "plain":
             await self._send(message)
-            return
-        if self._state in ("plain", "plain-sent"):
+        elif self._mode == "gzip":
+            await self._compress(body, more)
+        elif self._mode == "skip" or (not more and len(body) < self._minimum):
+            self._mode = "plain"
+            await self._send(start)
             await self._send(message)
-            return
-        if self._state == "start":
+        elif more:
+            self._mode = "gzip"
+            self._buffer = io.BytesIO()
             self._file = gzip.GzipFile(mode="wb", fileobj=self._buffer, compresslevel=self._level)
-            self._state = "gzip"
-            await self._flush_start(plain=False, final_body=None if more else body)
-            if not more:
-                return
-        await self._compress(body, more)
-
-    async def _flush_start(self, plain: bool, final_body: bytes | None = None) -> None:
-        assert self._start is not None
-        if plain:
-            self._state = "plain-sent"
-            await self._send(self._start)
-            return
-        headers = MutableHeaders(raw=list(self._start.get("headers", [])))
-        headers["Content-Encoding"] = "gzip"
-        headers.add_vary_header("Accept-Encoding")
-        if final_body is None:
+            headers = _gzip_headers(start)
             del headers["Content-Length"]
-            await self._send({**self._start, "headers": headers.raw})
-            return
-        compressed = gzip.compress(final_body, compresslevel=self._level)
-        headers["Content-Length"] = str(len(compressed))
-        await self._send({**self._start, "headers": headers.raw})
-        await self._send({"type": "http.response.body", "body": compressed})
+            await self._send({**start, "headers": headers.raw})
+            await self._compress(body, more)
+        else:
+            self._mode = "plain"  # the response is complete; nothing more is compressed
+            compressed = gzip.compress(body, compresslevel=self._level)
+            headers = _gzip_headers(start)
+            headers["Content-Length"] = str(len(compressed))
+            await self._send({**start, "headers": headers.raw})
+            await self._send({"type": "http.response.body", "body": compressed})
 
     async def _compress(self, body: bytes, more: bool) -> None:
-        assert self._file is not None
-        self._file.write(body)
+        file, buffer = self._file, self._buffer
+        assert file is not None and buffer is not None
+        file.write(body)
         if not more:
-            self._file.close()
-        data = self._buffer.getvalue()
-        self._buffer.seek(0)
-        self._buffer.truncate()
+            file.close()
+        data = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
         await self._send({"type": "http.response.body", "body": data, "more_body": more})
+
+
+def _gzip_headers(start: Message) -> MutableHeaders:
+    headers = MutableHeaders(raw=list(start.get("headers", [])))
+    headers["Content-Encoding"] = "gzip"
+    headers.add_vary_header("Accept-Encoding")
+    return headers
