@@ -31,7 +31,7 @@ from tether.exceptions import ConfigurationError
 from tether.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits
 from tether.requests import Request
 from tether.responses import JSONResponse, Response
-from tether.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
+from tether.routing import BaseRoute, Mount, Route, WebSocketRoute
 from tether.routing import Router as BaseRouter
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 
@@ -329,7 +329,5 @@ class Router(BaseRouter, RouteDecorators):
             )
         elif isinstance(route, Mount):
             self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
-        elif isinstance(route, Host):
-            self.routes.append(route)
-        else:
+        else:  # Host and custom routes are shared as they are
             self.routes.append(route)

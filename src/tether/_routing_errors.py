@@ -110,11 +110,6 @@ class SendTracker:
         self.websocket: WebSocket | None = None
 
     @property
-    def raw_send(self) -> Send:
-        """The ``send`` this tracker wraps (the server's, for the outermost tracker)."""
-        return self._send
-
-    @property
     def phase(self) -> Phase:
         """How far the connection has come: what was sent through here or by the bound socket."""
         own = self._phase
