@@ -123,15 +123,16 @@ class _Table:
 
     def finish(self) -> None:
         """Precompute the whole answer for every static path (they are few and often asked)."""
-        self.static_routes = {path: tuple(self._walk(path)) for path in self.static}
+        self.static_routes = {path: tuple(self.walk(path)) for path in self.static}
 
     def candidates(self, path: str) -> Sequence[BaseRoute]:
         found = self.static_routes.get(path)
         if found is not None:
             return found
-        return self._walk(path)
+        return self.walk(path)
 
-    def _walk(self, path: str) -> Sequence[BaseRoute]:
+    def walk(self, path: str) -> Sequence[BaseRoute]:
+        """The candidates for ``path`` from the trie (``candidates`` asks ``static_routes`` first)."""
         # A tuple or list, not a generator: the caller may stay suspended in a route for the
         # whole connection, and a live generator would be kept with it.
         lists: list[list[Entry]] = []
@@ -172,10 +173,12 @@ def _scope_types(route: BaseRoute) -> tuple[str, ...]:
 class RouteIndex:
     """Candidate routes per scope type and path; built once per version of a route list."""
 
-    __slots__ = ("_tables",)
+    __slots__ = ("_tables", "websocket")
 
     def __init__(self, routes: Iterable[BaseRoute]) -> None:
         self._tables = {"http": _Table(), "websocket": _Table()}
+        self.websocket = self._tables["websocket"]
+        """The WebSocket table, for the router's inlined lookup."""
         for position, route in enumerate(routes):
             for scope_type in _scope_types(route):
                 self._tables[scope_type].add((position, route))

@@ -24,13 +24,15 @@ from tether._routing_errors import (
 from tether._routing_paths import (
     Match,
     NoMatchFound,
+    ParamsMatcher,
     compile_path,
     get_route_path,
     literal_prefix,
+    regex_matcher,
     replace_params,
+    segment_matcher,
 )
 from tether.concurrency import run_in_threadpool
-from tether.convertors import StringConvertor
 from tether.datastructures import URLPath
 from tether.exceptions import HTTPException
 from tether.requests import Request
@@ -162,6 +164,10 @@ class BaseRoute:
         """Which paths this route may match, for the router index; ``None``: any path."""
         return None
 
+    path_matcher: ParamsMatcher | None = None
+    """Set when ``matches`` is the plain path test (see :class:`WebSocketRoute`): the router
+    then runs this on the route path itself and sets ``endpoint``/``path_params`` in place."""
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match, child_scope = self.matches(scope)
         if match is Match.NONE:
@@ -184,33 +190,28 @@ class _PathRoute(BaseRoute):
     endpoint: Any
     app: ASGIApp
     _static = False
-    _converting: tuple[tuple[str, Any], ...] = ()
+    match_params: ParamsMatcher
 
     def _compile(self, path: str) -> None:
         assert path.startswith("/"), "a routed path must start with '/'"
         self.path = path
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
         self._static = not self.param_convertors
-        # The parameters whose value needs convert(): a StringConvertor's is the identity.
-        self._converting = tuple(
-            (key, convertor)
-            for key, convertor in self.param_convertors.items()
-            if type(convertor) is not StringConvertor
-        )
+        general = regex_matcher(self.path_regex, self.param_convertors)
+        simple = segment_matcher(path, self.param_convertors, general)
+        self.match_params = general if simple is None else simple
+        if type(self).matches is _PathRoute.matches:
+            self.path_matcher = self.match_params
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != self.scope_type:
             return _NONE, {}
         route_path = get_route_path(scope) if scope.get("root_path") else scope["path"]
-        if self._static and route_path == self.path:  # what the regex would say, faster
-            path_params: dict[str, Any] = {}
-        else:
-            found = self.path_regex.match(route_path)
-            if found is None:
-                return _NONE, {}
-            path_params = found.groupdict()
-            for key, convertor in self._converting:
-                path_params[key] = convertor.convert(path_params[key])
+        # For a static route, string equality is what the regex would say, faster.
+        found = {} if self._static and route_path == self.path else self.match_params(route_path)
+        if found is None:
+            return _NONE, {}
+        path_params: dict[str, Any] = found
         outer = scope.get("path_params")
         if outer:  # a mount's parameters come first, this route's win
             path_params = {**outer, **path_params}

@@ -131,12 +131,15 @@ class Router:
         self._routes = routes if isinstance(routes, RouteList) else RouteList(routes)
         self._index = None
 
+    def _current_index(self) -> RouteIndex:
+        index = self._index
+        if index is None or self._index_version != self._routes.version:
+            index = self._index = RouteIndex(self._routes)
+            self._index_version = self._routes.version
+        return index
+
     def _lookup(self, scope_type: str, route_path: str) -> Sequence[BaseRoute]:
-        routes = self._routes
-        if self._index is None or self._index_version != routes.version:
-            self._index = RouteIndex(routes)
-            self._index_version = routes.version
-        return self._index.candidates(scope_type, route_path)
+        return self._current_index().candidates(scope_type, route_path)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         """The path of the first route named ``name``; raises :class:`NoMatchFound`."""
@@ -159,8 +162,28 @@ class Router:
         """
         if "router" not in scope:
             scope["router"] = self
+        index = self._index
+        if index is None or self._index_version != self._routes.version:
+            index = self._current_index()
+        route_path = get_route_path(scope) if scope.get("root_path") else scope["path"]
+        table = index.websocket
+        candidates: Sequence[BaseRoute] | None = table.static_routes.get(route_path)
+        if candidates is None:
+            candidates = table.walk(route_path)
         partial: tuple[BaseRoute, Scope] | None = None
-        for route in self._lookup("websocket", get_route_path(scope)):
+        for route in candidates:
+            matcher = route.path_matcher
+            if matcher is not None:  # _PathRoute.matches, inlined (no child scope dict)
+                params = matcher(route_path)
+                if params is None:
+                    continue
+                outer = scope.get("path_params")
+                if outer:  # a mount's parameters come first, this route's win
+                    params = {**outer, **params}
+                scope["endpoint"] = route.endpoint  # type: ignore[attr-defined]
+                scope["path_params"] = params
+                scope["route"] = route
+                return route
             match, child_scope = route.matches(scope)
             if match is _FULL:
                 break
