@@ -224,26 +224,30 @@ class Tether(RouteDecorators):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
         direct = self._direct
-        tracker = None
         if (
-            direct is not None
-            and scope["type"] == "websocket"
-            and direct.stack is self.middleware_stack
-        ):
-            tracker = direct.open(scope, send)
-        if tracker is None:  # not a WebSocket, not the direct path, or draining
+            direct is None
+            or scope["type"] != "websocket"
+            or direct.stack is not self.middleware_stack
+            or (direct.registry is not None and direct.registry.draining)
+        ):  # not a WebSocket, not the direct path, or draining (the full stack refuses it)
             if self.middleware_stack is None:
                 self.middleware_stack = self.build_middleware_stack()
             await self.middleware_stack(scope, receive, send)
             return
-        assert direct is not None
+        # _DirectWebSocket.open and close, and SendTracker.bind, inlined: one frame each.
+        tracker = SendTracker(send)
+        scope[TRACKER_KEY] = tracker
+        scope[HANDLERS_KEY] = direct.tables
+        registry = direct.registry
+        if registry is not None:
+            registry.add(tracker)
         websocket: WebSocket | None = None
         try:
             try:
                 route = direct.router.match_websocket(scope)
                 call = None if route is None else direct_websocket_call(route)
                 if call is not None:
-                    websocket = tracker.bind(scope, receive, tracker)
+                    websocket = tracker.websocket = WebSocket(scope, receive, send)
                     await call(websocket)
                 elif route is not None:
                     await route.handle(scope, receive, tracker)
@@ -253,7 +257,8 @@ class Tether(RouteDecorators):
                 if not await _recover(exc, scope, receive, tracker, websocket):
                     raise
             finally:
-                direct.close(tracker)
+                if registry is not None:
+                    registry.discard(tracker)
         except Exception as exc:
             await direct.errors.websocket_error(exc, scope, receive, tracker, tracker)
 
@@ -364,23 +369,6 @@ class _DirectWebSocket:
         self.tables: HandlerTables = exceptions.tables
         shutdown = [layer for layer in layers if isinstance(layer, ShutdownMiddleware)]
         self.registry: ConnectionRegistry | None = shutdown[0].registry if shutdown else None
-
-    def open(self, scope: Scope, send: Send) -> SendTracker | None:
-        """The connection's tracker, registered for the drain; None while draining."""
-        registry = self.registry
-        if registry is not None and registry.draining:
-            return None  # the full stack refuses the handshake (and counts it)
-        tracker = SendTracker(send)
-        scope[TRACKER_KEY] = tracker
-        scope[HANDLERS_KEY] = self.tables
-        if registry is not None:
-            registry.add(tracker)
-        return tracker
-
-    def close(self, tracker: SendTracker) -> None:
-        """Forget the connection (the drain no longer waits for it)."""
-        if self.registry is not None:
-            self.registry.discard(tracker)
 
 
 async def _recover(
