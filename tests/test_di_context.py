@@ -5,7 +5,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tether._di_context import MISSING, Context, _parse_query, _parse_query_last
+from tether._di_context import MISSING, Context, _parse_query, parse_last_values
 from tether.websockets import WebSocket
 
 QUERY = st.text(alphabet="ab=&%+2é ", max_size=12)
@@ -13,8 +13,8 @@ QUERY = st.text(alphabet="ab=&%+2é ", max_size=12)
 
 @given(QUERY)
 def test_last_values_agree_with_pairs(text: str) -> None:
-    assert _parse_query_last(text) == dict(_parse_query(text))
-    assert _parse_query_last(text.encode("latin-1")) == dict(_parse_query(text))
+    assert parse_last_values(text) == dict(_parse_query(text))
+    assert parse_last_values(text.encode("latin-1")) == dict(_parse_query(text))
 
 
 async def _never(*args: Any) -> Any:

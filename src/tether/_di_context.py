@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
-__all__ = ["MISSING", "Context", "parse_cookie_header"]
+__all__ = ["MISSING", "Context", "parse_cookie_header", "parse_last_values"]
 
 
 class _Missing:
@@ -89,7 +89,7 @@ class Context:
         if values is None:
             pairs = self._query
             if pairs is None:
-                values = _parse_query_last(self.scope.get("query_string", b""))
+                values = parse_last_values(self.scope.get("query_string", b""))
             else:
                 values = dict(pairs)
             self.query_last_values = values
@@ -152,7 +152,7 @@ def _parse_query(raw: bytes | str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _parse_query_last(raw: bytes | str) -> dict[str, str]:
+def parse_last_values(raw: bytes | str) -> dict[str, str]:
     """``dict(_parse_query(raw))`` without the list: the last value of each name."""
     if not raw:
         return {}

@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Final
 
-from tether._di_context import MISSING, Context
+from tether._di_context import MISSING, Context, parse_last_values
 from tether._di_convert import (
     Invalid,
     build_converter,
@@ -147,7 +147,9 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
             raw = ctx.scope.get("path_params", _NO_PARAMS).get(key, MISSING)
         elif by_query:
             last = ctx.query_last_values
-            raw = (ctx.parse_query_last() if last is None else last).get(key, MISSING)
+            if last is None:  # as Context.parse_query_last (same dict), one frame less
+                last = ctx.query_last_values = parse_last_values(ctx.scope.get("query_string", b""))
+            raw = last.get(key, MISSING)
         else:
             raw = read(ctx)
         if raw is MISSING:

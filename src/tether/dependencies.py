@@ -172,13 +172,23 @@ class EndpointPlan:
 
     async def _run_shallow(self, connection: Any) -> Any:
         # run() for an async endpoint whose dependencies are all plain (see _solve): nothing
-        # to clean up, so no exit stacks and no exception handling of its own.
+        # to clean up, so no exit stacks and no exception handling of its own. _solve is
+        # inlined (one coroutine less), and the connection is passed without its extractor.
         app = connection.scope.get("app")
         if app is not None and getattr(app, "dependency_overrides", None):
             return await self.run(connection)
         ctx = Context(connection, None)
         root = self._root
-        values = await _solve(root, ctx)
+        values: dict[str, Any] = {}
+        for name, sub in root.subs:
+            arguments = {}
+            for key, extract in sub.params:
+                arguments[key] = connection if extract is get_connection else extract(ctx)
+            value = MISSING if ctx.errors is not None else await sub.call(**arguments)
+            if name is not None:
+                values[name] = value
+        for name, extract in root.params:
+            values[name] = connection if extract is get_connection else extract(ctx)
         if ctx.errors is not None:
             raise self._error(ctx.errors)
         return await root.call(**values)
