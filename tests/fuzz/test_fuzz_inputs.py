@@ -13,7 +13,6 @@ import json
 import string
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -226,7 +225,6 @@ async def run_protocol(texts: list[str]) -> list[dict[str, Any]]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(frames, max_size=8))
 def test_channel_protocol_survives_any_frames(texts: list[str]) -> None:
-    pytest.importorskip("tether.channels.protocol")
     sent = asyncio.run(run_protocol(texts))
     for message in sent:
         if message["type"] == "websocket.send":
