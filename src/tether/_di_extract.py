@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -119,6 +120,13 @@ def _many_reader(source: str, key: str, call: Any) -> Callable[[Context], list[s
 
 _MISSING_MSG: Final = "required, but not given"
 
+PLAIN_READS: Final[weakref.WeakKeyDictionary[Extractor, tuple[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Extractors of plain ``str`` path/query parameters -> ``(source, key)``: for those, a
+``str`` found under ``key`` is the value itself (no conversion, no check), so a precompiled
+runner may read it without calling the extractor (see :mod:`tether._di_fast`)."""
+
 
 def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
     """An extractor for a path, query, header or cookie parameter.
@@ -165,6 +173,8 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
             return MISSING
         return value
 
+    if as_is and source in ("path", "query"):
+        PLAIN_READS[extract] = (source, key)
     return extract
 
 

@@ -42,6 +42,7 @@ from tether._di_compile import (
 )
 from tether._di_context import MISSING, Context
 from tether._di_extract import get_connection
+from tether._di_fast import build_fast_runner
 from tether.concurrency import run_in_threadpool
 from tether.exceptions import (
     ConfigurationError,
@@ -93,8 +94,11 @@ class EndpointPlan:
         # What routes call per connection: run, or the endpoint itself when it only takes the
         # connection as its one positional parameter (no frame of the plan's own).
         self.connection_call: Callable[[Any], Awaitable[Any]] = self.run
+        fast = None if self._body else build_fast_runner(root, self.run, self._error)
         if self._takes is not None and _only_positional(root.call, self._takes):
             self.connection_call = root.call
+        elif fast is not None:  # connection, str path/query parameters, simple dependencies
+            self.connection_call = fast
         elif self._flat:
             self.connection_call = self._run_flat
         elif not self._body and root.kind == ASYNC and all(sub.plain for _, sub in root.subs):

@@ -1,0 +1,153 @@
+"""A precompiled runner for the commonest endpoint shape: connection, path, query, dependencies.
+
+The shape: an ``async def`` endpoint whose parameters are the connection, plain ``str`` path
+and query parameters, and dependencies that are ``async def`` functions taking only the
+connection (uncached, no sub-dependencies). Its runner is built once at registration and does
+per run what the general solver does, without a :class:`~tether._di_context.Context`: each
+dependency is called with the connection by position, a path or query value that is a ``str``
+is used as it is, and the endpoint is called by position when its signature allows it.
+
+Anything else a value may need (a default, a missing-value error, a converted path value) is
+left to the parameter's own extractor, on a Context made only then, so the results and the
+errors are those of the general solver.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from tether._di_compile import ASYNC, Node
+from tether._di_context import MISSING, Context, parse_last_values
+from tether._di_extract import PLAIN_READS, Extractor, get_connection
+from tether.exceptions import ValidationError
+
+__all__ = ["build_fast_runner"]
+
+Runner = Callable[[Any], Awaitable[Any]]
+
+_CONNECTION: Final = 0
+_PATH: Final = 1
+_QUERY: Final = 2
+_NO_PARAMS: Final[dict[str, Any]] = {}
+
+# How one parameter is read: (kind, key, extractor); kind is one of the three above.
+_Slot = tuple[int, str, Extractor]
+
+
+def build_fast_runner(root: Node, run: Runner, error: type[ValidationError]) -> Runner | None:
+    """The runner of ``root``'s plan when it has the shape above, else None.
+
+    ``run`` is the plan's general run (used when the application overrides dependencies);
+    ``error`` is the validation error class the plan raises.
+    """
+    if root.kind != ASYNC:
+        return None
+    subs = _connection_subs(root)
+    slots = [_slot(extract) for _, extract in root.params]
+    if subs is None or None in slots:
+        return None
+    order = _positional_order(root)
+    names = [name for name, _ in subs if name is not None] + [name for name, _ in root.params]
+    if order is None or sorted(names) != sorted(order):
+        return None
+    # Each value goes straight to its position in the endpoint's argument list.
+    sub_positions = tuple((call, -1 if name is None else order.index(name)) for name, call in subs)
+    slot_positions = tuple(
+        (*slot, order.index(name))
+        for (name, _), slot in zip(root.params, slots, strict=True)
+        if slot is not None
+    )
+    return _make_runner(sub_positions, slot_positions, len(order), root.call, run, error)
+
+
+def _connection_subs(root: Node) -> list[tuple[str | None, Callable[[Any], Any]]] | None:
+    subs: list[tuple[str | None, Callable[[Any], Any]]] = []
+    for name, sub in root.subs:
+        if not sub.plain or len(sub.params) != 1 or sub.params[0][1] is not get_connection:
+            return None
+        if not _takes_one_positional(sub.call, sub.params[0][0]):
+            return None
+        subs.append((name, sub.call))
+    return subs
+
+
+def _slot(extract: Extractor) -> _Slot | None:
+    if extract is get_connection:
+        return (_CONNECTION, "", extract)
+    read = PLAIN_READS.get(extract)
+    if read is None:
+        return None
+    source, key = read
+    return (_PATH if source == "path" else _QUERY, key, extract)
+
+
+def _parameters(call: Callable[..., Any]) -> list[inspect.Parameter] | None:
+    try:
+        return list(inspect.signature(call).parameters.values())
+    except (TypeError, ValueError):
+        return None
+
+
+def _takes_one_positional(call: Callable[..., Any], name: str) -> bool:
+    parameters = _parameters(call)
+    return (
+        parameters is not None
+        and len(parameters) == 1
+        and parameters[0].name == name
+        and parameters[0].kind
+        in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    )
+
+
+def _positional_order(root: Node) -> list[str] | None:
+    """The endpoint's parameter names when all of them can be passed by position."""
+    parameters = _parameters(root.call)
+    if parameters is None:
+        return None
+    if any(p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters):
+        return None
+    return [p.name for p in parameters]
+
+
+def _make_runner(
+    subs: tuple[tuple[Callable[[Any], Any], int], ...],
+    slots: tuple[tuple[int, str, Extractor, int], ...],
+    arity: int,
+    endpoint: Callable[..., Any],
+    run: Runner,
+    error: type[ValidationError],
+) -> Runner:
+    async def fast_run(connection: Any) -> Any:
+        scope = connection.scope
+        app = scope.get("app")
+        if app is not None and getattr(app, "dependency_overrides", None):
+            return await run(connection)
+        args: list[Any] = [None] * arity
+        for call, position in subs:  # dependencies first, as the general solver does
+            value = await call(connection)
+            if position >= 0:
+                args[position] = value
+        ctx: Context | None = None
+        query: dict[str, str] | None = None
+        for kind, key, extract, position in slots:
+            if kind == _CONNECTION:
+                args[position] = connection
+                continue
+            if kind == _PATH:
+                raw = scope.get("path_params", _NO_PARAMS).get(key, MISSING)
+            else:
+                if query is None:
+                    query = parse_last_values(scope.get("query_string", b""))
+                raw = query.get(key, MISSING)
+            if type(raw) is not str:  # default, error or conversion: the extractor decides
+                if ctx is None:
+                    ctx = Context(connection, None)
+                raw = extract(ctx)
+            args[position] = raw
+        if ctx is not None and ctx.errors is not None:
+            raise error(ctx.errors)
+        return await endpoint(*args)
+
+    return fast_run
