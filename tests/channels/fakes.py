@@ -1,10 +1,38 @@
-"""A socket stand-in for core tests: records frames, can stall to play a slow consumer."""
+"""Test helpers for the channels suite.
+
+``FakeSocket`` is a socket stand-in for core tests: it records frames and can stall to play a
+slow consumer. ``eventually`` waits, bounded, for a condition instead of sleeping a guessed time.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+
+async def eventually(
+    predicate: Callable[[], object | Awaitable[object]],
+    timeout: float = 10.0,
+    what: str = "condition",
+) -> None:
+    """Poll ``predicate`` (sync or async) until it is truthy.
+
+    Raises:
+        AssertionError: it is still false after ``timeout`` seconds.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = predicate()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.01)
 
 
 class FakeSocket:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from fakes import FakeSocket
+from fakes import FakeSocket, eventually
 
 from servers import RedisServer
 from tether.channels import BrokerUnavailable, ChannelOptions, Channels, Emitter
@@ -27,11 +26,20 @@ def kill_pubsub(redis: RedisServer) -> None:
     )
 
 
-async def eventually(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
-        await asyncio.sleep(0.02)
+def redis_cli(redis: RedisServer, *args: str) -> str:
+    return subprocess.run(
+        ["redis-cli", "-p", str(redis.port), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    ).stdout.strip()
+
+
+def process_state(pid: int) -> str:
+    """The one-letter scheduler state of ``pid`` from /proc ("T" once SIGSTOP has landed)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
 
 
 @pytest.fixture
@@ -110,40 +118,15 @@ async def test_subscriptions_are_batched_and_released(
 ) -> None:
     sockets = [FakeSocket() for _ in range(50)]
     await asyncio.gather(*(hub.subscribe(s, f"chat:b{n}") for n, s in enumerate(sockets)))
-    out = subprocess.run(
-        ["redis-cli", "-p", str(private_redis.port), "PUBSUB", "NUMPAT"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.strip() == "0"
-    channels_out = subprocess.run(
-        ["redis-cli", "-p", str(private_redis.port), "PUBSUB", "CHANNELS", "rb:c:*"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert len(channels_out) == 50
+    assert redis_cli(private_redis, "PUBSUB", "NUMPAT") == "0"
+    assert len(redis_cli(private_redis, "PUBSUB", "CHANNELS", "rb:c:*").split()) == 50
     for sock in sockets:
         await hub.disconnect(sock)
-    await asyncio.sleep(0.1)
-    channels_out = subprocess.run(
-        ["redis-cli", "-p", str(private_redis.port), "PUBSUB", "CHANNELS", "rb:c:*"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert channels_out == []
-
-
-def redis_cli(redis: RedisServer, *args: str) -> str:
-    return subprocess.run(
-        ["redis-cli", "-p", str(redis.port), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=10,
-    ).stdout.strip()
+    # The broker unsubscribes in the background: wait (bounded) for it instead of guessing.
+    await eventually(
+        lambda: redis_cli(private_redis, "PUBSUB", "CHANNELS", "rb:c:*") == "",
+        what="every channel unsubscribed in Redis",
+    )
 
 
 async def test_concurrent_publishes_share_round_trips_and_keep_issue_order(
@@ -194,7 +177,9 @@ async def test_a_stalled_redis_fails_publishes_within_the_timeout(
     async with Channels(backend, namespaces=NS) as hub:
         assert (await hub.publish("chat:s", 1)).offset == 1
         pause = asyncio.create_task(asyncio.to_thread(private_redis.pause, 1.0))
-        await asyncio.sleep(0.1)
+        assert private_redis.proc is not None
+        pid = private_redis.proc.pid
+        await eventually(lambda: process_state(pid) == "T", 5, "redis-server stopped")
         started = asyncio.get_running_loop().time()
         outcomes = await asyncio.gather(
             *(hub.publish("chat:s", n) for n in range(5)), return_exceptions=True
