@@ -73,8 +73,11 @@ async def test_drain_closes_open_connections_and_refuses_new() -> None:
 
 async def test_drain_runs_hooks_before_closing() -> None:
     order: list[str] = []
+    accepted = asyncio.Event()
 
     async def recording_send(message: Message) -> None:
+        if message["type"] == "websocket.accept":
+            accepted.set()
         if message["type"] == "websocket.close":
             order.append("closed")
 
@@ -91,7 +94,7 @@ async def test_drain_runs_hooks_before_closing() -> None:
     shut = ShutdownMiddleware(app, registry, grace_period=1, close_wait=0.05, handle_signals=False)
     inbox: asyncio.Queue[Message] = asyncio.Queue()
     task = asyncio.create_task(shut({"type": "websocket"}, inbox.get, recording_send))
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(accepted.wait(), 2)  # registered and open: now there is one to drain
     assert await shut.drain() == 1
     assert order == ["hook 1", "closed"]
     inbox.put_nowait({"type": "websocket.disconnect", "code": 1012})
