@@ -110,3 +110,29 @@ def test_module_imports_only_from_lower_layers(path: Path) -> None:
 def test_every_module_has_a_layer() -> None:
     for path in MODULES:
         layer_of(top_name(path) if top_name(path) != "__init__.py" else "__init__")
+
+
+def test_the_checker_sees_runtime_imports_and_skips_type_checking_ones() -> None:
+    # Without this, a checker that found no imports at all would pass every module above.
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "from tether.channels import Channels\n"
+        "import tether.cli, os\n"
+        "from tether import routing\n"
+        "from . import sibling\n"
+        "if TYPE_CHECKING:\n"
+        "    from tether.asyncapi import Spec\n"
+        "def later():\n"
+        "    from tether.testclient import TestClient\n"
+    )
+    found = sorted(runtime_imports(ast.parse(source)))
+    assert found == [
+        (2, "tether.channels"),
+        (3, "tether.cli"),
+        (4, "tether.routing"),
+        (9, "tether.testclient"),
+    ]
+    assert [layer_of(name.split(".")[1]) for _, name in found] == [6, 7, 3, 7]
+    assert layer_of("_routing_index") == 3  # a wildcard entry
+    with pytest.raises(AssertionError, match="no layer"):
+        layer_of("brand_new_module")
