@@ -261,6 +261,10 @@ class Tether(RouteDecorators):
                     registry.discard(tracker)
         except Exception as exc:
             await direct.errors.websocket_error(exc, scope, receive, tracker, tracker)
+        finally:
+            # scope -> tracker -> WebSocket -> scope is a reference cycle: broken here, the
+            # connection's objects are freed by reference counting, not by the cyclic GC.
+            tracker.websocket = None
 
     # -- configuration ---------------------------------------------------------------------
 
