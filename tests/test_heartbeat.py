@@ -57,17 +57,18 @@ async def test_traffic_postpones_pings_and_pongs_are_consumed() -> None:
     inbox: asyncio.Queue[Message] = asyncio.Queue()
     sent: asyncio.Queue[Message] = asyncio.Queue()
     inbox.put_nowait({"type": "websocket.connect"})
-    app = HeartbeatMiddleware(echo, interval=0.1, timeout=0.1)
+    # The interval is 7x the gap between messages, so a loaded machine cannot sneak a ping in.
+    app = HeartbeatMiddleware(echo, interval=0.3, timeout=0.2)
     task = asyncio.create_task(app({"type": "websocket"}, inbox.get, sent.put))
     await sent.get()
-    for n in range(4):  # chatting faster than the interval: no ping at all
+    for n in range(8):  # chatting faster than the interval (0.32 s in all): no ping at all
         await asyncio.sleep(0.04)
         inbox.put_nowait({"type": "websocket.receive", "text": f"m{n}"})
         assert (await asyncio.wait_for(sent.get(), 1))["text"] == f"m{n}"
-    ping = await asyncio.wait_for(sent.get(), 1)
+    ping = await asyncio.wait_for(sent.get(), 2)
     assert json.loads(ping["text"]) == {"type": "ping"}
     inbox.put_nowait({"type": "websocket.receive", "text": '{"type":"pong"}'})
-    assert json.loads((await asyncio.wait_for(sent.get(), 1))["text"]) == {"type": "ping"}
+    assert json.loads((await asyncio.wait_for(sent.get(), 2))["text"]) == {"type": "ping"}
     inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
     await asyncio.wait_for(task, 1)
     assert sent.empty()  # the pong was not echoed
