@@ -287,7 +287,9 @@ async def test_metrics_endpoint_counts_traffic() -> None:
             assert page.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
             assert "tether_connections_open 1\n" in page.text
             assert "tether_bytes_received_total 3\n" in page.text
-        await asyncio.sleep(0.1)
+        async with asyncio.timeout(5):  # the server sees the client's close in its own time
+            while metrics.connections_open.value != 0:
+                await asyncio.sleep(0.01)
     assert metrics.connections_open.value == 0
     assert registry.sample_value("tether_disconnects_total", code="1000") == 1
 
