@@ -200,10 +200,12 @@ async def run_protocol(texts: list[str]) -> list[dict[str, Any]]:
     inbox += [{"type": "websocket.receive", "text": text} for text in texts]
     sent: list[dict[str, Any]] = []
     done = asyncio.Event()
+    drained = asyncio.Event()  # the endpoint asked for more after the last fuzzed frame
 
     async def receive() -> dict[str, Any]:
         if inbox:
             return inbox.pop(0)
+        drained.set()
         await done.wait()
         return {"type": "websocket.disconnect", "code": 1000}
 
@@ -218,7 +220,11 @@ async def run_protocol(texts: list[str]) -> list[dict[str, Any]]:
         task = asyncio.create_task(
             hub.endpoint(WebSocket(websocket_scope("/ws", b"", []), receive, send))
         )
-        await asyncio.sleep(0.01)
+        # Every frame must reach the endpoint before the disconnect (a sleep could cut it short).
+        asked = asyncio.create_task(drained.wait())
+        await asyncio.wait({task, asked}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+        asked.cancel()
+        assert task.done() or not inbox, "the endpoint stopped reading the fuzzed frames"
         done.set()
         await asyncio.wait_for(task, 5)
     finally:
