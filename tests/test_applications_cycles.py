@@ -44,8 +44,20 @@ async def _connect(app: Tether, path: str, query: bytes = b"") -> list[Any]:
     return sent
 
 
-def _app() -> Tether:
+class PassThrough:
+    """A user middleware: the connection then takes the full stack, not the direct path."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def _app(middleware: bool = False) -> Tether:
     app = Tether()
+    if middleware:
+        app.add_middleware(PassThrough)
 
     async def echo(ws: WebSocket) -> None:
         await ws.accept()
@@ -82,17 +94,21 @@ def no_automatic_gc() -> Iterator[None]:
         gc.enable()
 
 
-@pytest.mark.parametrize(("path", "query"), [("/ws", b""), ("/di/lobby", b"q=x")])
-async def test_a_connection_leaves_no_cycle(no_automatic_gc: None, path: str, query: bytes) -> None:
-    app = _app()
+@pytest.mark.parametrize("middleware", [False, True], ids=["direct", "full-stack"])
+@pytest.mark.parametrize(("path", "query"), [("/ws", b""), ("/di/lobby", b"q=x"), ("/boom", b"")])
+async def test_a_connection_leaves_no_cycle(
+    no_automatic_gc: None, path: str, query: bytes, middleware: bool
+) -> None:
+    app = _app(middleware)
     sent = await _connect(app, path, query)  # builds the stack on the first call
-    assert [m["type"] for m in sent[:2]] == ["websocket.accept", "websocket.send"]
+    assert sent[0]["type"] == "websocket.accept"
     gc.collect()
     for _ in range(5):
         await _connect(app, path, query)
     assert gc.collect() == 0
 
 
-async def test_a_failed_endpoint_still_closes_with_1011() -> None:
-    sent = await _connect(_app(), "/boom")
+@pytest.mark.parametrize("middleware", [False, True], ids=["direct", "full-stack"])
+async def test_a_failed_endpoint_still_closes_with_1011(middleware: bool) -> None:
+    sent = await _connect(_app(middleware), "/boom")
     assert sent[-1]["type"] == "websocket.close" and sent[-1]["code"] == 1011

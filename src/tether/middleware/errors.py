@@ -66,6 +66,10 @@ class ServerErrorMiddleware:
                 await self._http_error(exc, scope, receive, send, tracker)
                 raise
             await self.websocket_error(exc, scope, receive, send, tracker)
+        finally:
+            if send is tracker:  # made here: the connection is over for every layer below
+                # Break scope -> tracker -> WebSocket -> scope: refcounting frees them now.
+                tracker.websocket = None
 
     async def _http_error(
         self, exc: Exception, scope: Scope, receive: Receive, send: Send, tracker: SendTracker
