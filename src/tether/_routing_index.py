@@ -129,7 +129,37 @@ class _Table:
         found = self.static_routes.get(path)
         if found is not None:
             return found
-        return self.walk(path)
+        return self.walk_unlisted(path)
+
+    def walk_unlisted(self, path: str) -> Sequence[BaseRoute]:
+        """:meth:`walk` for a path that is not a key of ``static_routes`` (no exact entry).
+
+        Splits the path once and builds no list of entry lists unless two trie nodes on the
+        way hold routes (the merge is then needed).
+        """
+        node = self.root
+        if node.entries or path[:1] != "/":
+            return self.walk(path)
+        children = node.children
+        hit: _Node | None = None
+        more: list[_Node] | None = None
+        for segment in path[1:].split("/"):
+            child = children.get(segment)
+            if child is None:
+                break
+            if child.entries:
+                if hit is None:
+                    hit = child
+                elif more is None:
+                    more = [hit, child]
+                else:
+                    more.append(child)
+            children = child.children
+            if not children:
+                break
+        if more is not None:
+            return [route for _, route in heapq.merge(*(found.entries for found in more))]
+        return () if hit is None else hit.routes
 
     def walk(self, path: str) -> Sequence[BaseRoute]:
         """The candidates for ``path`` from the trie (``candidates`` asks ``static_routes`` first)."""

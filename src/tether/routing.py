@@ -169,7 +169,7 @@ class Router:
         table = index.websocket
         candidates: Sequence[BaseRoute] | None = table.static_routes.get(route_path)
         if candidates is None:
-            candidates = table.walk(route_path)
+            candidates = table.walk_unlisted(route_path)
         partial: tuple[BaseRoute, Scope] | None = None
         for route in candidates:
             matcher = route.path_matcher
