@@ -29,7 +29,7 @@ import functools
 import http
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from tether.concurrency import run_in_threadpool
 from tether.requests import HTTPConnection, Request
@@ -76,6 +76,10 @@ class Phase(enum.Enum):
     CLOSED = 3  # websocket.close sent, or the response finished
 
 
+# Read once here: on 3.11 an enum member read through its class is a Python-level lookup,
+# and one tracker is built per connection.
+_PENDING: Final = Phase.PENDING
+
 _START = frozenset({"http.response.start", "websocket.http.response.start"})
 _BODY = frozenset({"http.response.body", "websocket.http.response.body"})
 
@@ -106,7 +110,7 @@ class SendTracker:
 
     def __init__(self, send: Send) -> None:
         self._send = send
-        self._phase = Phase.PENDING
+        self._phase = _PENDING
         self.websocket: WebSocket | None = None
 
     @property
