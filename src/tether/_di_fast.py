@@ -2,10 +2,11 @@
 
 The shape: an ``async def`` endpoint whose parameters are the connection, plain ``str`` path
 and query parameters, and dependencies that are ``async def`` functions taking only the
-connection (uncached, no sub-dependencies). Its runner is built once at registration and does
-per run what the general solver does, without a :class:`~tether._di_context.Context`: each
-dependency is called with the connection by position, a path or query value that is a ``str``
-is used as it is, and the endpoint is called by position when its signature allows it.
+connection (uncached, no sub-dependencies). Its runner is generated once at registration (the
+source of one function for that endpoint: no loop over parameters, no argument list to build)
+and does per run what the general solver does, without a :class:`~tether._di_context.Context`:
+each dependency is called with the connection by position, a path or query value that is a
+``str`` is used as it is, and the endpoint is called by position.
 
 Anything else a value may need (a default, a missing-value error, a converted path value) is
 left to the parameter's own extractor, on a Context made only then, so the results and the
@@ -111,6 +112,30 @@ def _positional_order(root: Node) -> list[str] | None:
     return [p.name for p in parameters]
 
 
+_TEMPLATE: Final = """\
+async def fast_run(connection):
+    scope = connection.scope
+    app = scope.get("app")
+    if app is not None and getattr(app, "dependency_overrides", None):
+        return await run(connection)
+{body}
+    if ctx is not None and ctx.errors is not None:
+        raise error(ctx.errors)
+    return await endpoint({arguments})
+"""
+
+# How one path or query value is read; {i} is its argument position, {key} the key's repr.
+_READ_PATH: Final = "    a{i} = scope.get('path_params', NO_PARAMS).get({key}, MISSING)"
+_READ_QUERY: Final = "    a{i} = query.get({key}, MISSING)"
+_PARSE_QUERY: Final = "    query = parse_last_values(scope.get('query_string', b''))"
+# Anything but a str (absent, or converted by a route convertor): the extractor decides.
+_CHECK: Final = """\
+    if type(a{i}) is not str:
+        if ctx is None:
+            ctx = Context(connection, None)
+        a{i} = extract{i}(ctx)"""
+
+
 def _make_runner(
     subs: tuple[tuple[Callable[[Any], Any], int], ...],
     slots: tuple[tuple[int, str, Extractor, int], ...],
@@ -119,35 +144,40 @@ def _make_runner(
     run: Runner,
     error: type[ValidationError],
 ) -> Runner:
-    async def fast_run(connection: Any) -> Any:
-        scope = connection.scope
-        app = scope.get("app")
-        if app is not None and getattr(app, "dependency_overrides", None):
-            return await run(connection)
-        args: list[Any] = [None] * arity
-        for call, position in subs:  # dependencies first, as the general solver does
-            value = await call(connection)
-            if position >= 0:
-                args[position] = value
-        ctx: Context | None = None
-        query: dict[str, str] | None = None
-        for kind, key, extract, position in slots:
-            if kind == _CONNECTION:
-                args[position] = connection
-                continue
-            if kind == _PATH:
-                raw = scope.get("path_params", _NO_PARAMS).get(key, MISSING)
-            else:
-                if query is None:
-                    query = parse_last_values(scope.get("query_string", b""))
-                raw = query.get(key, MISSING)
-            if type(raw) is not str:  # default, error or conversion: the extractor decides
-                if ctx is None:
-                    ctx = Context(connection, None)
-                raw = extract(ctx)
-            args[position] = raw
-        if ctx is not None and ctx.errors is not None:
-            raise error(ctx.errors)
-        return await endpoint(*args)
-
+    """Generate the runner's code for this one endpoint (no loops, no argument list)."""
+    namespace: dict[str, Any] = {
+        "run": run,
+        "error": error,
+        "endpoint": endpoint,
+        "Context": Context,
+        "MISSING": MISSING,
+        "NO_PARAMS": _NO_PARAMS,
+        "parse_last_values": parse_last_values,
+    }
+    lines = []
+    for index, (call, position) in enumerate(subs):  # dependencies first, as the solver does
+        namespace[f"dependency{index}"] = call
+        target = f"a{position}" if position >= 0 else "_"
+        lines.append(f"    {target} = await dependency{index}(connection)")
+    lines.append("    ctx = None")
+    parsed = False
+    for kind, key, extract, position in slots:
+        if kind == _CONNECTION:
+            lines.append(f"    a{position} = connection")
+            continue
+        if kind == _QUERY and not parsed:
+            lines.append(_PARSE_QUERY)
+            parsed = True
+        namespace[f"extract{position}"] = extract
+        read = _READ_PATH if kind == _PATH else _READ_QUERY
+        lines.append(read.format(i=position, key=repr(key)))
+        lines.append(_CHECK.format(i=position))
+    arguments = ", ".join(f"a{position}" for position in range(arity))
+    source = _TEMPLATE.format(body="\n".join(lines), arguments=arguments)
+    exec(compile(source, f"<tether fast runner for {_name(endpoint)}>", "exec"), namespace)
+    fast_run: Runner = namespace["fast_run"]
     return fast_run
+
+
+def _name(call: Callable[..., Any]) -> str:
+    return getattr(call, "__qualname__", None) or repr(call)
