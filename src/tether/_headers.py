@@ -11,7 +11,7 @@ from typing import Any, TypeVar, overload
 
 from tether.types import Scope
 
-__all__ = ["Headers", "MutableHeaders"]
+__all__ = ["Headers", "MutableHeaders", "headers_from_scope"]
 
 _T = TypeVar("_T")
 
@@ -30,6 +30,34 @@ def _lookup_name(key: str) -> bytes | None:
         return key.encode("latin-1").lower()
     except UnicodeEncodeError:
         return None
+
+
+_new = object.__new__
+
+_NAMES: dict[str, bytes | None] = {}
+"""Header names as ``get`` looks them up (latin-1, lower case), by the str asked for: code
+asks for the same few names on every connection. Bounded, since names may come from input."""
+_MAX_NAMES = 256
+
+
+def _cached_name(key: str) -> bytes | None:
+    name = _lookup_name(key)
+    if len(_NAMES) < _MAX_NAMES:
+        _NAMES[key] = name
+    return name
+
+
+def headers_from_scope(scope: Scope) -> Headers:
+    """``Headers(scope=scope)`` without the argument checks: what every connection builds.
+
+    Raises ``KeyError`` when the scope has no ``headers``.
+    """
+    raw = scope["headers"]
+    if not isinstance(raw, list):  # any iterable may come: keep one list so later reads agree
+        raw = scope["headers"] = list(raw)
+    headers = _new(Headers)
+    headers._list = raw
+    return headers
 
 
 class Headers(Mapping[str, str]):
@@ -108,12 +136,11 @@ class Headers(Mapping[str, str]):
 
     def get(self, key: str, default: Any = None) -> Any:
         """The first value of the header ``key`` (case-insensitive), else ``default``."""
-        # Mapping.get would go through __getitem__ and a caught KeyError for absent names;
-        # _lookup_name is inlined (one frame less on the commonest header read).
+        # Mapping.get would go through __getitem__ and a caught KeyError for absent names.
         try:
-            name: bytes | None = key.encode("latin-1").lower()
-        except UnicodeEncodeError:
-            name = None
+            name = _NAMES[key]
+        except KeyError:
+            name = _cached_name(key)
         for k, v in self._list:
             if k == name:
                 return v.decode("latin-1")

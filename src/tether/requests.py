@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
 from tether import _json
+from tether._headers import headers_from_scope
 from tether.datastructures import URL, Address, FormData, Headers, QueryParams, State
 from tether.types import Message, Receive, Scope, Send
 
@@ -123,7 +124,7 @@ class HTTPConnection(Mapping[str, Any]):
         """The request headers (immutable, case-insensitive, latin-1)."""
         headers = self._headers
         if headers is None:
-            headers = self._headers = Headers(None, None, self.scope)  # positional: cheaper
+            headers = self._headers = headers_from_scope(self.scope)
         return headers
 
     @property
