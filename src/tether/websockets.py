@@ -174,6 +174,7 @@ _SEND_MOVES: Final = _moves(SEND_TRANSITIONS)
 _CONNECTING_RECEIVE: Final = _RECEIVE_MOVES[_CONNECTING]
 _CONNECTED_RECEIVE: Final = _RECEIVE_MOVES[_CONNECTED]
 _ACCEPTED: Final = SEND_TRANSITIONS[(_CONNECTING, "websocket.accept")]
+_CLIENT_LEFT: Final = RECEIVE_TRANSITIONS[(_CONNECTED, "websocket.disconnect")]
 
 
 def _unexpected(allowed: tuple[str, ...], got: object) -> RuntimeError:
@@ -405,10 +406,11 @@ class WebSocket(HTTPConnection):
                     text = None
                 if text is not None:
                     return text  # type: ignore[no-any-return]
+            elif message["type"] == "websocket.disconnect":  # every connection's last frame
+                self.client_state = _CLIENT_LEFT
+                raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             else:
                 self.client_state = _connected_receive(message)
-                if message["type"] == "websocket.disconnect":  # every connection's last frame
-                    raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             return _payload(message, "receive_text()", "text")  # type: ignore[no-any-return]
         return await self._receive_payload("receive_text()", "text")  # type: ignore[no-any-return]
 
@@ -430,10 +432,11 @@ class WebSocket(HTTPConnection):
                     data = None
                 if data is not None:
                     return data  # type: ignore[no-any-return]
+            elif message["type"] == "websocket.disconnect":
+                self.client_state = _CLIENT_LEFT
+                raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             else:
                 self.client_state = _connected_receive(message)
-                if message["type"] == "websocket.disconnect":
-                    raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             return _payload(message, "receive_bytes()", "bytes")  # type: ignore[no-any-return]
         return await self._receive_payload("receive_bytes()", "bytes")  # type: ignore[no-any-return]
 
@@ -471,10 +474,11 @@ class WebSocket(HTTPConnection):
                         return _raw_loads(data)
                     except ValueError:  # let the stdlib try (NaN literals...) or explain
                         return _json.loads(data)
+            elif message["type"] == "websocket.disconnect":
+                self.client_state = _CLIENT_LEFT
+                raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             else:
                 self.client_state = _connected_receive(message)
-                if message["type"] == "websocket.disconnect":
-                    raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
             return _json.loads(_payload(message, "receive_json()", key))
         return _json.loads(await self._receive_payload("receive_json()", key))
 
