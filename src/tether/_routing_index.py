@@ -103,12 +103,14 @@ class _Node:
 class _Table:
     """The index for one scope type."""
 
-    __slots__ = ("root", "static", "static_routes")
+    __slots__ = ("first_level", "root", "static", "static_routes")
 
     def __init__(self) -> None:
         self.static: dict[str, list[Entry]] = {}
         self.static_routes: dict[str, tuple[BaseRoute, ...]] = {}
         self.root = _Node()
+        # First path segment -> routes, when that is the whole trie (see finish).
+        self.first_level: dict[str, tuple[BaseRoute, ...]] | None = None
 
     def add(self, entry: Entry) -> None:
         key = entry[1].index_key()
@@ -124,6 +126,12 @@ class _Table:
     def finish(self) -> None:
         """Precompute the whole answer for every static path (they are few and often asked)."""
         self.static_routes = {path: tuple(self.walk(path)) for path in self.static}
+        # The commonest trie: templated routes under distinct first segments (/rooms/{id},
+        # /chat/{room}), nothing at the root. A walk is then one dict lookup.
+        root = self.root
+        self.first_level = None
+        if not root.entries and not any(child.children for child in root.children.values()):
+            self.first_level = {key: child.routes for key, child in root.children.items()}
 
     def candidates(self, path: str) -> Sequence[BaseRoute]:
         found = self.static_routes.get(path)
@@ -137,8 +145,14 @@ class _Table:
         Splits the path once and builds no list of entry lists unless two trie nodes on the
         way hold routes (the merge is then needed).
         """
+        if path[:1] != "/":
+            return self.walk(path)
+        first = self.first_level
+        if first is not None:
+            end = path.find("/", 1)
+            return first.get(path[1:] if end < 0 else path[1:end], ())
         node = self.root
-        if node.entries or path[:1] != "/":
+        if node.entries:
             return self.walk(path)
         children = node.children
         hit: _Node | None = None
