@@ -3,6 +3,8 @@
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tether.dependencies import EndpointPlan
 from tether.exceptions import WebSocketRequestValidationError
@@ -123,3 +125,30 @@ async def test_other_shapes_are_not_fast() -> None:
 
     for func in (keyword_only, typed, deep):
         assert not is_fast(EndpointPlan.compile(func, websocket=True)), func
+
+
+_QUERY_TEXT = st.text(alphabet="qa=&%+2x0", max_size=12)
+
+
+@settings(max_examples=300)
+@given(st.one_of(_QUERY_TEXT.map(str.encode), _QUERY_TEXT))
+async def test_any_query_string_agrees(query: Any) -> None:
+    # One query parameter (its own split) and two (parse_last_values), bytes or str.
+    async def two(websocket: WebSocket, q: str = "d", a: str = "e") -> Any:
+        return (q, a)
+
+    for plan in (
+        EndpointPlan.compile(endpoint, websocket=True, path="/{room}"),
+        EndpointPlan.compile(two, websocket=True),
+    ):
+        assert is_fast(plan)
+        await both(plan, ws(query, {"room": "r"}))
+
+
+async def test_an_empty_alias_reads_like_the_solver() -> None:
+    async def blank(websocket: WebSocket, v: str = Query("none", alias="")) -> Any:
+        return v
+
+    plan = EndpointPlan.compile(blank, websocket=True)
+    for query in (b"", b"=x", b"a=1", b"=1&=2"):
+        await both(plan, ws(query))
