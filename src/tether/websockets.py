@@ -80,9 +80,19 @@ class WebSocketDisconnect(Exception):
     arguments show in ``args``, keyword ones do not (as in the peer).
     """
 
+    # Slots: one is raised at the end of nearly every connection, and slot writes are cheaper
+    # than filling the exception's __dict__. __reduce__ keeps them through pickle and copy.
+    __slots__ = ("code", "reason")
+
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
         self.code = code
         self.reason = reason or ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = dict(self.__dict__)
+        state["code"] = self.code
+        state["reason"] = self.reason
+        return (type(self), self.args, state)
 
 
 class WebSocketDisconnected(RuntimeError):
