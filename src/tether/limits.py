@@ -40,11 +40,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from tether import _json
 from tether._routing_errors import ClosedByServerError
 from tether.metrics import TetherMetrics, default_metrics
 from tether.types import ASGIApp, Message, Receive, Scope, Send
@@ -427,7 +427,7 @@ class _LimitedConnection(ConnectionGuard):
             "code": "rate_limited",
             "message": f"more than {rate:g} messages per second; message dropped",
         }
-        await self._send({"type": "websocket.send", "text": json.dumps(frame)})
+        await self._send({"type": "websocket.send", "text": _json.dumps(frame)})
         return False
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tether.channels._codec import dumps
+from tether._json import dumps
 from tether.channels.backends.base import Backend, Position
 from tether.channels.names import Namespaces
 from tether.channels.options import ChannelOptions

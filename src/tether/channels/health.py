@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tether.channels._codec import dumps
+from tether._json import dumps
 
 if TYPE_CHECKING:
     from tether.channels.hub import Channels

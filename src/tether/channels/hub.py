@@ -15,7 +15,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
-from tether.channels._codec import dumps
+from tether._json import dumps
 from tether.channels.backends import BROKER_ENV, backend_from_url
 from tether.channels.backends.base import Backend, HistoryPage, Position, Publication
 from tether.channels.connection import Connection, SubscribeResult, Subscription
@@ -178,7 +178,7 @@ class Channels:
 
     async def presence(self, channel: str) -> dict[str, dict[str, Any]]:
         """Members of ``channel``: client id -> ``{"user": ..., "info": ...}``."""
-        from tether.channels._codec import loads
+        from tether._json import loads
 
         self.namespaces.options(channel)
         await self.start()

@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tether.channels._codec import dumps, loads
+from tether._json import dumps, loads
 from tether.channels.backends.base import Position
 from tether.channels.connection import Connection, SubscribeResult
 from tether.channels.errors import (

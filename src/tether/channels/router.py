@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from tether.channels._codec import dumps
+from tether._json import dumps
 from tether.channels.backends.base import Backend, Position, Publication
 from tether.channels.connection import Connection, Subscription
 from tether.channels.metrics import ChannelMetrics
