@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import functools
 import http
-import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
-from tether.concurrency import run_in_threadpool
+from tether.concurrency import is_async_callable, run_in_threadpool
 from tether.requests import HTTPConnection, Request
 from tether.responses import Response
 from tether.types import Message, Receive, Scope, Send
@@ -51,7 +49,6 @@ __all__ = [
     "ensure_tracker",
     "handle_exception",
     "has_denial_extension",
-    "is_async_callable",
     "lookup_handler",
     "run_guarded",
     "send_outcome",
@@ -214,15 +211,6 @@ def short_reason(text: str) -> str:
     if len(data) <= MAX_REASON_BYTES:
         return text
     return data[:MAX_REASON_BYTES].decode("utf-8", errors="ignore")
-
-
-def is_async_callable(obj: Any) -> bool:
-    """Whether calling ``obj`` returns a coroutine (functions, partials, async ``__call__``)."""
-    while isinstance(obj, functools.partial):
-        obj = obj.func
-    return inspect.iscoroutinefunction(obj) or (
-        callable(obj) and inspect.iscoroutinefunction(type(obj).__call__)
-    )
 
 
 def lookup_handler(tables: HandlerTables | None, exc: Exception) -> ExceptionHandler | None:

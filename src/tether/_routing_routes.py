@@ -17,7 +17,6 @@ from tether._routing_errors import (
     HANDLERS_KEY,
     apply_handler,
     ensure_tracker,
-    is_async_callable,
     lookup_handler,
     run_guarded,
 )
@@ -32,7 +31,7 @@ from tether._routing_paths import (
     replace_params,
     segment_matcher,
 )
-from tether.concurrency import run_in_threadpool
+from tether.concurrency import is_async_callable, run_in_threadpool
 from tether.datastructures import URLPath
 from tether.exceptions import HTTPException
 from tether.requests import Request

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tether.concurrency import run_in_threadpool
+from tether.concurrency import is_async_callable, run_in_threadpool
 
 __all__ = ["BackgroundTask", "BackgroundTasks"]
-
-
-def _is_async_callable(func: Any) -> bool:
-    while hasattr(func, "func") and hasattr(func, "args"):  # functools.partial
-        func = func.func
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-        getattr(func, "__call__", None)  # noqa: B004 - an object with an async __call__
-    )
 
 
 class BackgroundTask:
@@ -31,7 +22,7 @@ class BackgroundTask:
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        self.is_async = _is_async_callable(func)
+        self.is_async = is_async_callable(func)
 
     async def __call__(self) -> None:
         """Run the task; its exceptions propagate."""

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["iterate_in_threadpool", "run_in_threadpool"]
+__all__ = ["is_async_callable", "iterate_in_threadpool", "run_in_threadpool"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -46,3 +47,15 @@ async def iterate_in_threadpool(iterable: Iterable[_T]) -> AsyncIterator[_T]:
             yield await asyncio.to_thread(step)
         except _Exhausted:
             return
+
+
+def is_async_callable(obj: Any) -> bool:
+    """Whether calling ``obj`` returns a coroutine (functions, partials, async ``__call__``).
+
+    Decided once at registration by its callers, never per call.
+    """
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    return inspect.iscoroutinefunction(obj) or (
+        callable(obj) and inspect.iscoroutinefunction(type(obj).__call__)
+    )
