@@ -13,7 +13,9 @@ from contextlib import AsyncExitStack
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
-__all__ = ["MISSING", "Context", "parse_cookie_header", "parse_last_values"]
+from tether.requests import cookie_parser
+
+__all__ = ["MISSING", "Context", "parse_last_values"]
 
 
 class _Missing:
@@ -130,7 +132,8 @@ class Context:
         if cookies is None:
             cookies = {}
             for header in self.header_all("cookie"):
-                cookies.update(parse_cookie_header(header))
+                # The same parser as HTTPConnection.cookies, so Cookie() and .cookies agree.
+                cookies.update(cookie_parser(header))
             self._cookies = cookies
         return cookies
 
@@ -168,22 +171,3 @@ def parse_last_values(raw: bytes | str) -> dict[str, str]:
             key, _, value = piece.partition("=")
             values[key] = value
     return values
-
-
-def parse_cookie_header(header: str) -> dict[str, str]:
-    """Parse a ``Cookie`` header leniently, as browsers send it (RFC 6265 section 5.4).
-
-    A piece without ``=`` is a value with an empty name, as browsers do; surrounding double
-    quotes are removed. Never raises.
-    """
-    cookies: dict[str, str] = {}
-    for chunk in header.split(";"):
-        key, sep, value = chunk.partition("=")
-        if not sep:
-            key, value = "", key
-        key, value = key.strip(), value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-        if key or value:
-            cookies[key] = value
-    return cookies
