@@ -31,3 +31,12 @@ def test_query_last_matches_query_all(text: str) -> None:
         for name in ("a", "b", "", "a b"):
             values = ctx.query_all(name)
             assert ctx.query_last(name) == (values[-1] if values else MISSING)
+
+
+@given(QUERY)
+def test_pairs_agree_with_query_params(text: str) -> None:
+    # Query() parameters and websocket.query_params must read the same values.
+    from tether.datastructures import QueryParams
+
+    raw = text.encode("latin-1")
+    assert _parse_query(raw) == QueryParams(raw).multi_items()
