@@ -28,6 +28,7 @@ from tether._di_extract import (
 )
 from tether.exceptions import ConfigurationError
 from tether.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
+from tether.security import SecurityBase, SecurityScopes
 
 __all__ = ["ASYNC", "ASYNC_GEN", "GEN", "SYNC", "CompileEnv", "Node", "compile_node"]
 
@@ -69,6 +70,7 @@ class Node:
         "plain",
         "scopes",
         "subs",
+        "uses_scopes",
     )
 
     def __init__(self, call: Callable[..., Any], info: DependsInfo | None, env: CompileEnv):
@@ -79,6 +81,8 @@ class Node:
         self.params: tuple[tuple[str, Extractor], ...] = ()
         self.subs: tuple[tuple[str | None, Node], ...] = ()
         self.scopes: tuple[str, ...] = ()
+        # Whether the value can change with the scopes (see finish_node's cache key).
+        self.uses_scopes = False
         self.cache_key: Any = None
         # Whether the value is cached for the run; decided once the whole tree is known.
         self.cached = False
@@ -205,14 +209,17 @@ def compile_node(
     node.scopes = scopes
     params: list[tuple[str, Extractor]] = []
     subs: list[tuple[str | None, Node]] = []
+    node.uses_scopes = isinstance(call, SecurityBase)
     for name, annotation, raw_default in _signature(call):
         kind, marker, default = _split_marker(name, annotation, raw_default)
+        node.uses_scopes = node.uses_scopes or kind is SecurityScopes
         if isinstance(marker, DependsInfo):
             subs.append((name, _sub_node(marker, kind, env, scopes, (*seen, call))))
         else:
             params.append((name, _extractor(name, kind, marker, default, env, scopes, call)))
     node.params = tuple(params)
     node.subs = tuple(subs)
+    node.uses_scopes = node.uses_scopes or any(sub.uses_scopes for _, sub in subs)
     finish_node(node)
     return node
 
@@ -239,7 +246,9 @@ def finish_node(node: Node) -> None:
         key: Any = call
     except TypeError:  # an unhashable callable (e.g. a dataclass instance) is keyed by id
         key = ("id", id(call))
-    node.cache_key = (key, node.scopes) if node.scopes else key
+    # Scopes split the cache only where they can change the value (a SecurityScopes reader or
+    # a scheme below): a plain dependency under two Security(...) markers still runs once.
+    node.cache_key = (key, node.scopes) if node.scopes and node.uses_scopes else key
     if node.kind == ASYNC_GEN:
         node.enter = contextlib.asynccontextmanager(call)
     elif node.kind == GEN:

@@ -105,11 +105,11 @@ def test_bearer_rejects_other_schemes_and_auto_error_false_returns_none() -> Non
         assert session.receive_json() == {"value": None}
 
 
-def test_credentials_repr_hides_the_secret() -> None:
-    creds = HTTPAuthorizationCredentials("Bearer", "secret")
+def test_credentials_are_pydantic_models_whose_repr_hides_the_secret() -> None:
+    creds = HTTPAuthorizationCredentials(scheme="Bearer", credentials="secret")
     assert "secret" not in repr(creds)
-    assert creds == HTTPAuthorizationCredentials("Bearer", "secret")
-    assert len({creds, HTTPAuthorizationCredentials("Bearer", "secret")}) == 1
+    assert creds == HTTPAuthorizationCredentials(scheme="Bearer", credentials="secret")
+    assert creds.model_dump() == {"scheme": "Bearer", "credentials": "secret"}
 
 
 def subprotocol_app(scheme: WebSocketSubprotocolToken) -> Tether:
