@@ -22,6 +22,7 @@ from tether.channels.errors import (
     ChannelLimitExceeded,
     ChannelNotFound,
     ChannelsClosed,
+    InvalidText,
     PublishRejected,
 )
 from tether.channels.hub import Channels, HistoryResult
@@ -55,6 +56,7 @@ __all__ = [
     "HistoryPage",
     "HistoryResult",
     "InvalidChannelName",
+    "InvalidText",
     "Position",
     "Publication",
     "PublishRejected",

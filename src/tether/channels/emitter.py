@@ -7,6 +7,7 @@ from typing import Any
 
 from tether._json import dumps
 from tether.channels.backends.base import Backend, Position
+from tether.channels.errors import check_text
 from tether.channels.names import Namespaces
 from tether.channels.options import ChannelOptions
 
@@ -58,10 +59,13 @@ class Emitter:
             await self.backend.stop()
 
     async def publish(self, channel: str, data: Any) -> Position:
-        """JSON-encode ``data`` and publish it; raises ``BrokerUnavailable`` when down."""
+        """JSON-encode ``data`` and publish it; raises ``BrokerUnavailable`` when down and
+        ``InvalidText`` for strings holding a lone surrogate."""
         options = self.namespaces.options(channel)
+        text = dumps(data)
+        check_text(text)
         await self.start()
-        return await self.backend.publish(channel, dumps(data), options)
+        return await self.backend.publish(channel, text, options)
 
     async def __aenter__(self) -> Emitter:
         await self.start()

@@ -10,6 +10,7 @@ __all__ = [
     "ChannelLimitExceeded",
     "ChannelNotFound",
     "ChannelsClosed",
+    "InvalidText",
     "PublishRejected",
 ]
 
@@ -52,3 +53,21 @@ class PublishRejected(ChannelError):
     """
 
     code = "rejected"
+
+
+class InvalidText(ChannelError, ValueError):
+    """Published text is not valid Unicode (a lone surrogate): no socket could carry it.
+
+    Refused before it reaches the broker, so it never enters history or another connection.
+    """
+
+    code = "bad_request"
+
+
+def check_text(text: str) -> None:
+    """Raise :class:`InvalidText` when ``text`` cannot be encoded as UTF-8 (cheap for ASCII)."""
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise InvalidText("the publication holds a lone surrogate") from None

@@ -19,7 +19,7 @@ from tether._json import dumps
 from tether.channels.backends import BROKER_ENV, backend_from_url
 from tether.channels.backends.base import Backend, HistoryPage, Position, Publication
 from tether.channels.connection import Connection, SubscribeResult, Subscription
-from tether.channels.errors import ChannelLimitExceeded, ChannelsClosed
+from tether.channels.errors import ChannelLimitExceeded, ChannelsClosed, check_text
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.names import Namespaces
 from tether.channels.options import ChannelOptions, ConnectionLimits
@@ -148,13 +148,16 @@ class Channels:
     async def publish(self, channel: str, data: Any) -> Position:
         """Encode ``data`` as JSON once and publish it; return its position.
 
-        Raises ``InvalidChannelName``, ``TypeError`` for unencodable data, ``BrokerUnavailable``.
+        Raises ``InvalidChannelName``, ``TypeError`` for unencodable data, ``InvalidText`` for
+        strings holding a lone surrogate, ``BrokerUnavailable``.
         """
         return await self.publish_json(channel, dumps(data))
 
     async def publish_json(self, channel: str, text: str) -> Position:
-        """Publish already-encoded JSON text (it is not validated)."""
+        """Publish already-encoded JSON text (not parsed; raises ``InvalidText`` for text
+        that is not valid Unicode, such as a lone surrogate, which no socket can carry)."""
         options = self.namespaces.options(channel)
+        check_text(text)
         await self.start()
         position = await self.backend.publish(channel, text, options)
         self.metrics.published += 1

@@ -13,7 +13,8 @@ class ChannelMetrics:
     ``write_timeouts``, ``gaps_detected``, ``gaps_filled``, ``insufficient_state`` (subscribers
     told their stream has a hole), ``broker_reconnects``, ``recovered``, ``not_recovered``,
     ``unrouted`` (broker messages for channels without local subscribers),
-    ``duplicates_skipped``, ``protocol_errors``. Gauges go up and down: ``connections``,
+    ``duplicates_skipped``, ``protocol_errors``, ``invalid_text`` (outbound frames holding a
+    lone surrogate, sent with U+FFFD in its place). Gauges go up and down: ``connections``,
     ``subscriptions``, ``channels``; ``queued_bytes_high_water`` is the largest outbound queue
     seen on any connection.
     """
@@ -34,6 +35,7 @@ class ChannelMetrics:
         "unrouted",
         "duplicates_skipped",
         "protocol_errors",
+        "invalid_text",
         "connections",
         "subscriptions",
         "channels",
@@ -55,6 +57,7 @@ class ChannelMetrics:
     unrouted: int
     duplicates_skipped: int
     protocol_errors: int
+    invalid_text: int
     connections: int
     subscriptions: int
     channels: int

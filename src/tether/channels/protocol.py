@@ -8,11 +8,12 @@ precedes the publications it replays.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tether._json import dumps, loads
-from tether.channels.backends.base import Position
+from tether.channels.backends.base import BrokerUnavailable, Position
 from tether.channels.connection import Connection, SubscribeResult
 from tether.channels.errors import (
     ChannelError,
@@ -20,6 +21,7 @@ from tether.channels.errors import (
     ChannelLimitExceeded,
     PublishRejected,
 )
+from tether.channels.frames import FrameRefused, LogLimiter, decode_frame
 from tether.channels.names import InvalidChannelName
 from tether.channels.options import Action, ValidateHook
 from tether.channels.subscriber import CLOSE_PROTOCOL_ERROR
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["serve"]
 
 CLOSE_POLICY = 1008
+# Offsets a client may send: JavaScript's exact integers (and far below Lua's 1e14 formatting).
+MAX_OFFSET = (1 << 53) - 1
+_LOG = LogLimiter(logging.getLogger("tether.channels"))
 Handler = Callable[["Channels", Connection, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
@@ -91,9 +96,14 @@ async def _receive_loop(hub: Channels, connection: Connection, websocket: Any) -
         if text is None:
             text = (message.get("bytes") or b"").decode("utf-8", "replace")
         try:
-            frame = loads(text)
-        except ValueError:
-            frame = None
+            frame = decode_frame(text)
+        except FrameRefused as exc:
+            hub.metrics.protocol_errors += 1
+            if exc.fatal:
+                connection.outbox.close(CLOSE_PROTOCOL_ERROR, str(exc))
+                return
+            _error(connection, exc.request_id, "bad_request", str(exc))
+            continue
         if not isinstance(frame, dict):
             hub.metrics.protocol_errors += 1
             connection.outbox.close(CLOSE_PROTOCOL_ERROR, "frames must be JSON objects")
@@ -102,22 +112,43 @@ async def _receive_loop(hub: Channels, connection: Connection, websocket: Any) -
 
 
 async def _dispatch(hub: Channels, connection: Connection, frame: dict[str, Any]) -> None:
+    """Run one request; every failure becomes an ``error`` frame, never a closed socket."""
     request_id = frame.get("id")
-    handler = _HANDLERS.get(frame.get("type"))  # type: ignore[arg-type]
+    kind = frame.get("type")
+    handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
     try:
         if handler is None:
-            raise BadRequest(f"unknown frame type {frame.get('type')!r}")
+            raise BadRequest(f"unknown frame type {_shown(kind)}")
         result = await handler(hub, connection, frame)
     except (ChannelError, InvalidChannelName) as exc:
         hub.metrics.protocol_errors += 1
         code = exc.code if isinstance(exc, ChannelError) else "bad_channel"
-        _send(
-            connection,
-            {"type": "error", "id": request_id, "error": {"code": code, "message": str(exc)}},
-        )
+        _error(connection, request_id, code, str(exc))
+        return
+    except BrokerUnavailable as exc:
+        _LOG.log(logging.WARNING, "broker", f"channel request failed, broker unavailable: {exc}")
+        _error(connection, request_id, "unavailable", "the broker is unavailable: try again")
+        return
+    except Exception as exc:  # a bug or a hook's failure: answer, keep the connection
+        cause = f"{kind if handler else '?'}:{type(exc).__name__}"
+        _LOG.log(logging.ERROR, cause, f"channel request {cause} failed", exc)
+        _error(connection, request_id, "internal", "the server failed to handle this request")
         return
     if result is not None:
         _send(connection, {"type": "reply", "id": request_id, "result": result})
+
+
+def _shown(value: Any) -> str:
+    """A short, printable rendering of a client value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _error(connection: Connection, request_id: Any, code: str, message: str) -> None:
+    _send(
+        connection,
+        {"type": "error", "id": request_id, "error": {"code": code, "message": message}},
+    )
 
 
 def _send(connection: Connection, frame: dict[str, Any]) -> None:
@@ -137,10 +168,12 @@ def _since(frame: dict[str, Any]) -> Position | None:
         return None
     if (
         not isinstance(since, dict)
-        or not isinstance(since.get("offset"), int)
+        or type(since.get("offset")) is not int  # bool is an int subclass: refused
+        or not 0 <= since["offset"] <= MAX_OFFSET
         or not isinstance(since.get("epoch"), str)
+        or len(since["epoch"]) > 64
     ):
-        raise BadRequest('\'since\' must be {"offset": int, "epoch": str}')
+        raise BadRequest('\'since\' must be {"offset": int >= 0, "epoch": str}')
     return Position(since["offset"], since["epoch"])
 
 
@@ -196,7 +229,10 @@ async def _publish(hub: Channels, connection: Connection, frame: dict[str, Any])
     if not options.client_publish or not await _allowed(connection, channel, "publish"):
         raise ChannelForbidden(f"not allowed to publish to {channel}")
     data = frame.get("data")
-    text = dumps(data)
+    try:
+        text = dumps(data)
+    except (RecursionError, TypeError, ValueError):
+        raise BadRequest("'data' is nested too deeply to publish") from None
     if len(text) > hub.limits.max_message_bytes:
         raise ChannelLimitExceeded("message too large")
     if options.validate is not None:

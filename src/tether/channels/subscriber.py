@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Protocol
 
+from tether.channels.frames import LogLimiter, clean_text
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.options import ConnectionLimits, SlowConsumerPolicy
 
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("tether.channels")
+_LOG = LogLimiter(logger)
 
 CLOSE_SLOW_CONSUMER = 4001
 CLOSE_INSUFFICIENT_STATE = 4002
@@ -141,6 +143,8 @@ class Outbox:
             suspended = coroutine.send(None)
         except StopIteration:
             return True
+        except UnicodeEncodeError:  # bad text, not a gone peer: send it cleaned
+            return self.offer(self._cleaned(entry))
         except Exception as exc:  # the peer went away: a normal end, not an error
             logger.debug("channel send failed, dropping connection: %r", exc)
             self._gone()
@@ -274,13 +278,17 @@ class Outbox:
         delivered = 0
         try:
             while queue:
-                message, size, _ = queue.popleft()
+                message, size, _ = entry = queue.popleft()
                 self.queued_bytes -= size
                 coroutine = send(message)
                 try:
                     suspended = coroutine.send(None)
                 except StopIteration:
                     delivered += 1
+                    continue
+                except UnicodeEncodeError:  # bad text, not a gone peer: send it cleaned
+                    queue.appendleft(self._cleaned(entry))
+                    self.queued_bytes += size
                     continue
                 except Exception as exc:
                     logger.debug("channel send failed, dropping connection: %r", exc)
@@ -306,6 +314,21 @@ class Outbox:
             return False
         self._metrics.delivered += 1
         return True
+
+    def _cleaned(self, entry: Entry) -> Entry:
+        """``entry`` with lone surrogates replaced: the socket could not encode its text.
+
+        Such text is refused before publishing, so this only meets frames that got past that
+        (stored by an older version, or put into the broker by something else). Treating the
+        failed write as a gone peer would drop the connection from every channel while its
+        socket stays open.
+        """
+        message = entry[0]
+        self._metrics.invalid_text += 1
+        _LOG.log(
+            logging.WARNING, "invalid_text", "outbound frame held a lone surrogate: sent cleaned"
+        )
+        return ({**message, "text": clean_text(message.get("text") or "")}, entry[1], entry[2])
 
     def _gone(self) -> None:
         if not self.closed:
