@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "_headers": 0,
     "_multidict": 0,
     "_json": 0,
+    "encoders": 0,
     "concurrency": 0,
     "background": 0,
     "logsafe": 0,
