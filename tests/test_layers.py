@@ -31,6 +31,8 @@ LAYERS: dict[str, int] = {
     "websockets": 1,
     "messages": 1,
     "responses": 2,
+    "streams": 2,
+    "sse": 2,
     "convertors": 3,
     "routing": 3,
     "_routing_*": 3,

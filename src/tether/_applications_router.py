@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import tether.routing as _routing
 from tether._applications_decorators import RouteDecorators
 from tether._routing_errors import ensure_tracker, run_guarded
 from tether._routing_routes import WebSocketSession
@@ -33,6 +35,7 @@ from tether.requests import Request
 from tether.responses import JSONResponse, Response
 from tether.routing import BaseRoute, Mount, Route, WebSocketRoute
 from tether.routing import Router as BaseRouter
+from tether.streams.responses import JSONLinesResponse
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -109,13 +112,15 @@ class APIRoute(Route):
         name: str | None = None,
         dependencies: Sequence[Any] | None = None,
         status_code: int | None = None,
-        response_class: type[Response] = JSONResponse,
+        response_class: type[Response] | None = None,
         include_in_schema: bool = True,
         middleware: Sequence[Middleware] | None = None,
     ) -> None:
         self.dependencies = list(dependencies or ())
         self.status_code = status_code
-        self.response_class = response_class
+        # None: not chosen for this route, so an including router's default may apply.
+        self.explicit_response_class = response_class
+        self.response_class: type[Response] = response_class or JSONResponse
         self.plan = EndpointPlan.compile(
             endpoint, websocket=False, dependencies=self.dependencies, path=path
         )
@@ -127,6 +132,24 @@ class APIRoute(Route):
             include_in_schema=include_in_schema,
             middleware=middleware,
         )
+        if inspect.isasyncgenfunction(endpoint) or inspect.isgeneratorfunction(endpoint):
+            self._to_response = self._streaming_response  # type: ignore[method-assign]
+
+    def _streaming_response(self, result: Any) -> Response:
+        # A path operation that yields streams what it yields: through the response class's
+        # from_generator() (EventSourceResponse: one event per value), as JSON lines when no
+        # response class was chosen (as the peer), else as the class's plain content.
+        if isinstance(result, Response):
+            return result
+        stream = getattr(self.response_class, "from_generator", None)
+        if stream is None and self.response_class is JSONResponse:
+            stream = JSONLinesResponse.from_generator
+        if stream is None:
+            return self.response_class(result, status_code=self.status_code or 200)
+        response: Response = stream(
+            result, status_code=self.status_code, ping_interval=_routing._PING_INTERVAL
+        )
+        return response
 
     def _to_response(self, result: Any) -> Response:
         if isinstance(result, Response):
@@ -181,8 +204,11 @@ class Router(BaseRouter, RouteDecorators):
         on_startup: Sequence[Callable[[], Any]] | None = None,
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         middleware: Sequence[Middleware] | None = None,
+        default_response_class: type[Response] | None = None,
     ) -> None:
         _check_prefix(prefix)
+        # None: JSONResponse, unless the router this one is included into chose another.
+        self.default_response_class = default_response_class
         super().__init__(
             [_guard_route(route) for route in routes or ()],
             redirect_slashes,
@@ -251,11 +277,14 @@ class Router(BaseRouter, RouteDecorators):
         name: str | None = None,
         dependencies: Sequence[Any] | None = None,
         status_code: int | None = None,
-        response_class: type[Response] = JSONResponse,
+        response_class: type[Response] | None = None,
         include_in_schema: bool = True,
         middleware: Sequence[Middleware] | None = None,
     ) -> None:
-        """Add an HTTP route with dependency injection."""
+        """Add an HTTP route with dependency injection.
+
+        ``response_class`` defaults to the router's ``default_response_class`` (JSONResponse).
+        """
         route = APIRoute(
             self._path(path),
             endpoint,
@@ -263,7 +292,7 @@ class Router(BaseRouter, RouteDecorators):
             name=name,
             dependencies=[*self.dependencies, *(dependencies or ())],
             status_code=status_code,
-            response_class=response_class,
+            response_class=response_class or self.default_response_class,
             include_in_schema=include_in_schema,
             middleware=middleware,
         )
@@ -275,19 +304,33 @@ class Router(BaseRouter, RouteDecorators):
         *,
         prefix: str = "",
         dependencies: Sequence[Any] | None = None,
+        default_response_class: type[Response] | None = None,
     ) -> None:
         """Copy ``router``'s routes here below ``prefix``, with ``dependencies`` run first.
 
+        A route without its own ``response_class`` takes the first default set on the included
+        router, on this call, or on this router (as in the peer).
         Raises :class:`ConfigurationError` for a bad prefix, or when a route cannot be compiled.
         """
         _check_prefix(prefix)
         extra = list(dependencies or ())
+        fallback = (
+            getattr(router, "default_response_class", None)
+            or default_response_class
+            or self.default_response_class
+        )
         for route in router.routes:
-            self._include_route(route, prefix, extra)
+            self._include_route(route, prefix, extra, fallback)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
 
-    def _include_route(self, route: BaseRoute, prefix: str, extra: list[Any]) -> None:
+    def _include_route(
+        self,
+        route: BaseRoute,
+        prefix: str,
+        extra: list[Any],
+        fallback: type[Response] | None = None,
+    ) -> None:
         if isinstance(route, APIWebSocketRoute):
             self.add_api_websocket_route(
                 prefix + route.path,
@@ -305,7 +348,7 @@ class Router(BaseRouter, RouteDecorators):
                 name=route.name,
                 dependencies=[*extra, *route.dependencies],
                 status_code=route.status_code,
-                response_class=route.response_class,
+                response_class=route.explicit_response_class or fallback,
                 include_in_schema=route.include_in_schema,
                 middleware=route.middleware,
             )

@@ -71,6 +71,7 @@ from tether.middleware import Middleware
 from tether.middleware.errors import ServerErrorMiddleware
 from tether.middleware.exceptions import ExceptionMiddleware
 from tether.middleware.origin import OriginMiddleware
+from tether.responses import Response
 from tether.routing import BaseRoute
 from tether.shutdown import ConnectionRegistry, GracefulShutdown, ShutdownMiddleware
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
@@ -124,6 +125,7 @@ class Tether(RouteDecorators):
         title: str = "Tether",
         version: str = "0.1.0",
         description: str = "",
+        default_response_class: type[Response] | None = None,
     ) -> None:
         self.debug = debug
         self.state = State()
@@ -147,6 +149,7 @@ class Tether(RouteDecorators):
             lifespan=lifespan,
             on_startup=on_startup,
             on_shutdown=on_shutdown,
+            default_response_class=default_response_class,
         )
         if self.metrics is not None:
             endpoint = MetricsEndpoint(self.metrics.registry)
@@ -347,9 +350,15 @@ class Tether(RouteDecorators):
         *,
         prefix: str = "",
         dependencies: Sequence[Any] | None = None,
+        default_response_class: type[Response] | None = None,
     ) -> None:
         """Serve ``router``'s routes below ``prefix``, after the app's and ``dependencies``."""
-        self.router.include_router(router, prefix=prefix, dependencies=dependencies)
+        self.router.include_router(
+            router,
+            prefix=prefix,
+            dependencies=dependencies,
+            default_response_class=default_response_class,
+        )
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         """Serve another ASGI app below ``path``."""

@@ -17,7 +17,7 @@ import stat
 from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import datetime
 from email.utils import format_datetime, formatdate
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from tether import _json
@@ -27,6 +27,7 @@ from tether.datastructures import URL, MutableHeaders
 from tether.types import Receive, Scope, Send
 
 __all__ = [
+    "EventSourceResponse",
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
@@ -382,3 +383,17 @@ def _content_disposition(kind: str, filename: str) -> str:
     if quoted != filename:  # RFC 6266 section 4.3: non-ASCII names go in filename*
         return f"{kind}; filename*=utf-8''{quoted}"
     return f'{kind}; filename="{filename}"'
+
+
+if TYPE_CHECKING:
+    from tether.streams.responses import EventSourceResponse
+else:
+
+    def __getattr__(name: str) -> Any:
+        # ``fastapi.responses`` exports EventSourceResponse too. It is defined in
+        # tether.streams, which builds on this module, so it is looked up on first use.
+        if name == "EventSourceResponse":
+            from tether.streams.responses import EventSourceResponse
+
+            return EventSourceResponse
+        raise AttributeError(f"module 'tether.responses' has no attribute {name!r}")

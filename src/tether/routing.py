@@ -70,6 +70,13 @@ __all__ = [
 ]
 
 Hook = Callable[[], Any]
+
+_PING_INTERVAL: float = 15.0
+"""Seconds of silence before a generator endpoint's event stream sends a keep-alive comment.
+
+Read per stream by the route layer; private but patchable, as ``fastapi.routing._PING_INTERVAL``
+is in the peer's tests."""
+
 _FULL = Match.FULL  # enum attribute lookups cost ~60 ns each on Python 3.11
 _PARTIAL = Match.PARTIAL
 
