@@ -278,8 +278,14 @@ class ConnectionGuard:
         if kind == "websocket.accept":
             self.accepted = True
             self.on_accept()
-        elif kind == "websocket.close" or kind.startswith("websocket.http.response"):
+        elif kind == "websocket.close":
             self._finish()
+        elif kind == "websocket.http.response.body" and not message.get("more_body", False):
+            # A denial response is over with its last body part, not with its start: marking
+            # it closed earlier made the body raise and the client saw a dropped connection.
+            await self._send(message)
+            self._finish()
+            return
         await self._send(message)
 
     def _finish(self) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "mask_query",
     "mask_text",
     "mask_url",
+    "printable",
 ]
 
 MASK = "***"
@@ -123,6 +124,26 @@ def mask_text(text: str) -> str:
     """Mask ``secret=value`` pairs and ``Bearer <token>`` credentials anywhere in ``text``."""
     text = _TEXT_PAIR.sub(lambda m: f"{m['name']}{m['sep']}{MASK}" if m["value"] else m[0], text)
     return _BEARER.sub(lambda m: f"{m['scheme']}{MASK}", text)
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` fit for one log line: control characters (CR, LF...) escaped as ``\\xNN``,
+    secrets masked, cut to ``limit`` characters.
+
+    A client chooses the path it asks for; a decoded ``%0a`` in it must not start a forged line.
+    """
+    escaped = _UNPRINTABLE.sub(_escape, text)
+    if len(escaped) > limit:
+        escaped = escaped[: limit - 3] + "..."
+    return mask_text(escaped)
 
 
 def _mask_header(name: str, value: str) -> str:

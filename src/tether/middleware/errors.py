@@ -31,6 +31,7 @@ from tether._routing_errors import (
     send_outcome,
     short_reason,
 )
+from tether.logsafe import printable
 from tether.requests import Request
 from tether.responses import PlainTextResponse, Response
 from tether.types import ASGIApp, Receive, Scope, Send
@@ -104,7 +105,8 @@ class ServerErrorMiddleware:
             else:
                 await self._finish(scope, receive, send, tracker, "internal error")
                 return
-        logger.error("Unhandled exception in WebSocket %s", scope.get("path"), exc_info=exc)
+        path = printable(str(scope.get("path", "")))  # the client chose it: one line, no secrets
+        logger.error("Unhandled exception in WebSocket %s", path, exc_info=exc)
         reason = f"{type(exc).__name__}: {exc}" if self.debug else "internal error"
         await self._finish(scope, receive, send, tracker, reason)
 
