@@ -14,6 +14,7 @@ from tether.exceptions import ConfigurationError
 from tether.middleware import Middleware
 from tether.middleware.errors import ServerErrorMiddleware
 from tether.middleware.exceptions import ExceptionMiddleware
+from tether.middleware.trustedhost import TrustedHostMiddleware
 from tether.params import Depends
 from tether.requests import HTTPConnection
 from tether.responses import PlainTextResponse
@@ -281,8 +282,16 @@ def test_allowed_origins_refuses_cross_origin_handshakes() -> None:
     client = TestClient(app)
     with client.websocket_connect("/ws", headers={"origin": "https://good.example"}):
         pass
-    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}):
-        pass  # same origin as the Host header
+    with (
+        pytest.raises(WebSocketDenialResponse),
+        client.websocket_connect("/ws", headers={"origin": "http://testserver"}),
+    ):
+        pass  # Origin equal to Host is not enough: the host is not trusted (DNS rebinding)
+    trusted = Tether(allowed_origins=["https://good.example"])
+    trusted.add_middleware(TrustedHostMiddleware, allowed_hosts=["testserver"])
+    trusted.add_websocket_route("/ws", endpoint)
+    with TestClient(trusted).websocket_connect("/ws", headers={"origin": "http://testserver"}):
+        pass  # the same page, on a host the app trusts
     with (
         pytest.raises(WebSocketDenialResponse) as info,
         client.websocket_connect("/ws", headers={"origin": "https://evil.example"}),

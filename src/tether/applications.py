@@ -71,6 +71,7 @@ from tether.middleware import Middleware
 from tether.middleware.errors import ServerErrorMiddleware
 from tether.middleware.exceptions import ExceptionMiddleware
 from tether.middleware.origin import OriginMiddleware
+from tether.middleware.trustedhost import TrustedHostMiddleware
 from tether.responses import Response
 from tether.routing import BaseRoute
 from tether.shutdown import ConnectionRegistry, GracefulShutdown, ShutdownMiddleware
@@ -88,7 +89,8 @@ class Tether(RouteDecorators):
     Routes are added with the decorators (``@app.websocket``, ``@app.get``...) or given as
     ``routes``. ``dependencies`` run before every route's own; ``dependency_overrides`` maps a
     dependency to its replacement (tests). ``allowed_origins`` refuses WebSocket handshakes from
-    other origins with 403 (``["*"]`` allows all). Other keyword options are kept as
+    other origins with 403 (``["*"]`` allows all); a page of the app's own origin passes only
+    when its host is trusted (see :mod:`tether.middleware.origin`: DNS rebinding). Other keyword options are kept as
     attributes for tools (``title``, ``version``, ``description``).
 
     Production options (each off puts nothing in the middleware stack):
@@ -189,7 +191,9 @@ class Tether(RouteDecorators):
             options = dataclasses.asdict(self.graceful_shutdown)
             stack.append(Middleware(ShutdownMiddleware, self.connections, **options))
         if self.allowed_origins is not None:
-            stack.append(Middleware(OriginMiddleware, allowed_origins=self.allowed_origins))
+            hosts = _trusted_hosts(self.user_middleware)
+            origins = self.allowed_origins
+            stack.append(Middleware(OriginMiddleware, origins, allowed_hosts=hosts))
         if self.metrics is not None:
             stack.append(Middleware(MetricsMiddleware, self.metrics))
         if self.heartbeat is not None:
@@ -406,6 +410,19 @@ async def _recover(
         if not await handle_exception(again, scope, receive, tracker, None):
             raise
         return True
+
+
+def _trusted_hosts(middleware: Sequence[Middleware]) -> list[str]:
+    """The ``allowed_hosts`` of every ``TrustedHostMiddleware`` the user put in the stack.
+
+    The origin check runs outside user middleware, so it learns the trusted hosts here, once.
+    """
+    hosts: list[str] = []
+    for cls, args, kwargs in middleware:
+        if isinstance(cls, type) and issubclass(cls, TrustedHostMiddleware):
+            found = kwargs.get("allowed_hosts", args[0] if args else None)
+            hosts.extend(found or ())
+    return hosts
 
 
 def _heartbeat_option(heartbeat: Heartbeat | float | None) -> Heartbeat | None:

@@ -21,13 +21,23 @@ def test_a_cross_site_page_cannot_open_a_socket() -> None:
 
 
 def test_the_demo_page_own_origin_may_connect() -> None:
+    own = {"origin": "http://127.0.0.1:8000", "host": "127.0.0.1:8000"}
     with (
         TestClient(create_app("memory://")) as client,
-        client.websocket_connect(
-            "/channels?name=Ada", headers={"origin": "http://testserver"}
-        ) as ws,
+        client.websocket_connect("/channels?name=Ada", headers=own) as ws,
     ):
         assert ws.receive_json()["type"] == "connected"
+
+
+def test_a_dns_rebinding_page_may_not_connect() -> None:
+    rebound = {"origin": "http://rebind.evil.example:8000", "host": "rebind.evil.example:8000"}
+    with (
+        TestClient(create_app("memory://")) as client,
+        pytest.raises(WebSocketDenialResponse) as denied,
+        client.websocket_connect("/channels?name=Ada", headers=rebound),
+    ):
+        pass
+    assert denied.value.status_code == 403
 
 
 def test_an_oversized_frame_closes_with_1009() -> None:

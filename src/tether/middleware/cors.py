@@ -5,8 +5,11 @@ the failures named), and simple responses get ``Access-Control-*`` headers.
 
 WebSocket (divergence 5; the peer lets every origin through): browsers apply no CORS to
 WebSocket handshakes, so this middleware checks the handshake's ``Origin`` against the same
-``allow_origins`` / ``allow_origin_regex`` and refuses a foreign one with a 403 denial response.
-A handshake without ``Origin`` (not a browser) passes.
+``allow_origins`` / ``allow_origin_regex`` with :class:`~tether.middleware.origin.OriginPolicy`
+(case-insensitive, as origins are) and refuses a foreign one with a 403 denial response. A
+handshake without ``Origin`` (not a browser) passes; two ``Origin`` headers are refused. A page
+served by the app itself passes when its host is trusted: a host of ``allow_origins``,
+``localhost`` or an IP address, never merely because ``Origin`` matches ``Host`` (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import functools
 import re
 from collections.abc import Sequence
 
-from tether._routing_errors import ensure_tracker, send_outcome
 from tether.datastructures import Headers, MutableHeaders
+from tether.middleware.origin import OriginPolicy, deny_origin
 from tether.responses import PlainTextResponse
 from tether.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,6 +53,7 @@ class CORSMiddleware:
         self.allow_credentials = allow_credentials
         self.expose_headers = list(expose_headers)
         self.max_age = max_age
+        self.websocket_policy = OriginPolicy(allow_origins, allow_origin_regex)
 
     def is_allowed_origin(self, origin: str) -> bool:
         """Whether ``origin`` is in the allow-list or matches the regex."""
@@ -66,19 +70,17 @@ class CORSMiddleware:
         if origin is None:
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
-            await self._websocket(origin, scope, receive, send)
+            await self._websocket(scope, receive, send)
         elif scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self._preflight(origin, headers)(scope, receive, send)
         else:
             await self.app(scope, receive, functools.partial(self._decorate, send, origin))
 
-    async def _websocket(self, origin: str, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.is_allowed_origin(origin):
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.websocket_policy.check(scope):
             await self.app(scope, receive, send)
             return
-        tracker, send = ensure_tracker(scope, send)
-        response = PlainTextResponse("Origin not allowed", status_code=403)
-        await send_outcome(response, scope, receive, send, tracker)
+        await deny_origin(scope, receive, send)
 
     def _preflight(self, origin: str, request_headers: Headers) -> PlainTextResponse:
         headers = {
