@@ -36,7 +36,8 @@ class AppConfig:
 def http_scope(request: httpx.Request, config: AppConfig) -> Scope:
     """The ``http`` scope for ``request`` (ASGI HTTP spec, connection scope)."""
     scope = _common_scope(request, config, request.url.scheme)
-    scope.update(type="http", method=request.method, extensions={})
+    # http.response.debug: template responses report their template and context to the test.
+    scope.update(type="http", method=request.method, extensions={"http.response.debug": {}})
     return scope
 
 

@@ -36,7 +36,7 @@ def request_timeout(request: httpx.Request, default: float | None) -> float | No
 class _Exchange:
     """One HTTP request/response exchange with the app: its receive and send callables."""
 
-    __slots__ = ("body", "chunks", "done", "headers", "sent_request", "status")
+    __slots__ = ("body", "chunks", "debug", "done", "headers", "sent_request", "status")
 
     def __init__(self, body: bytes) -> None:
         self.body = body
@@ -45,6 +45,8 @@ class _Exchange:
         self.headers: list[tuple[bytes, bytes]] = []
         self.chunks: list[bytes] = []
         self.done = asyncio.Event()
+        # The http.response.debug info (a template response's template and context).
+        self.debug: dict[str, Any] | None = None
 
     async def receive(self) -> Message:
         if not self.sent_request:
@@ -69,14 +71,20 @@ class _Exchange:
             self.chunks.append(bytes(message.get("body", b"")))
             if not message.get("more_body", False):
                 self.done.set()
+        elif kind == "http.response.debug":
+            self.debug = dict(message.get("info", {}))
 
     def response(self, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
+        response = httpx.Response(
             status_code=self.status if self.status is not None else 500,
             headers=self.headers,
             stream=httpx.ByteStream(b"".join(self.chunks)),
             request=request,
         )
+        if self.debug is not None:  # as the peer's client: response.template / .context
+            response.template = self.debug.get("template")  # type: ignore[attr-defined]
+            response.context = self.debug.get("context")  # type: ignore[attr-defined]
+        return response
 
 
 class AsyncASGITransport(httpx.AsyncBaseTransport):
