@@ -456,6 +456,17 @@ class Channels:
 
         await serve(self, websocket)
 
+    def sse_endpoint(self, channels: Any, **options: Any) -> Any:
+        """ASGI app streaming ``channels`` over Server-Sent Events, resumable by event id.
+
+        ``channels``: names, or ``channels(request)`` returning them; options (``format``,
+        ``ping_interval``, ``retry``) as :class:`tether.channels.sse.ChannelStream`. Mount it
+        with ``app.add_route(path, hub.sse_endpoint(...))``. See docs/streaming.md.
+        """
+        from tether.channels.sse import ChannelStream
+
+        return ChannelStream(self, channels, **options)
+
     @property
     def client_js(self) -> Any:
         """ASGI app serving ``tether-channels.js``; mount it at ``/_tether/channels.js``."""
