@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "metrics": 5,
     "shutdown": 5,
     "heartbeat": 5,
+    "telemetry": 5,
     "applications": 5,
     "_applications_*": 5,
     "channels": 6,

@@ -75,6 +75,7 @@ from tether.middleware.trustedhost import TrustedHostMiddleware
 from tether.responses import Response
 from tether.routing import BaseRoute
 from tether.shutdown import ConnectionRegistry, GracefulShutdown, ShutdownMiddleware
+from tether.telemetry import TelemetryConfig, resolve_telemetry
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 from tether.websockets import WebSocket
 
@@ -100,6 +101,9 @@ class Tether(RouteDecorators):
     - ``heartbeat``: the ping interval in seconds, or :class:`~tether.heartbeat.Heartbeat`;
     - ``metrics``: ``True`` counts on the process-wide registry and serves it at ``/metrics``;
       a :class:`~tether.metrics.TetherMetrics` uses its registry instead;
+    - ``telemetry``: OpenTelemetry spans and metrics (:mod:`tether.telemetry`): on by default
+      when ``opentelemetry-api`` is installed and a provider is configured; ``False`` is off;
+      a :class:`~tether.telemetry.TelemetryConfig` dict sets providers and switches;
     - ``graceful_shutdown``: on by default (drain with 1012 on SIGTERM and lifespan shutdown);
       a :class:`~tether.shutdown.GracefulShutdown` sets times, close code and reason.
 
@@ -123,6 +127,7 @@ class Tether(RouteDecorators):
         heartbeat: Heartbeat | float | None = None,
         metrics: bool | TetherMetrics = False,
         graceful_shutdown: GracefulShutdown | bool = True,
+        telemetry: TelemetryConfig | bool | None = None,
         redirect_slashes: bool = True,
         title: str = "Tether",
         version: str = "0.1.0",
@@ -156,6 +161,9 @@ class Tether(RouteDecorators):
         if self.metrics is not None:
             endpoint = MetricsEndpoint(self.metrics.registry)
             self.router.add_route("/metrics", endpoint, ["GET", "HEAD"], "metrics", False)
+        self._telemetry = resolve_telemetry(telemetry)
+        if self._telemetry is not None:
+            self._telemetry.attach(self.metrics)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -230,6 +238,9 @@ class Tether(RouteDecorators):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if self._telemetry is not None and "tether.telemetry" not in scope:
+            await self._telemetry.handle(self, scope, receive, send)  # comes back here, marked
+            return
         direct = self._direct
         if (
             direct is None

@@ -1,0 +1,282 @@
+"""Server spans and HTTP metrics around one ASGI scope: :func:`serve`.
+
+:meth:`Tether.__call__ <tether.Tether.__call__>` calls :func:`serve` when the app was built with
+telemetry (one attribute check per connection; an app without it never reaches this module).
+:func:`serve` marks the scope, extracts the caller's trace context from the headers with the
+global propagator, starts a ``SERVER`` span, makes it current while the app runs, and calls
+the app again, which now takes its ordinary path (the direct WebSocket path included).
+
+HTTP: the span is named ``"{method} {route}"`` and ends when the last body chunk is sent (before
+background tasks); ``http.server.request.duration`` and ``http.server.active_requests`` are
+recorded as FastAPI records them. WebSocket: one span per connection, named
+``"WS {route}"``, from the handshake to the close; it carries the close code and reason, or the
+denial (a close before accept, or an HTTP denial response and its status). Message spans are
+sampled: see :mod:`tether.telemetry.websocket`. Attribute values that can hold secrets (the
+query string, close reasons) go through :mod:`tether.logsafe` first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.trace import Span, StatusCode
+
+from tether.exceptions import HTTPException, WebSocketException
+from tether.logsafe import mask_query
+from tether.routing import get_route_path
+from tether.telemetry.config import Telemetry
+from tether.telemetry.routes import route_template
+from tether.telemetry.websocket import ConnectionTrace
+from tether.types import Message, Receive, Scope, Send
+from tether.websockets import WebSocketDisconnect
+
+__all__ = ["SCOPE_KEY", "exception_type", "serve"]
+
+SCOPE_KEY = "tether.telemetry"
+"""Set in a scope while :func:`serve` handles it, so a mounted traced app adds no second span."""
+
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_METHODS = frozenset(
+    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
+)
+# Exceptions the framework turns into a deliberate response or close: not server errors.
+_HANDLED = (HTTPException, WebSocketException)
+
+
+async def serve(telemetry: Telemetry, app: App, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve ``scope`` with ``app`` inside a server span (or without one, when not traced)."""
+    kind = scope["type"]
+    if (
+        kind == "lifespan"
+        or not telemetry.live()
+        or (telemetry.exclude is not None and telemetry.exclude(scope))
+    ):
+        scope[SCOPE_KEY] = None
+        try:
+            await app(scope, receive, send)
+        finally:
+            scope.pop(SCOPE_KEY, None)
+        return
+    if kind == "websocket":
+        await _serve_websocket(telemetry, app, scope, receive, send)
+    else:
+        await _serve_http(telemetry, app, scope, receive, send)
+
+
+def exception_type(exc: BaseException) -> str:
+    """``error.type`` for an exception: the class name, qualified unless it is a builtin."""
+    cls = type(exc)
+    name = cls.__qualname__
+    return name if cls.__module__ == "builtins" else f"{cls.__module__}.{name}"
+
+
+class _Request:
+    """One traced HTTP request: its span, status and metric attributes."""
+
+    __slots__ = (
+        "telemetry",
+        "span",
+        "status",
+        "trailers",
+        "started",
+        "finished",
+        "error",
+        "method",
+    )
+
+    def __init__(self, telemetry: Telemetry, span: Span | None, method: str) -> None:
+        self.telemetry = telemetry
+        self.span = span
+        self.method = method
+        self.status: int | None = None
+        self.trailers = False
+        self.error: str | None = None
+        self.started = time.perf_counter()
+        self.finished = False
+
+    def complete(self, message: Message) -> bool:
+        """Whether ``message`` (just sent) ends the response: last body chunk or trailer."""
+        kind = message["type"]
+        if kind == "http.response.body":
+            return not self.trailers and not message.get("more_body", False)
+        if kind == "http.response.trailers":
+            return not message.get("more_trailers", False)
+        return kind == "http.response.pathsend"
+
+    def finish(self, route: str | None, scheme: str) -> None:
+        """End the span and record the metrics, once."""
+        if self.finished:
+            return
+        self.finished = True
+        status = self.status
+        if self.error is None and (status is None or status >= 500):
+            self.error = str(status) if status is not None else "incomplete"
+        failed = self.error is not None
+        if self.span is not None:
+            _end_http_span(self.span, route, status, self.error if failed else None, self.method)
+        if self.telemetry.metrics:
+            self._record(route, scheme)
+
+    def _record(self, route: str | None, scheme: str) -> None:
+        duration, active = self.telemetry.http_instruments()
+        base = {"http.request.method": self.method, "url.scheme": scheme}
+        active.add(-1, base)
+        attributes: dict[str, Any] = dict(base)
+        if route is not None:
+            attributes["http.route"] = route
+        if self.status is not None:
+            attributes["http.response.status_code"] = self.status
+        if self.error is not None:
+            attributes["error.type"] = self.error
+        duration.record(max(time.perf_counter() - self.started, 1e-9), attributes)
+
+
+def _end_http_span(
+    span: Span, route: str | None, status: int | None, error: str | None, method: str
+) -> None:
+    if route is not None:
+        span.set_attribute("http.route", route)
+        span.update_name(f"{_span_method(method)} {route}")
+    if status is not None:
+        span.set_attribute("http.response.status_code", status)
+    if error is not None:
+        span.set_attribute("error.type", error)
+        span.set_status(StatusCode.ERROR)
+    span.end()
+
+
+def _span_method(method: str) -> str:
+    return "HTTP" if method == "_OTHER" else method
+
+
+async def _serve_http(
+    telemetry: Telemetry, app: App, scope: Scope, receive: Receive, send: Send
+) -> None:
+    raw_method = scope.get("method", "GET")
+    method = raw_method if raw_method in _METHODS else "_OTHER"
+    start = _Start(telemetry, scope)
+    attributes = _url_attributes(scope)
+    attributes["http.request.method"] = method
+    if method == "_OTHER":
+        attributes["http.request.method_original"] = raw_method
+    if scope.get("http_version"):
+        attributes["network.protocol.version"] = scope["http_version"]
+    span, ctx = start.span(_span_method(method), attributes)
+    request = _Request(telemetry, span, method)
+    scheme = attributes["url.scheme"]
+    if telemetry.metrics:
+        telemetry.http_instruments()[1].add(
+            1, {"http.request.method": method, "url.scheme": scheme}
+        )
+
+    async def traced_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            request.status = int(message["status"])
+            request.trailers = bool(message.get("trailers", False))
+        await send(message)
+        if request.complete(message):
+            request.finish(start.template(scope), scheme)
+
+    token = otel_context.attach(ctx)
+    try:
+        await app(scope, receive, traced_send)
+    except BaseException as exc:
+        if not isinstance(exc, _HANDLED):
+            request.error = exception_type(exc)
+        raise
+    finally:
+        request.finish(start.template(scope), scheme)
+        otel_context.detach(token)
+        scope.pop(SCOPE_KEY, None)
+
+
+async def _serve_websocket(
+    telemetry: Telemetry, app: App, scope: Scope, receive: Receive, send: Send
+) -> None:
+    start = _Start(telemetry, scope)
+    attributes = _url_attributes(scope)
+    attributes["network.protocol.name"] = "websocket"
+    span, ctx = start.span("WS", attributes)
+    trace = ConnectionTrace(telemetry, span, ctx, receive, send)
+    token = otel_context.attach(ctx)
+    try:
+        await app(scope, trace.receive, trace.send)
+    except BaseException as exc:
+        if not _normal_end(exc):
+            trace.error = exception_type(exc)
+        raise
+    finally:
+        route = start.template(scope)
+        if route is not None:
+            trace.span_name = f"WS {route}"
+            trace.route = route
+        trace.finish()
+        otel_context.detach(token)
+        scope.pop(SCOPE_KEY, None)
+
+
+def _normal_end(exc: BaseException) -> bool:
+    if isinstance(exc, WebSocketDisconnect):
+        return exc.code in (1000, 1001)
+    return isinstance(exc, _HANDLED)
+
+
+class _Start:
+    """What the span of a scope starts from: the caller's context and the pre-routing path."""
+
+    __slots__ = ("telemetry", "app", "headers", "root_path", "route_path")
+
+    def __init__(self, telemetry: Telemetry, scope: Scope) -> None:
+        scope[SCOPE_KEY] = self
+        self.telemetry = telemetry
+        self.app = scope.get("app")
+        self.headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
+        self.root_path: str = scope.get("root_path", "")
+        self.route_path = get_route_path(scope)  # routing rewrites root_path: read it now
+
+    def span(self, name: str, attributes: dict[str, Any]) -> tuple[Span | None, Any]:
+        """Mark the scope, extract the parent context and start the server span in it."""
+        # Read through the module: tests (FastAPI's too) swap the global propagator there.
+        ctx = propagate.get_global_textmap().extract(self.headers, getter=_HEADERS)
+        if not self.telemetry.tracing:
+            return None, ctx
+        span = self.telemetry.tracer.start_span(
+            name, context=ctx, kind=trace.SpanKind.SERVER, attributes=attributes
+        )
+        return span, trace.set_span_in_context(span, ctx)
+
+    def template(self, scope: Scope) -> str | None:
+        """The matched route's template, once routing has run."""
+        return route_template(self.app, self.route_path, scope.get("route"), self.root_path)
+
+
+def _url_attributes(scope: Scope) -> dict[str, Any]:
+    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
+    attributes: dict[str, Any] = {"url.scheme": scheme, "url.path": scope.get("path", "/")}
+    query = scope.get("query_string", b"")
+    if query:
+        attributes["url.query"] = mask_query(query)
+    return attributes
+
+
+class _HeaderGetter(Getter[list[tuple[bytes, bytes]]]):
+    """ASGI headers as a propagator carrier: repeated names keep every value, in order."""
+
+    def get(self, carrier: list[tuple[bytes, bytes]], key: str) -> list[str] | None:
+        """Every value of header ``key`` (any case), or None."""
+        wanted = key.lower().encode("latin-1")
+        values = [value.decode("latin-1") for name, value in carrier if name == wanted]
+        return values or None
+
+    def keys(self, carrier: list[tuple[bytes, bytes]]) -> list[str]:
+        """The header names (ASGI names are lowercase)."""
+        return [name.decode("latin-1") for name, _ in carrier]
+
+
+_HEADERS = _HeaderGetter()

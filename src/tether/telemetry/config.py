@@ -1,0 +1,232 @@
+"""``Tether(telemetry=...)``: the settings, their defaults, and the resolved :class:`Telemetry`.
+
+The shape is FastAPI's ``telemetry`` configuration: a dict whose omitted keys keep their
+defaults (every signal on, the global OpenTelemetry providers). tether adds three keys for what
+FastAPI does not have: ``message_span_every`` (WebSocket message spans, one in N per
+connection), ``connection_events`` (``websocket.accept`` / ``websocket.close`` events on the
+connection span) and ``channels`` (spans for publishes and deliveries of a
+:class:`~tether.channels.Channels` hub built with this configuration).
+
+``opentelemetry-api`` is imported here only, and only when a configuration is resolved: an app
+built with ``telemetry=False`` or without the package installed never imports it. With the
+default (``telemetry=None``) and no provider configured anywhere, every connection checks once
+whether a global provider has appeared since (FastAPI's "late providers" rule) and is otherwise
+served as if telemetry were off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from tether.exceptions import ConfigurationError
+from tether.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import Histogram, MeterProvider, UpDownCounter
+    from opentelemetry.trace import Tracer, TracerProvider
+
+__all__ = ["Telemetry", "TelemetryConfig", "resolve_telemetry"]
+
+SCOPE_NAME = "tether"
+
+# FastAPI's (and OpenTelemetry's HTTP semantic conventions') advisory bucket bounds, seconds.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+
+# The API's stand-ins for "nobody configured a provider yet" (there is no public query).
+_DEFERRED = frozenset({"ProxyTracerProvider", "_ProxyMeterProvider"})
+
+
+class TelemetryConfig(TypedDict, total=False):
+    """Optional settings for ``Tether(telemetry={...})``; omitted keys keep their defaults.
+
+    - ``tracer_provider`` / ``meter_provider``: use these instead of the global providers;
+    - ``logger_provider``: accepted for FastAPI compatibility (tether logs through ``logging``;
+      see :class:`~tether.telemetry.TraceContextFilter`);
+    - ``tracing``: HTTP request and WebSocket connection spans (default ``True``);
+    - ``metrics``: HTTP request metrics, and tether's counters when the app counts them
+      (default ``True``);
+    - ``logs``: trace and span ids on log records of a request (default ``True``);
+    - ``operation_spans``: accepted for FastAPI compatibility; tether records none yet;
+    - ``auto_configure``: accepted for FastAPI compatibility; configure exporters yourself;
+    - ``exclude``: a function of the ASGI scope; ``True`` skips telemetry for that scope;
+    - ``message_span_every``: one span for every N-th WebSocket message in each direction of a
+      connection (default 1000; 0 records none, 1 every message);
+    - ``connection_events``: add ``websocket.accept`` and ``websocket.close`` events to the
+      connection span (default ``False``: FastAPI records no events);
+    - ``channels``: trace publishes and deliveries of a hub given this config (default ``True``).
+    """
+
+    tracer_provider: Any
+    meter_provider: Any
+    logger_provider: Any
+    tracing: bool
+    metrics: bool
+    logs: bool
+    operation_spans: bool
+    auto_configure: bool
+    exclude: Callable[[MutableMapping[str, Any]], bool] | None
+    message_span_every: int
+    connection_events: bool
+    channels: bool
+
+
+_DEFAULTS: dict[str, Any] = {
+    "tracer_provider": None,
+    "meter_provider": None,
+    "logger_provider": None,
+    "tracing": True,
+    "metrics": True,
+    "logs": True,
+    "operation_spans": True,
+    "auto_configure": True,
+    "exclude": None,
+    "message_span_every": 1000,
+    "connection_events": False,
+    "channels": True,
+}
+
+
+class Telemetry:
+    """A resolved configuration: the tracer, the instruments and the switches, built once.
+
+    Built by :func:`resolve_telemetry` at app construction; the ASGI layer and the channels
+    hub read its attributes on every connection or publish, never the config dict.
+    """
+
+    __slots__ = (
+        "handle",
+        "settings",
+        "tracer",
+        "tracing",
+        "metrics",
+        "logs",
+        "exclude",
+        "message_every",
+        "events",
+        "channels",
+        "_explicit",
+        "_duration",
+        "_active",
+        "_meter_provider",
+    )
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        from opentelemetry import trace
+
+        # The modules that import opentelemetry at their top are imported here, never before.
+        from tether.telemetry.asgi import serve
+
+        self.handle: Callable[[Any, Scope, Receive, Send], Awaitable[None]] = partial(serve, self)
+        """``handle(app, scope, receive, send)``: serve one scope with telemetry."""
+
+        self.settings = settings
+        tracer_provider: TracerProvider | None = settings["tracer_provider"]
+        provider = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
+        self.tracer: Tracer = provider.get_tracer(SCOPE_NAME)
+        self.tracing: bool = settings["tracing"]
+        self.metrics: bool = settings["metrics"]
+        self.logs: bool = settings["logs"]
+        self.exclude: Callable[[MutableMapping[str, Any]], bool] | None = settings["exclude"]
+        self.message_every: int = settings["message_span_every"]
+        self.events: bool = settings["connection_events"]
+        self.channels: bool = settings["channels"]
+        # Explicit providers are live from the start; global ones are checked per connection.
+        self._explicit = (tracer_provider is not None and self.tracing) or (
+            settings["meter_provider"] is not None and self.metrics
+        )
+        self._meter_provider: MeterProvider | None = settings["meter_provider"]
+        self._duration: Histogram | None = None
+        self._active: UpDownCounter | None = None
+
+    def attach(self, counters: Any) -> None:
+        """Set up what an app with this configuration needs once: log ids, counter instruments.
+
+        ``counters`` is the app's :class:`~tether.metrics.TetherMetrics` (or None): with
+        ``metrics`` on, its counters are observed as OpenTelemetry instruments too.
+        """
+        if self.logs:
+            from tether.telemetry.logs import install_trace_context
+
+            install_trace_context()
+        if self.metrics and counters is not None:
+            from tether.telemetry.metrics import observe_registry
+
+            observe_registry(self.meter_provider(), counters.registry)
+
+    def live(self) -> bool:
+        """Whether any signal can reach an exporter now (one check per connection)."""
+        if self._explicit:
+            return True
+        from opentelemetry import metrics, trace
+
+        if self.tracing and type(trace.get_tracer_provider()).__name__ not in _DEFERRED:
+            return True
+        return self.metrics and type(metrics.get_meter_provider()).__name__ not in _DEFERRED
+
+    def meter_provider(self) -> MeterProvider:
+        """The configured meter provider, else the global one."""
+        if self._meter_provider is not None:
+            return self._meter_provider
+        from opentelemetry import metrics
+
+        return metrics.get_meter_provider()
+
+    def http_instruments(self) -> tuple[Histogram, UpDownCounter]:
+        """``http.server.request.duration`` and ``http.server.active_requests`` (made once)."""
+        if self._duration is None or self._active is None:
+            meter = self.meter_provider().get_meter(SCOPE_NAME)
+            self._duration = meter.create_histogram(
+                "http.server.request.duration",
+                unit="s",
+                description="Duration of HTTP server requests.",
+                explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+            )
+            self._active = meter.create_up_down_counter(
+                "http.server.active_requests",
+                unit="{request}",
+                description="Number of active HTTP server requests.",
+            )
+        return self._duration, self._active
+
+
+def resolve_telemetry(option: TelemetryConfig | bool | None) -> Telemetry | None:
+    """Turn ``Tether(telemetry=...)`` into a :class:`Telemetry`, or None when it is off.
+
+    ``None`` (the default) is on with every default when ``opentelemetry-api`` is installed and
+    off without it; ``True`` or a dict need the package (``ConfigurationError`` naming the
+    ``otel`` extra otherwise); ``False`` is off. The dict is copied: changing it later does not
+    change the app. Raises ``ConfigurationError`` for an unknown key or a bad value.
+    """
+    if option is False:
+        return None
+    settings = dict(_DEFAULTS)
+    if isinstance(option, dict):
+        unknown = set(option) - set(_DEFAULTS)
+        if unknown:
+            raise ConfigurationError(f"unknown telemetry settings: {sorted(unknown)}")
+        settings.update(option)
+    elif option is not None and option is not True:
+        raise ConfigurationError(f"telemetry must be a dict, True, False or None, not {option!r}")
+    _check(settings)
+    try:
+        import opentelemetry.trace  # noqa: F401
+    except ImportError:
+        if option is None:
+            return None
+        raise ConfigurationError(
+            "telemetry needs opentelemetry-api: pip install 'tether[otel]'"
+        ) from None
+    if not (settings["tracing"] or settings["metrics"] or settings["logs"]):
+        return None
+    return Telemetry(settings)
+
+
+def _check(settings: dict[str, Any]) -> None:
+    every = settings["message_span_every"]
+    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+        raise ConfigurationError(f"message_span_every must be an int >= 0, not {every!r}")
+    exclude = settings["exclude"]
+    if exclude is not None and not callable(exclude):
+        raise ConfigurationError("telemetry exclude must be a function of the scope")

@@ -1,0 +1,47 @@
+"""The route template of a served scope (``http.route``), found after routing, off the hot path.
+
+Routing writes the matched route into ``scope["route"]`` (the innermost one when mounts nest,
+since the scope dict is shared). The template is that route's ``path_format`` behind the
+templates of the mounts that lead to it, so this walks the application's routes again, once
+per traced request or connection, following the mounts that match the path. Routing itself
+is not touched: an app without telemetry pays nothing for templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tether.routing import Mount
+
+__all__ = ["route_template"]
+
+_DEPTH = 16  # mounts nest a few levels at most; a cycle of apps must not loop forever
+
+
+def route_template(app: Any, route_path: str, matched: Any, root_path: str = "") -> str | None:
+    """The template of ``matched`` reached from ``app``'s routes for ``route_path``, or None.
+
+    ``root_path`` (the scope's, before routing) prefixes the result, as FastAPI's
+    ``http.route`` does behind a proxy prefix.
+    """
+    if matched is None:
+        return None
+    found = _find(getattr(app, "routes", ()), route_path, matched, _DEPTH)
+    return None if found is None else root_path + found
+
+
+def _find(routes: Iterable[Any], path: str, matched: Any, depth: int) -> str | None:
+    if depth == 0:
+        return None
+    for route in routes:
+        if route is matched:
+            return str(route.path_format)
+        if isinstance(route, Mount):
+            found = route.path_regex.match(path)
+            if found is None:
+                continue
+            inner = _find(route.routes, "/" + found.group("path"), matched, depth - 1)
+            if inner is not None:
+                return route.path_format.removesuffix("/{path}") + inner
+    return None
