@@ -104,10 +104,10 @@ class _Request:
         """Whether ``message`` (just sent) ends the response: last body chunk or trailer."""
         kind = message["type"]
         if kind == "http.response.body":
-            return not self.trailers and not message.get("more_body", False)
+            return not (self.trailers or bool(message.get("more_body", False)))
         if kind == "http.response.trailers":
-            return not message.get("more_trailers", False)
-        return kind == "http.response.pathsend"
+            return not bool(message.get("more_trailers", False))
+        return bool(kind == "http.response.pathsend")
 
     def finish(self, route: str | None, scheme: str) -> None:
         """End the span and record the metrics, once."""
