@@ -93,6 +93,9 @@ class ServerErrorMiddleware:
 
         The application's direct WebSocket path calls this too, as this middleware would.
         """
+        observer = scope.get("tether.telemetry")  # set by tether.telemetry while it traces
+        if observer is not None:
+            observer.saw(exc)  # the span records what this layer swallows
         if isinstance(exc, WebSocketDisconnect):
             return  # the client went away: a normal end (divergence 3)
         if self.handler is not None:

@@ -180,7 +180,8 @@ async def _serve_http(
             request.status = int(message["status"])
             request.trailers = bool(message.get("trailers", False))
         await send(message)
-        if request.complete(message):
+        # A 500 is finished when the app returns: the exception behind it is still coming.
+        if request.complete(message) and (request.status or 500) < 500:
             request.finish(start.template(scope), scheme)
 
     token = otel_context.attach(ctx)
@@ -208,10 +209,10 @@ async def _serve_websocket(
     try:
         await app(scope, trace.receive, trace.send)
     except BaseException as exc:
-        if not _normal_end(exc):
-            trace.error = exception_type(exc)
+        start.saw(exc)
         raise
     finally:
+        trace.error = start.error
         route = start.template(scope)
         if route is not None:
             trace.span_name = f"WS {route}"
@@ -230,7 +231,7 @@ def _normal_end(exc: BaseException) -> bool:
 class _Start:
     """What the span of a scope starts from: the caller's context and the pre-routing path."""
 
-    __slots__ = ("telemetry", "app", "headers", "root_path", "route_path")
+    __slots__ = ("telemetry", "app", "headers", "root_path", "route_path", "error")
 
     def __init__(self, telemetry: Telemetry, scope: Scope) -> None:
         scope[SCOPE_KEY] = self
@@ -239,6 +240,12 @@ class _Start:
         self.headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         self.root_path: str = scope.get("root_path", "")
         self.route_path = get_route_path(scope)  # routing rewrites root_path: read it now
+        self.error: str | None = None
+
+    def saw(self, exc: BaseException) -> None:
+        """Note an exception a layer below handled (ServerErrorMiddleware closes with 1011)."""
+        if not _normal_end(exc):
+            self.error = exception_type(exc)
 
     def span(self, name: str, attributes: dict[str, Any]) -> tuple[Span | None, Any]:
         """Mark the scope, extract the parent context and start the server span in it."""

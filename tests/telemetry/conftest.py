@@ -1,0 +1,30 @@
+"""Fixtures of the telemetry tests: SDK providers with in-memory exporters, never global."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@pytest.fixture
+def otel() -> Iterator[tuple[dict[str, Any], InMemorySpanExporter, InMemoryMetricReader]]:
+    """(telemetry config with explicit providers, span exporter, metric reader)."""
+    exporter = InMemorySpanExporter()
+    tracer = TracerProvider(shutdown_on_exit=False)
+    tracer.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    yield {"tracer_provider": tracer, "meter_provider": meter}, exporter, reader
+    tracer.shutdown()
+    meter.shutdown()
