@@ -28,3 +28,30 @@ def otel() -> Iterator[tuple[dict[str, Any], InMemorySpanExporter, InMemoryMetri
     yield {"tracer_provider": tracer, "meter_provider": meter}, exporter, reader
     tracer.shutdown()
     meter.shutdown()
+
+
+# The fixtures FastAPI's telemetry tests use (test_fastapi_*.py run them with imports changed).
+@pytest.fixture
+def telemetry(
+    otel: tuple[dict[str, Any], InMemorySpanExporter, InMemoryMetricReader],
+) -> tuple[dict[str, Any], InMemorySpanExporter, InMemoryMetricReader]:
+    """(config, span exporter, metric reader), as FastAPI's fixture of the same name."""
+    return otel
+
+
+@pytest.fixture
+def logs(telemetry: Any) -> Iterator[Any]:
+    """An in-memory log exporter behind a ``logger_provider`` added to the config."""
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import (
+        InMemoryLogRecordExporter,
+        SimpleLogRecordProcessor,
+    )
+
+    config, _, _ = telemetry
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    config["logger_provider"] = provider
+    yield exporter
+    provider.shutdown()

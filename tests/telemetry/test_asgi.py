@@ -311,3 +311,21 @@ def test_an_app_without_telemetry_never_imports_opentelemetry() -> None:
         "assert not [m for m in sys.modules if m.startswith('opentelemetry')], sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_excluded_websocket_through_a_traced_mount_makes_no_span(otel: Any) -> None:
+    config, exporter, reader = otel
+    config["exclude"] = lambda scope: scope["type"] == "websocket"
+    app, child = Tether(telemetry=config), Tether(telemetry=config)
+    app.mount("/child", child)
+
+    @child.websocket("/ws")
+    async def endpoint(websocket: WebSocket) -> None:
+        assert not trace.get_current_span().get_span_context().is_valid
+        await websocket.accept()
+        await websocket.close()
+
+    with TestClient(app).websocket_connect("/child/ws"):
+        pass
+    assert not exporter.get_finished_spans()
+    assert reader.get_metrics_data() is None

@@ -25,6 +25,7 @@ from tether.channels.names import Namespaces
 from tether.channels.options import ChannelOptions, ConnectionLimits
 from tether.channels.router import LocalChannel, LocalRouter
 from tether.channels.subscriber import Outbox
+from tether.telemetry import TelemetryConfig, resolve_telemetry
 
 __all__ = ["Channels", "HistoryResult"]
 
@@ -50,6 +51,9 @@ class HistoryResult:
 class Channels:
     """Pub/sub hub: publish from anywhere, subscribe WebSockets, history, presence.
 
+    ``telemetry`` (a :class:`~tether.telemetry.TelemetryConfig` or ``True``) traces publishes
+    and deliveries and observes the hub's counters; see :mod:`tether.telemetry.channels`.
+
     ``broker`` is ``"memory://"``, ``"redis://host:port/db?prefix=app"`` or a
     :class:`Backend`; without one, the ``TETHER_BROKER`` environment variable (set by
     ``tether run --broker``) is used, else ``"memory://"``. Options are looked up by channel namespace (``chat`` in ``chat:lobby``).
@@ -65,6 +69,7 @@ class Channels:
         authenticate: Authenticate | None = None,
         node_id: str | None = None,
         presence_ttl: float = 30.0,
+        telemetry: TelemetryConfig | bool | None = None,
     ) -> None:
         if broker is None:
             # `tether run --broker URL` hands its broker to every worker through the environment.
@@ -76,6 +81,10 @@ class Channels:
         self.node_id = node_id or secrets.token_hex(6)
         self.presence_ttl = presence_ttl
         self.metrics = ChannelMetrics()
+        if telemetry is not None and telemetry is not False:  # opt-in: every node must agree
+            traced = resolve_telemetry(telemetry)
+            if traced is not None:
+                self.backend = traced.channel_backend(self.backend, self)
         self.router = LocalRouter(self.backend, self.metrics, self._spawn)
         self._connections: dict[Any, Connection] = {}
         self._present: dict[tuple[str, str], str] = {}

@@ -279,6 +279,10 @@ class _HeaderGetter(Getter[list[tuple[bytes, bytes]]]):
         """Every value of header ``key`` (any case), or None."""
         wanted = key.lower().encode("latin-1")
         values = [value.decode("latin-1") for name, value in carrier if name == wanted]
+        if len(values) > 1 and wanted == b"baggage":
+            # A list-valued field repeated is the same field comma-joined (RFC 9110 section
+            # 5.3); OpenTelemetry's baggage propagator reads the first value only.
+            return [",".join(values)]
         return values or None
 
     def keys(self, carrier: list[tuple[bytes, bytes]]) -> list[str]:

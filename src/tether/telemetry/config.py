@@ -155,6 +155,22 @@ class Telemetry:
 
             observe_registry(self.meter_provider(), counters.registry)
 
+    def channel_backend(self, backend: Any, hub: Any) -> Any:
+        """``hub``'s backend, traced when ``tracing`` and ``channels`` are on; observe its counters.
+
+        See :mod:`tether.telemetry.channels` (spans, the context carried in the data) and
+        :mod:`tether.telemetry.metrics` (``tether.channel.*`` instruments).
+        """
+        if self.metrics:
+            from tether.telemetry.metrics import observe_channels
+
+            observe_channels(self.meter_provider(), hub)
+        if not (self.tracing and self.channels):
+            return backend
+        from tether.telemetry.channels import TracedBackend
+
+        return TracedBackend(backend, self, hub)
+
     def live(self) -> bool:
         """Whether any signal can reach an exporter now (one check per connection)."""
         if self._explicit:

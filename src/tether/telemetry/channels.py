@@ -1,0 +1,186 @@
+"""Channel publishes and deliveries as spans, with the trace context carried through the broker.
+
+A hub built with ``Channels(telemetry=...)`` wraps its backend in :class:`TracedBackend`.
+Nothing in the backends changes, which is why this works for memory, Redis and any backend to
+come: the context travels *inside the publication's data*.
+
+- ``publish`` starts a ``PRODUCER`` span ``"publish <namespace>"`` (a child of whatever is
+  current: the request or connection that published) and prefixes the JSON text with an
+  envelope: ``"\\x1e" traceparent ["\\n" tracestate] "\\x1f"``. ``\\x1e`` can never start a
+  JSON text (only whitespace may precede a value, RFC 8259 section 2), so a traced publication
+  is recognised by its first character.
+- Every publication a traced hub receives (live, from history, or filling a gap) has the
+  envelope removed before anything else sees it, so clients never see it.
+- A live delivery starts a ``CONSUMER`` span ``"deliver <namespace>"`` whose parent is the
+  publish span, on whichever node it arrives, and records the fan-out: ``tether.fanout.sockets``
+  (local subscribers), ``.sent`` (written at once), ``.queued``, ``.dropped`` and ``.slow``
+  (slow-consumer disconnects). A channel fanned out in chunks (more than 1024 local subscribers)
+  counts the first chunk only.
+
+Every node that shares a broker must trace, or none: a node without telemetry would hand the
+envelope to its clients (who would then fail to parse the frame, loudly, rather than silently).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+
+from tether.telemetry.config import Telemetry
+
+if TYPE_CHECKING:  # channels sit a layer above telemetry: their types only, never an import
+    from tether.channels.backends.base import (
+        Backend,
+        BackendListener,
+        HistoryPage,
+        Position,
+        Publication,
+    )
+    from tether.channels.options import ChannelOptions
+
+__all__ = ["ENVELOPE_END", "ENVELOPE_START", "TracedBackend", "open_envelope"]
+
+ENVELOPE_START = "\x1e"
+ENVELOPE_END = "\x1f"
+
+
+def open_envelope(data: str) -> tuple[dict[str, str], str]:
+    """Split a publication's data into (trace headers, the JSON text); no envelope: ``{}``."""
+    if not data.startswith(ENVELOPE_START):
+        return {}, data
+    head, _, body = data[1:].partition(ENVELOPE_END)
+    parent, _, state = head.partition("\n")
+    headers = {"traceparent": parent}
+    if state:
+        headers["tracestate"] = state
+    return headers, body
+
+
+def _seal(data: str) -> str:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    parent = carrier.get("traceparent")
+    if parent is None:  # nothing to carry (no valid current span)
+        return data
+    state = carrier.get("tracestate")
+    head = parent + ("\n" + state if state else "")
+    return ENVELOPE_START + head + ENVELOPE_END + data
+
+
+def _namespace(channel: str) -> str:
+    # Span names stay low-cardinality: the namespace, not the channel (often per user).
+    return channel.partition(":")[0]
+
+
+def _strip(publication: Publication) -> Publication:
+    if not publication.data.startswith(ENVELOPE_START):
+        return publication
+    return _with_data(publication, open_envelope(publication.data)[1])
+
+
+def _with_data(publication: Publication, data: str) -> Publication:
+    return type(publication)(publication.channel, publication.offset, publication.epoch, data)
+
+
+class TracedBackend:
+    """A :class:`Backend` seen through telemetry: publish spans, envelopes, delivery spans.
+
+    Every call not listed here goes to the wrapped backend unchanged.
+    """
+
+    def __init__(self, backend: Backend, telemetry: Telemetry, hub: Any) -> None:
+        self.backend = backend
+        self.telemetry = telemetry
+        self.hub = hub
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+    async def start(self, listener: BackendListener) -> None:
+        """Start the wrapped backend with a listener that opens envelopes."""
+        await self.backend.start(_TracedListener(listener, self.telemetry, self.hub))
+
+    async def publish(self, channel: str, data: str, options: ChannelOptions) -> Position:
+        """Publish inside a ``PRODUCER`` span, the context sealed into the data."""
+        attributes: dict[str, str | int] = {
+            "messaging.system": "tether",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": channel,
+            "messaging.message.body.size": len(data),
+        }
+        with self.telemetry.tracer.start_as_current_span(
+            f"publish {_namespace(channel)}", kind=SpanKind.PRODUCER, attributes=attributes
+        ) as span:
+            position = await self.backend.publish(channel, _seal(data), options)
+            span.set_attribute("messaging.message.id", f"{position.epoch}:{position.offset}")
+            return position
+
+    async def history(self, channel: str, since: int, limit: int) -> HistoryPage:
+        """The wrapped backend's history, envelopes removed."""
+        page = await self.backend.history(channel, since, limit)
+        return type(page)([_strip(p) for p in page.publications], page.position)
+
+
+class _TracedListener:
+    """Opens envelopes of live publications and times their fan-out in a delivery span."""
+
+    __slots__ = ("listener", "telemetry", "hub")
+
+    def __init__(self, listener: BackendListener, telemetry: Telemetry, hub: Any) -> None:
+        self.listener = listener
+        self.telemetry = telemetry
+        self.hub = hub
+
+    def on_publication(self, publication: Publication) -> None:
+        headers, body = open_envelope(publication.data)
+        if not headers:
+            self.listener.on_publication(publication)
+            return
+        plain = _with_data(publication, body)
+        parent = propagate.extract(headers)
+        span = self.telemetry.tracer.start_span(
+            f"deliver {_namespace(plain.channel)}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "tether",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": plain.channel,
+                "messaging.message.id": f"{plain.epoch}:{plain.offset}",
+                "tether.node_id": str(getattr(self.hub, "node_id", "")),
+            },
+        )
+        with trace.use_span(span, end_on_exit=True):
+            local = self.hub.router.channels.get(plain.channel)
+            sockets = len(local.subscribers) if local is not None else 0
+            before = _fanout_counters(self.hub)
+            self.listener.on_publication(plain)
+            _record_fanout(span, sockets, _fanout_counters(self.hub), before)
+
+    def on_presence_event(self, channel: str, kind: str, client_id: str, info: str) -> None:
+        self.listener.on_presence_event(channel, kind, client_id, info)
+
+    def on_resubscribed(self) -> None:
+        self.listener.on_resubscribed()
+
+
+def _fanout_counters(hub: Any) -> tuple[int, int, int]:
+    metrics = hub.metrics
+    return (
+        metrics.delivered,
+        metrics.dropped_oldest + metrics.dropped_newest,
+        metrics.slow_disconnects,
+    )
+
+
+def _record_fanout(
+    span: Any, sockets: int, after: tuple[int, int, int], before: tuple[int, int, int]
+) -> None:
+    sent, dropped, slow = (now - then for now, then in zip(after, before, strict=True))
+    span.set_attribute("tether.fanout.sockets", sockets)
+    span.set_attribute("tether.fanout.sent", sent)
+    span.set_attribute("tether.fanout.queued", max(sockets - sent - dropped - slow, 0))
+    span.set_attribute("tether.fanout.dropped", dropped)
+    span.set_attribute("tether.fanout.slow", slow)

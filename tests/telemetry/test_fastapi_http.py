@@ -1,0 +1,245 @@
+"""FastAPI's published telemetry tests for HTTP routes, run against tether.
+
+From ``tests/test_telemetry/test_http.py`` of FastAPI (MIT licence, Sebastián Ramírez), the tests
+whose subject tether implements, with the imports changed and nothing else: ``fastapi`` ->
+``tether`` (``FastAPI`` is ``Tether``, ``APIRouter`` is ``Router``), ``starlette.middleware`` ->
+``tether.middleware``, ``.conftest`` -> ``otel_helpers`` (the ``telemetry`` fixture is in this
+directory's conftest). The tests of that file not here need what tether does not have yet (see
+docs/observability.md, "Not yet"): operation spans, ``root_path=``, ``/docs``,
+``router.frontend``, route templates on slash redirects and 405s, the ``OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS``
+variable, FastAPI's internal ``NativeTelemetry``.
+"""
+
+from contextlib import asynccontextmanager
+
+import pytest
+from opentelemetry import baggage, propagate, trace
+from opentelemetry.propagators import textmap
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from otel_helpers import metric_points, server_spans
+
+from tether import Router as APIRouter
+from tether import Tether as FastAPI
+from tether.middleware import Middleware
+from tether.responses import JSONResponse, PlainTextResponse
+from tether.testclient import TestClient
+
+
+@pytest.mark.parametrize("split_headers", [False, True])
+def test_propagation_headers(telemetry, split_headers):
+    config, exporter, _ = telemetry
+    app = FastAPI(telemetry=config)
+
+    @app.get("/")
+    async def endpoint():
+        return dict(baggage.get_all())
+
+    trace_id = "0123456789abcdef0123456789abcdef"
+    parent_id = "0123456789abcdef"
+    headers = [("traceparent", f"00-{trace_id}-{parent_id}-01")]
+    for name, values in [
+        ("tracestate", ["vendora=one", "vendorb=two"]),
+        ("baggage", ["first=one", "second=two"]),
+    ]:
+        headers.extend((name, value) for value in (values if split_headers else [",".join(values)]))
+    response = TestClient(app).get("/", headers=headers)
+    assert response.json() == {"first": "one", "second": "two"}
+    (span,) = server_spans(exporter)
+    assert span.context.trace_id == int(trace_id, 16)
+    assert span.parent.span_id == int(parent_id, 16)
+    assert list(span.context.trace_state.items()) == [
+        ("vendora", "one"),
+        ("vendorb", "two"),
+    ]
+    assert not baggage.get_all()
+
+
+def test_custom_propagator_can_read_repeated_headers(telemetry, monkeypatch):
+    class HeaderPropagator(TraceContextTextMapPropagator):
+        def extract(self, carrier, context=None, getter=textmap.default_getter):
+            assert "x-custom-context" in getter.keys(carrier)
+            values = getter.get(carrier, "X-Custom-Context")
+            assert values is not None
+            assert values == ["one, two", "three"]
+            assert getter.get(carrier, "missing-header") is None
+            context = super().extract(carrier, context=context, getter=getter)
+            return baggage.set_baggage("custom", "|".join(values), context=context)
+
+    monkeypatch.setattr(propagate, "get_global_textmap", lambda: HeaderPropagator())
+    config, _, _ = telemetry
+    app = FastAPI(telemetry=config)
+
+    @app.get("/")
+    async def endpoint():
+        return baggage.get_baggage("custom")
+
+    response = TestClient(app).get(
+        "/", headers=[("x-custom-context", "one, two"), ("x-custom-context", "three")]
+    )
+    assert response.json() == "one, two|three"
+    assert not baggage.get_all()
+
+
+def test_custom_error_handler_sees_span(telemetry):
+    config, exporter, reader = telemetry
+    seen = []
+
+    async def error_handler(request, exc):
+        span = trace.get_current_span()
+        seen.append(span.is_recording())
+        span.set_attribute("handled", True)
+        return JSONResponse({"error": "handled"}, status_code=500)
+
+    app = FastAPI(telemetry=config, exception_handlers={500: error_handler})
+
+    @app.get("/")
+    def endpoint():
+        raise ValueError("endpoint failed")
+
+    assert TestClient(app, raise_server_exceptions=False).get("/").json() == {"error": "handled"}
+    (span,) = server_spans(exporter)
+    assert seen == [True]
+    assert span.attributes["handled"] is True
+    assert span.attributes["error.type"] == "ValueError"
+
+
+@pytest.mark.parametrize("tracing,metering", [(True, False), (False, True), (False, False)])
+def test_independent_signals(telemetry, tracing, metering):
+    config, exporter, reader = telemetry
+    config["tracing"], config["metrics"] = tracing, metering
+    app = FastAPI(telemetry=config)
+    TestClient(app).get("/missing")
+    assert len(exporter.get_finished_spans()) == int(tracing)
+    assert sum(p.count for p in metric_points(reader=reader)) == int(metering)
+
+
+def test_configuration_is_copied_for_each_app(telemetry):
+    config, exporter, reader = telemetry
+    original = config.copy()
+    enabled = FastAPI(telemetry=config)
+    assert config == original
+
+    config["tracing"] = False
+    disabled = FastAPI(telemetry=config)
+    config["tracing"] = True
+
+    assert TestClient(enabled).get("/").status_code == 404
+    assert TestClient(disabled).get("/").status_code == 404
+    assert len(server_spans(exporter)) == 1
+    assert sum(point.count for point in metric_points(reader=reader)) == 2
+
+
+def test_unsampled_requests_still_record_metrics(telemetry):
+    config, exporter, reader = telemetry
+    config["tracer_provider"].sampler = ALWAYS_OFF
+    TestClient(FastAPI(telemetry=config)).get("/missing")
+    assert not exporter.get_finished_spans()
+    assert metric_points(reader=reader)[0].count == 1
+
+
+def test_exclusion(telemetry):
+    config, exporter, reader = telemetry
+    config["exclude"] = lambda scope: scope["path"] == "/health"
+    client = TestClient(FastAPI(telemetry=config))
+    client.get("/health")
+    assert not exporter.get_finished_spans()
+    assert not metric_points(reader=reader)
+    client.get("/other")
+    assert len(exporter.get_finished_spans()) == 1
+
+
+@pytest.mark.parametrize("raises", [False, True])
+def test_middleware_response_or_error(telemetry, raises):
+    config, exporter, reader = telemetry
+
+    class CustomMiddleware:
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            if raises:
+                raise RuntimeError("middleware failed")
+            await PlainTextResponse("middleware")(scope, receive, send)
+
+    app = FastAPI(telemetry=config, middleware=[Middleware(CustomMiddleware)])
+    response = TestClient(app, raise_server_exceptions=False).get("/")
+    assert response.status_code == (500 if raises else 200)
+    (span,) = server_spans(exporter)
+    assert "http.route" not in span.attributes
+    if raises:
+        assert span.attributes["error.type"] == "RuntimeError"
+
+
+def test_multiple_lifespans_borrowed_providers(telemetry):
+    config, exporter, reader = telemetry
+    lifecycle = []
+
+    @asynccontextmanager
+    async def lifespan(app):
+        lifecycle.append("start")
+        yield {"state": True}
+        lifecycle.append("stop")
+
+    first = FastAPI(telemetry=config, lifespan=lifespan)
+    second = FastAPI(telemetry=config)
+    for app in [first, second, first]:
+        with TestClient(app) as client:
+            assert client.get("/").status_code == 404
+    assert lifecycle == ["start", "stop", "start", "stop"]
+    assert len(exporter.get_finished_spans()) == 3
+    assert sum(p.count for p in metric_points(reader=reader)) == 3
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "CONNECT",
+        "DELETE",
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "PATCH",
+        "POST",
+        "PUT",
+        "QUERY",
+        "TRACE",
+    ],
+)
+def test_known_http_methods(telemetry, method):
+    config, exporter, reader = telemetry
+    app = FastAPI(telemetry=config)
+
+    @app.api_route("/items/{value}", methods=[method])
+    def endpoint(value: str):
+        return value
+
+    assert TestClient(app).request(method, "/items/1").status_code == 200
+    (span,) = server_spans(exporter)
+    assert span.name == f"{method} /items/{{value}}"
+    assert span.attributes["http.request.method"] == method
+    assert "http.request.method_original" not in span.attributes
+    assert metric_points(reader=reader)[0].attributes["http.request.method"] == method
+    assert (
+        metric_points(reader=reader, name="http.server.active_requests")[0].attributes[
+            "http.request.method"
+        ]
+        == method
+    )
+
+
+def test_included_mount_template(telemetry):
+    config, exporter, reader = telemetry
+    app = FastAPI(telemetry=config)
+    child = FastAPI()
+
+    @child.get("/items/{value}")
+    def endpoint(value: str):
+        return value
+
+    router = APIRouter()
+    router.mount("/tenants/{tenant}", child)
+    app.include_router(router, prefix="/api")
+    assert TestClient(app).get("/api/tenants/acme/items/1").json() == "1"
+    (span,) = server_spans(exporter)
+    assert span.attributes["http.route"] == "/api/tenants/{tenant}/items/{value}"
