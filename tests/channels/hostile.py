@@ -40,6 +40,7 @@ def serve_app(hub: Channels, app: Tether | None = None, **config: Any) -> Iterat
         app = Tether(lifespan=hub.lifespan)
     app.add_websocket_route("/channels", hub.endpoint)
     app.add_route("/health", hub.health_endpoint)
+    config.setdefault("ws_ping_interval", None)
     with uvicorn_thread(app, **config) as base:
         yield base.replace("http://", "ws://") + "/channels"
 
@@ -53,7 +54,9 @@ class Client:
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> Client:
-        client = cls(await websockets.connect(url, open_timeout=WAIT, **kwargs))
+        kwargs.setdefault("ping_interval", None)  # a busy test machine must not fail on pings
+        kwargs.setdefault("open_timeout", WAIT * 4)
+        client = cls(await websockets.connect(url, **kwargs))
         hello = await client.next()
         assert hello["type"] == "connected", hello
         client.client_id = hello["client"]
