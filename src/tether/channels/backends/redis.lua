@@ -14,13 +14,15 @@ if not epoch then
   redis.call('DEL', stream)
 end
 local offset = redis.call('HINCRBY', meta, 's', 1)
+-- '%d', not '..': Lua writes numbers from 1e14 on as '1e+14', which is no stream id
+local id = string.format('%d', offset)
 local size = tonumber(ARGV[3])
 if size > 0 then
-  redis.call('XADD', stream, 'MAXLEN', size, offset .. '-1', 'd', ARGV[2])
+  redis.call('XADD', stream, 'MAXLEN', size, id .. '-1', 'd', ARGV[2])
   redis.call('PEXPIRE', stream, ARGV[4])
 end
 redis.call('PEXPIRE', meta, ARGV[5])
-redis.call('PUBLISH', ARGV[1], 'p' .. offset .. ':' .. epoch .. ':' .. ARGV[2])
+redis.call('PUBLISH', ARGV[1], 'p' .. id .. ':' .. epoch .. ':' .. ARGV[2])
 return {offset, epoch}
 
 --@ history
@@ -37,7 +39,8 @@ local top = tonumber(redis.call('HGET', meta, 's') or '0')
 local limit = tonumber(ARGV[2])
 local entries = {}
 if limit > 0 then
-  entries = redis.call('XRANGE', stream, (tonumber(ARGV[1]) + 1) .. '-0', '+', 'COUNT', limit)
+  local first = string.format('%d', tonumber(ARGV[1]) + 1)
+  entries = redis.call('XRANGE', stream, first .. '-0', '+', 'COUNT', limit)
 end
 return {top, epoch, entries}
 
