@@ -53,6 +53,7 @@ LAYERS: dict[str, int] = {
     "telemetry": 5,
     "applications": 5,
     "_applications_*": 5,
+    "openapi": 5,
     "channels": 6,
     "asyncapi": 7,
     "testclient": 7,

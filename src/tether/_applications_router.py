@@ -22,10 +22,22 @@ import contextlib
 import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import tether.routing as _routing
 from tether._applications_decorators import RouteDecorators
+from tether._applications_options import include_options, merge_route_options
+from tether._applications_responses import (
+    Default,
+    DefaultPlaceholder,
+    ResponseModel,
+    SerializeOptions,
+    body_allowed,
+    generate_unique_id,
+    resolve,
+    return_annotation,
+)
 from tether._routing_errors import ensure_tracker, run_guarded
 from tether._routing_routes import WebSocketSession
 from tether.dependencies import EndpointPlan
@@ -58,16 +70,16 @@ def _guard_route(route: BaseRoute) -> BaseRoute:
     return route
 
 
-def _jsonable(value: Any) -> Any:
-    # Pydantic models and dataclasses are what endpoints most often return besides plain data.
+def jsonable(value: Any) -> Any:
+    """JSON-compatible data from a value without a response model (models, dataclasses...)."""
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        return jsonable(dataclasses.asdict(value))
     if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+        return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
+        return [jsonable(item) for item in value]
     return value
 
 
@@ -101,66 +113,136 @@ class APIWebSocketRoute(WebSocketRoute):
 
 
 class APIRoute(Route):
-    """An HTTP route with injected parameters; a non-Response result becomes JSON."""
+    """An HTTP route with injected parameters and FastAPI's response and documentation options.
+
+    A non-Response result is checked and encoded by the response model (see
+    :mod:`tether._applications_responses`), or encoded as JSON-compatible data without one.
+    ``response_class`` sets the class of the responses this route builds. A generator
+    endpoint streams: each result goes to the class's ``from_generator(result, status_code=,
+    ping_interval=)`` classmethod (how :mod:`tether.sse` plugs in), or is sent as JSON lines
+    when no class was chosen. The other options are documentation for
+    :mod:`tether.openapi`: ``tags``, ``summary``, ``description`` (else the endpoint's
+    docstring), ``response_description``, ``responses``, ``deprecated``, ``operation_id``
+    (else ``generate_unique_id_function(route)``), ``openapi_extra``, ``callbacks``.
+    """
 
     def __init__(
         self,
         path: str,
         endpoint: Callable[..., Any],
         *,
-        methods: Sequence[str] | None = None,
-        name: str | None = None,
-        dependencies: Sequence[Any] | None = None,
+        response_model: Any = Default(None),
         status_code: int | None = None,
-        response_class: type[Response] | None = None,
+        tags: Sequence[str | Enum] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        methods: Sequence[str] | None = None,
+        operation_id: str | None = None,
+        response_model_include: Any = None,
+        response_model_exclude: Any = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
         include_in_schema: bool = True,
+        response_class: type[Response] | DefaultPlaceholder[type[Response]] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[Any], str] | DefaultPlaceholder[Any] = Default(
+            generate_unique_id
+        ),
         middleware: Sequence[Middleware] | None = None,
     ) -> None:
         self.dependencies = list(dependencies or ())
         self.status_code = status_code
-        # None: not chosen for this route, so an including router's default may apply.
-        self.explicit_response_class = response_class
-        self.response_class: type[Response] = response_class or JSONResponse
+        # None or a placeholder: not chosen for this route, so a router's default may apply.
+        self.response_class = Default(JSONResponse) if response_class is None else response_class
+        self.tags: list[str | Enum] = list(tags or ())
+        self.summary = summary
+        self.description = description or inspect.cleandoc(endpoint.__doc__ or "")
+        # FastAPI documents the docstring up to a form feed ("\f") only.
+        self.description = self.description.split("\f")[0].strip()
+        self.response_description = response_description
+        self.responses = dict(responses or {})
+        self.deprecated = deprecated
+        self.operation_id = operation_id
+        self.callbacks = callbacks
+        self.openapi_extra = openapi_extra
+        self.generate_unique_id_function = generate_unique_id_function
+        self.serialize_options = SerializeOptions(
+            response_model_include,
+            response_model_exclude,
+            response_model_by_alias,
+            response_model_exclude_unset,
+            response_model_exclude_defaults,
+            response_model_exclude_none,
+        )
+        if isinstance(response_model, DefaultPlaceholder):
+            response_model = return_annotation(endpoint)
+        self.response_model = response_model
         self.plan = EndpointPlan.compile(
             endpoint, websocket=False, dependencies=self.dependencies, path=path
         )
+        # FastAPI's routes list only the methods given; HEAD is served for GET all the same.
+        self.openapi_methods = sorted({method.upper() for method in methods or ["GET"]})
         super().__init__(
             path,
             endpoint,
-            methods=list(methods or ["GET"]),
+            methods=self.openapi_methods,
             name=name,
             include_in_schema=include_in_schema,
             middleware=middleware,
         )
-        if inspect.isasyncgenfunction(endpoint) or inspect.isgeneratorfunction(endpoint):
-            self._to_response = self._streaming_response  # type: ignore[method-assign]
+        self.unique_id = self.operation_id or resolve(generate_unique_id_function)(self)
 
-    def _streaming_response(self, result: Any) -> Response:
+    def _responder(self) -> Callable[[Any], Response]:
+        """The function turning an endpoint result into a response, chosen at registration."""
+        cls: type[Response] = resolve(self.response_class)
+        endpoint = self.endpoint
+        if inspect.isasyncgenfunction(endpoint) or inspect.isgeneratorfunction(endpoint):
+            return self._streaming_responder(cls)
+        status: dict[str, Any] = {}
+        if self.status_code is not None:
+            status["status_code"] = self.status_code
+        if not body_allowed(self.status_code):
+            return lambda result: _without_body(cls(None, **status))
+        model = self.response_model
+        if model is None:
+            return lambda result: cls(jsonable(result), **status)
+        checker = ResponseModel(model, self.serialize_options)
+        if cls is JSONResponse:  # encoded by the model, straight to bytes
+            to_json = checker.to_json
+            return lambda result: Response(to_json(result), media_type=_JSON, **status)
+        to_python = checker.to_python
+        return lambda result: cls(to_python(result), **status)
+
+    def _streaming_responder(self, cls: type[Response]) -> Callable[[Any], Response]:
         # A path operation that yields streams what it yields: through the response class's
         # from_generator() (EventSourceResponse: one event per value), as JSON lines when no
         # response class was chosen (as the peer), else as the class's plain content.
-        if isinstance(result, Response):
-            return result
-        stream = getattr(self.response_class, "from_generator", None)
-        if stream is None and self.response_class is JSONResponse:
+        stream = getattr(cls, "from_generator", None)
+        if stream is None and cls is JSONResponse:
             stream = JSONLinesResponse.from_generator
+        status_code = self.status_code
         if stream is None:
-            return self.response_class(result, status_code=self.status_code or 200)
-        response: Response = stream(
-            result, status_code=self.status_code, ping_interval=_routing._PING_INTERVAL
-        )
-        return response
+            return lambda result: cls(result, status_code=status_code or 200)
 
-    def _to_response(self, result: Any) -> Response:
-        if isinstance(result, Response):
-            return result
-        content = _jsonable(result)
-        if self.status_code is None:
-            return self.response_class(content)
-        return self.response_class(content, status_code=self.status_code)
+        def respond(result: Any) -> Response:
+            response: Response = stream(
+                result, status_code=status_code, ping_interval=_routing._PING_INTERVAL
+            )
+            return response
+
+        return respond
 
     def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
         plan = self.plan
+        respond = self._responder()
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             _, send = ensure_tracker(scope, send)
@@ -170,11 +252,21 @@ class APIRoute(Route):
                 # Connection-scoped yield dependencies close after the response is sent.
                 async with contextlib.AsyncExitStack() as stack:
                     result = await plan.run(request, exit_stack=stack)
-                    await self._to_response(result)(scope, receive, send)
+                    response = result if isinstance(result, Response) else respond(result)
+                    await response(scope, receive, send)
 
             await run_guarded(serve, scope, receive, send, request)
 
         return app
+
+
+_JSON: Final = "application/json"
+
+
+def _without_body(response: Response) -> Response:
+    # 204/304 and 1xx carry no body (RFC 9110 section 6.4.1), whatever the class renders.
+    response.body = b""
+    return response
 
 
 def _check_prefix(prefix: str) -> None:
@@ -204,11 +296,22 @@ class Router(BaseRouter, RouteDecorators):
         on_startup: Sequence[Callable[[], Any]] | None = None,
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         middleware: Sequence[Middleware] | None = None,
-        default_response_class: type[Response] | None = None,
+        tags: Sequence[str | Enum] | None = None,
+        default_response_class: type[Response] = Default(JSONResponse),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[Any], str] = Default(generate_unique_id),
     ) -> None:
         _check_prefix(prefix)
-        # None: JSONResponse, unless the router this one is included into chose another.
+        self.tags: list[str | Enum] = list(tags or ())
         self.default_response_class = default_response_class
+        self.responses = dict(responses or {})
+        self.callbacks = list(callbacks or ())
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.generate_unique_id_function = generate_unique_id_function
         super().__init__(
             [_guard_route(route) for route in routes or ()],
             redirect_slashes,
@@ -268,35 +371,16 @@ class Router(BaseRouter, RouteDecorators):
         """Add a plain HTTP :class:`Route` below the prefix (``endpoint(request)``, no DI)."""
         super().add_route(self._path(path), endpoint, methods, name, include_in_schema)
 
-    def add_api_route(
-        self,
-        path: str,
-        endpoint: Callable[..., Any],
-        *,
-        methods: Sequence[str] | None = None,
-        name: str | None = None,
-        dependencies: Sequence[Any] | None = None,
-        status_code: int | None = None,
-        response_class: type[Response] | None = None,
-        include_in_schema: bool = True,
-        middleware: Sequence[Middleware] | None = None,
-    ) -> None:
-        """Add an HTTP route with dependency injection.
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        """Add an HTTP route with dependency injection (options: those of :class:`APIRoute`).
 
-        ``response_class`` defaults to the router's ``default_response_class`` (JSONResponse).
+        This router's ``tags``, ``dependencies``, ``responses`` and ``callbacks`` come before
+        the route's own; its ``default_response_class``, ``deprecated``,
+        ``include_in_schema`` and ``generate_unique_id_function`` apply where the route sets
+        none.
         """
-        route = APIRoute(
-            self._path(path),
-            endpoint,
-            methods=methods,
-            name=name,
-            dependencies=[*self.dependencies, *(dependencies or ())],
-            status_code=status_code,
-            response_class=response_class or self.default_response_class,
-            include_in_schema=include_in_schema,
-            middleware=middleware,
-        )
-        self.routes.append(route)
+        options = merge_route_options(self, options)
+        self.routes.append(APIRoute(self._path(path), endpoint, **options))
 
     def include_router(
         self,
@@ -304,33 +388,28 @@ class Router(BaseRouter, RouteDecorators):
         *,
         prefix: str = "",
         dependencies: Sequence[Any] | None = None,
-        default_response_class: type[Response] | None = None,
+        **options: Any,
     ) -> None:
         """Copy ``router``'s routes here below ``prefix``, with ``dependencies`` run first.
 
-        A route without its own ``response_class`` takes the first default set on the included
-        router, on this call, or on this router (as in the peer).
-        Raises :class:`ConfigurationError` for a bad prefix, or when a route cannot be compiled.
+        ``options`` (``tags``, ``responses``, ``default_response_class``, ``deprecated``,
+        ``include_in_schema``, ``generate_unique_id_function``, ``callbacks``) apply to the
+        included HTTP routes as a router's own would. Raises :class:`ConfigurationError` for
+        a bad prefix, or when a route cannot be compiled.
         """
         _check_prefix(prefix)
         extra = list(dependencies or ())
-        fallback = (
-            getattr(router, "default_response_class", None)
-            or default_response_class
-            or self.default_response_class
-        )
         for route in router.routes:
-            self._include_route(route, prefix, extra, fallback)
+            if isinstance(route, APIRoute):
+                merged = include_options(route, router, options)
+                merged["dependencies"] = [*extra, *route.dependencies]
+                self.add_api_route(prefix + route.path, route.endpoint, **merged)
+            else:
+                self._include_route(route, prefix, extra)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
 
-    def _include_route(
-        self,
-        route: BaseRoute,
-        prefix: str,
-        extra: list[Any],
-        fallback: type[Response] | None = None,
-    ) -> None:
+    def _include_route(self, route: BaseRoute, prefix: str, extra: list[Any]) -> None:
         if isinstance(route, APIWebSocketRoute):
             self.add_api_websocket_route(
                 prefix + route.path,
@@ -339,18 +418,6 @@ class Router(BaseRouter, RouteDecorators):
                 dependencies=[*extra, *route.dependencies],
                 middleware=route.middleware,
                 limits=route.limits,
-            )
-        elif isinstance(route, APIRoute):
-            self.add_api_route(
-                prefix + route.path,
-                route.endpoint,
-                methods=sorted(route.methods or ()),
-                name=route.name,
-                dependencies=[*extra, *route.dependencies],
-                status_code=route.status_code,
-                response_class=route.explicit_response_class or fallback,
-                include_in_schema=route.include_in_schema,
-                middleware=route.middleware,
             )
         elif isinstance(route, WebSocketRoute):
             path = self._path(prefix + route.path)

@@ -15,7 +15,7 @@ import inspect
 import re
 import typing
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from tether._di_convert import is_model_type
 from tether._di_extract import (
@@ -30,7 +30,7 @@ from tether.exceptions import ConfigurationError
 from tether.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
 from tether.security import SecurityBase, SecurityScopes
 
-__all__ = ["ASYNC", "ASYNC_GEN", "GEN", "SYNC", "CompileEnv", "Node", "compile_node"]
+__all__ = ["ASYNC", "ASYNC_GEN", "GEN", "SYNC", "CompileEnv", "Field", "Node", "compile_node"]
 
 ASYNC: Final = 0
 SYNC: Final = 1
@@ -39,6 +39,14 @@ GEN: Final = 3
 
 _PATH_PARAM: Final = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::[^}]*)?}")
 _VARIADIC: Final = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+
+
+class Field(NamedTuple):
+    """A request parameter as declared: Python name, type and marker (with its default)."""
+
+    name: str
+    annotation: Any
+    info: ParamInfo
 
 
 class CompileEnv:
@@ -62,6 +70,7 @@ class Node:
         "call",
         "enter",
         "env",
+        "fields",
         "function_lifetime",
         "info",
         "kind",
@@ -79,6 +88,8 @@ class Node:
         self.env = env
         self.kind = call_kind(call)
         self.params: tuple[tuple[str, Extractor], ...] = ()
+        # What each request parameter was declared as, for documentation (OpenAPI) only.
+        self.fields: tuple[Field, ...] = ()
         self.subs: tuple[tuple[str | None, Node], ...] = ()
         self.scopes: tuple[str, ...] = ()
         # Whether the value can change with the scopes (see finish_node's cache key).
@@ -209,6 +220,7 @@ def compile_node(
     node.scopes = scopes
     params: list[tuple[str, Extractor]] = []
     subs: list[tuple[str | None, Node]] = []
+    fields: list[Field] = []
     node.uses_scopes = isinstance(call, SecurityBase)
     for name, annotation, raw_default in _signature(call):
         kind, marker, default = _split_marker(name, annotation, raw_default)
@@ -216,9 +228,13 @@ def compile_node(
         if isinstance(marker, DependsInfo):
             subs.append((name, _sub_node(marker, kind, env, scopes, (*seen, call))))
         else:
-            params.append((name, _extractor(name, kind, marker, default, env, scopes, call)))
+            extract, declared = _extractor(name, kind, marker, default, env, scopes, call)
+            params.append((name, extract))
+            if declared is not None:
+                fields.append(Field(name, kind, declared))
     node.params = tuple(params)
     node.subs = tuple(subs)
+    node.fields = tuple(fields)
     node.uses_scopes = node.uses_scopes or any(sub.uses_scopes for _, sub in subs)
     finish_node(node)
     return node
@@ -272,13 +288,14 @@ def _extractor(
     env: CompileEnv,
     scopes: tuple[str, ...],
     call: Any,
-) -> Extractor:
+) -> tuple[Extractor, ParamInfo | None]:
+    """The extractor of one parameter, and its marker when it is read from the request."""
     injected = connection_extractor(annotation, env.websocket, name, call)
     if injected is not None:
-        return injected
+        return injected, None
     by_scopes = scopes_extractor(annotation, scopes)
     if by_scopes is not None:
-        return by_scopes
+        return by_scopes, None
     if marker is None:
         marker = _implicit_marker(name, annotation, env)
     if default is not inspect.Parameter.empty:
@@ -289,8 +306,8 @@ def _extractor(
                 f"parameter {name!r} of {call!r} would be read from a request body, which a "
                 "WebSocket handshake does not have; declare it with Query() or Header()"
             )
-        return body_extractor(name, annotation, marker, env.body)
-    return param_extractor(name, annotation, marker)
+        return body_extractor(name, annotation, marker, env.body), marker
+    return param_extractor(name, annotation, marker), marker
 
 
 def _implicit_marker(name: str, annotation: Any, env: CompileEnv) -> ParamInfo:

@@ -46,6 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from tether._applications_decorators import RouteDecorators
+from tether._applications_openapi import OpenAPIOptions
 from tether._applications_router import APIRoute, APIWebSocketRoute, Router
 from tether._routing_errors import (
     HANDLERS_KEY,
@@ -72,7 +73,7 @@ from tether.middleware.errors import ServerErrorMiddleware
 from tether.middleware.exceptions import ExceptionMiddleware
 from tether.middleware.origin import OriginMiddleware
 from tether.middleware.trustedhost import TrustedHostMiddleware
-from tether.responses import Response
+from tether.openapi.app import build_document
 from tether.routing import BaseRoute
 from tether.shutdown import ConnectionRegistry, GracefulShutdown, ShutdownMiddleware
 from tether.telemetry import TelemetryConfig, resolve_telemetry
@@ -132,11 +133,14 @@ class Tether(RouteDecorators):
         title: str = "Tether",
         version: str = "0.1.0",
         description: str = "",
-        default_response_class: type[Response] | None = None,
+        **http_options: Any,
     ) -> None:
         self.debug = debug
         self.state = State()
         self.title, self.version, self.description = title, version, description
+        options = OpenAPIOptions(**http_options)
+        self.root_path = options.root_path
+        self.openapi_schema: dict[str, Any] | None = None
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.exception_handlers: dict[Any, ExceptionHandler] = dict(exception_handlers or {})
         self.user_middleware = list(middleware or [])
@@ -156,8 +160,9 @@ class Tether(RouteDecorators):
             lifespan=lifespan,
             on_startup=on_startup,
             on_shutdown=on_shutdown,
-            default_response_class=default_response_class,
+            **options.router_options(),
         )
+        options.apply(self)
         if self.metrics is not None:
             endpoint = MetricsEndpoint(self.metrics.registry)
             self.router.add_route("/metrics", endpoint, ["GET", "HEAD"], "metrics", False)
@@ -236,8 +241,16 @@ class Tether(RouteDecorators):
             self._direct = _DirectWebSocket(app, self.router, layers)
         return app
 
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document of the app's HTTP routes, generated once (``openapi_schema``)."""
+        if not self.openapi_schema:
+            self.openapi_schema = build_document(self)
+        return self.openapi_schema
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if self.root_path:
+            scope["root_path"] = self.root_path
         if self._telemetry is not None and "tether.telemetry" not in scope:
             await self._telemetry.handle(self, scope, receive, send)  # comes back here, marked
             return
@@ -365,15 +378,13 @@ class Tether(RouteDecorators):
         *,
         prefix: str = "",
         dependencies: Sequence[Any] | None = None,
-        default_response_class: type[Response] | None = None,
+        **options: Any,
     ) -> None:
-        """Serve ``router``'s routes below ``prefix``, after the app's and ``dependencies``."""
-        self.router.include_router(
-            router,
-            prefix=prefix,
-            dependencies=dependencies,
-            default_response_class=default_response_class,
-        )
+        """Serve ``router``'s routes below ``prefix``, after the app's and ``dependencies``.
+
+        ``options`` as :meth:`tether.Router.include_router` (``tags``, ``responses``...).
+        """
+        self.router.include_router(router, prefix=prefix, dependencies=dependencies, **options)
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         """Serve another ASGI app below ``path``."""

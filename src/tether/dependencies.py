@@ -107,6 +107,16 @@ class EndpointPlan:
         self.websocket = websocket
         self.path = path
 
+    @property
+    def root(self) -> Node:
+        """The compiled tree (read by documentation tools such as :mod:`tether.openapi`)."""
+        return self._root
+
+    @property
+    def body_embedded(self) -> bool:
+        """Whether body parameters are read from under their names in a body object."""
+        return self._root.env.body.embed
+
     @classmethod
     def compile(
         cls,

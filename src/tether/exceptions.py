@@ -8,7 +8,8 @@ The tree::
     ├── ConfigurationError            (also TypeError) refused at registration time
     ├── ValidationError               request data that does not fit the declared parameters
     │   ├── RequestValidationError        ... on an HTTP route (422 response)
-    │   └── WebSocketRequestValidationError ... on a WebSocket route (422 denial / close 1008)
+    │   ├── WebSocketRequestValidationError ... on a WebSocket route (422 denial / close 1008)
+    │   └── ResponseValidationError       an endpoint's value does not fit its response model (500)
     └── MissingDependencyError        (also ImportError) an optional package is not installed
 
 ``WebSocketDisconnect`` and ``WebSocketDisconnected`` live in :mod:`tether.websockets`, as in the
@@ -27,6 +28,7 @@ __all__ = [
     "HTTPException",
     "MissingDependencyError",
     "RequestValidationError",
+    "ResponseValidationError",
     "TetherError",
     "ValidationError",
     "WebSocketException",
@@ -114,6 +116,24 @@ class WebSocketRequestValidationError(ValidationError):
     Answered before accept with a 422 denial response carrying the errors as JSON, or, where
     the server lacks the denial extension, with close 1008 and a short reason.
     """
+
+
+class ResponseValidationError(ValidationError):
+    """An endpoint returned a value that does not fit its response model.
+
+    Not handled by default: the server-error layer logs it and answers 500, so the value is
+    never sent. ``body`` is the value the endpoint returned.
+    """
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self.body = body
+
+    def __str__(self) -> str:
+        errors = self.errors()
+        lines = [f"{len(errors)} validation error{'' if len(errors) == 1 else 's'}:"]
+        lines += [f"  {error}" for error in errors]
+        return "\n".join(lines)
 
 
 class MissingDependencyError(TetherError, ImportError):

@@ -1,0 +1,291 @@
+"""One OpenAPI operation per (route, method): parameters, request body, responses, security.
+
+Everything is read from what the route compiled at registration: the dependency tree of its
+:class:`~tether.dependencies.EndpointPlan` (each node keeps the markers of its request
+parameters), its response model and its documentation options. Request parameters of shared
+dependencies are listed once; a dependency whose callable has ``model`` and ``scheme_name``
+attributes (the security schemes of :mod:`tether.security`) adds a security requirement with
+the scopes collected on the way down, as FastAPI does.
+"""
+
+from __future__ import annotations
+
+import copy
+import http.client
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+from tether._applications_responses import body_allowed, resolve
+from tether.openapi.schemas import REF_PREFIX, SchemaRegistry, deep_update
+from tether.responses import JSONResponse
+
+__all__ = ["Collected", "collect", "operations"]
+
+METHODS_WITH_BODY = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"})
+_RANGES = {
+    "1XX": "Information",
+    "2XX": "Success",
+    "3XX": "Redirection",
+    "4XX": "Client Error",
+    "5XX": "Server Error",
+    "DEFAULT": "Default Response",
+}
+
+VALIDATION_ERROR = {
+    "title": "ValidationError",
+    "type": "object",
+    "properties": {
+        "loc": {
+            "title": "Location",
+            "type": "array",
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        },
+        "msg": {"title": "Message", "type": "string"},
+        "type": {"title": "Error Type", "type": "string"},
+        "input": {"title": "Input"},
+        "ctx": {"title": "Context", "type": "object"},
+    },
+    "required": ["loc", "msg", "type"],
+}
+HTTP_VALIDATION_ERROR = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "properties": {
+        "detail": {
+            "title": "Detail",
+            "type": "array",
+            "items": {"$ref": REF_PREFIX + "ValidationError"},
+        }
+    },
+}
+
+
+class Collected:
+    """The request parameters, body fields and security schemes of one route's tree."""
+
+    def __init__(self) -> None:
+        self.params: list[tuple[str, Any]] = []  # (location, Field)
+        self.body: list[Any] = []
+        self.security: dict[str, tuple[Any, list[str]]] = {}
+
+
+def _walk(node: Any, seen: set[Any]) -> Iterator[Any]:
+    key = (id(node.call), node.scopes)
+    if key in seen:
+        return
+    seen.add(key)
+    yield node
+    for _, sub in node.subs:
+        yield from _walk(sub, seen)
+
+
+def collect(root: Any) -> Collected:
+    """Walk a compiled dependency tree (endpoint first, then dependencies in order)."""
+    found = Collected()
+    for node in _walk(root, set()):
+        for field in node.fields:
+            if field.info.source == "body" or field.info.source in ("form", "file"):
+                found.body.append(field)
+            elif getattr(field.info, "include_in_schema", True):
+                found.params.append((field.info.source, field))
+        scheme = node.call
+        if node is not root and hasattr(scheme, "model") and hasattr(scheme, "scheme_name"):
+            _, scopes = found.security.setdefault(scheme.scheme_name, (scheme, []))
+            scopes.extend(s for s in node.scopes if s not in scopes)
+    return found
+
+
+def _model_dict(model: Any) -> Any:
+    if hasattr(model, "model_dump"):
+        return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {key: value for key, value in dict(model).items() if value is not None}
+
+
+def _param_name(location: str, field: Any) -> str:
+    info = field.info
+    if info.alias:
+        return str(info.alias)
+    if location == "header" and getattr(info, "convert_underscores", True):
+        return str(field.name.replace("_", "-"))
+    return str(field.name)
+
+
+def _parameters(found: Collected, schemas: SchemaRegistry) -> list[dict[str, Any]]:
+    result: dict[tuple[str, str], dict[str, Any]] = {}
+    order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+    for location, field in sorted(found.params, key=lambda item: order.get(item[0], 4)):
+        name = _param_name(location, field)
+        info = field.info
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": location,
+            "required": location == "path" or info.required,
+            "schema": schemas.field(field.annotation, info, name),
+        }
+        if info.description:
+            parameter["description"] = info.description
+        openapi_examples = getattr(info, "openapi_examples", None)
+        if openapi_examples:
+            parameter["examples"] = openapi_examples
+        if info.deprecated:
+            parameter["deprecated"] = True
+        if parameter["required"] or (location, name) not in result:
+            result[(location, name)] = parameter
+    return list(result.values())
+
+
+def _request_body(route: Any, found: Collected, schemas: SchemaRegistry) -> Any:
+    if not found.body:
+        return None
+    media_type = getattr(found.body[0].info, "media_type", "application/json")
+    required = any(field.info.required for field in found.body)
+    embed = route.plan.body_embedded or media_type != "application/json"
+    if not embed:
+        field = found.body[0]
+        schema = schemas.field(field.annotation, field.info, field.info.alias or field.name)
+    else:
+        schema = schemas.schema(_body_model(route.unique_id, found.body))
+    body: dict[str, Any] = {"content": {media_type: {"schema": schema}}}
+    if required:
+        body = {"required": True, **body}
+    return body
+
+
+def _body_model(unique_id: str, fields: list[Any]) -> Any:
+    """FastAPI's ``Body_<operation id>`` model for several (or embedded) body parameters."""
+    import pydantic
+
+    from tether.openapi.schemas import field_info
+
+    definitions: dict[str, Any] = {}
+    for field in fields:
+        info = field_info(field.info)
+        info.title = field.info.title or field.name.replace("_", " ").title()
+        definitions[field.info.alias or field.name] = (field.annotation, info)
+    return pydantic.create_model(f"Body_{unique_id}", **definitions)
+
+
+def _status_code(route: Any, response_class: type) -> str:
+    if route.status_code is not None:
+        return str(route.status_code)
+    init = response_class.__init__  # type: ignore[misc]
+    parameter = inspect.signature(init).parameters.get("status_code")
+    default = parameter.default if parameter is not None else 200
+    return str(default if isinstance(default, int) else 200)
+
+
+def _main_response(
+    route: Any, response_class: type, schemas: SchemaRegistry
+) -> tuple[str, dict[str, Any]]:
+
+    status = _status_code(route, response_class)
+    response: dict[str, Any] = {"description": route.response_description}
+    media_type = getattr(response_class, "media_type", None)
+    document = getattr(response_class, "openapi_response", None)  # streaming classes
+    if document is not None and body_allowed(route.status_code):
+        response.update(document(route, schemas))
+    elif media_type and body_allowed(route.status_code):
+        schema: dict[str, Any] = {"type": "string"}
+        if issubclass(response_class, JSONResponse):
+            model = route.response_model
+            title = f"Response_{route.unique_id}".title().replace("_", " ")
+            schema = {} if model is None else schemas.schema(model, "serialization", title=title)
+        response["content"] = {media_type: {"schema": schema}}
+    return status, response
+
+
+def _extra_responses(
+    route: Any, response_class: type, responses: dict[str, Any], schemas: SchemaRegistry
+) -> None:
+    media_type = getattr(response_class, "media_type", None) or "application/json"
+    for code, given in route.responses.items():
+        extra = copy.deepcopy(given)
+        model = extra.pop("model", None)
+        key = str(code).upper()
+        key = "default" if key == "DEFAULT" else key
+        target = responses.setdefault(key, {})
+        status_text = _RANGES.get(str(code).upper())
+        if status_text is None and str(code).isdigit():
+            status_text = http.client.responses.get(int(code))
+        description = (
+            extra.get("description") or target.get("description") or status_text
+        ) or "Additional Response"
+        deep_update(target, extra)
+        target["description"] = description
+        if model is not None:
+            title = f"Response_{code}_{route.unique_id}".title().replace("_", " ")
+            content = target.setdefault("content", {}).setdefault(media_type, {})
+            hole = content.setdefault("schema", {})
+            schemas.schema(model, "serialization", title=title, into=hole)
+
+
+def operations(
+    route: Any, schemas: SchemaRegistry, operation_ids: set[str]
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """``({method: operation}, security schemes, needs the validation error schemas)``."""
+    response_class = resolve(route.response_class)
+    found = collect(route.plan.root)
+    result: dict[str, Any] = {}
+    schemes: dict[str, Any] = {}
+    needs_errors = False
+    for method in route.openapi_methods:
+        operation = _metadata(route, operation_ids)
+        if found.security:
+            operation["security"] = [{name: scopes} for name, (_, scopes) in found.security.items()]
+            for name, (scheme, _) in found.security.items():
+                schemes[name] = _model_dict(scheme.model)
+        parameters = _parameters(found, schemas)
+        if parameters:
+            operation["parameters"] = parameters
+        if method in METHODS_WITH_BODY:
+            body = _request_body(route, found, schemas)
+            if body is not None:
+                operation["requestBody"] = body
+        if route.callbacks:
+            operation["callbacks"] = _callbacks(route, schemas, operation_ids)
+        status, response = _main_response(route, response_class, schemas)
+        responses: dict[str, Any] = {status: response}
+        _extra_responses(route, response_class, responses, schemas)
+        if (found.params or found.body) and not {"422", "4XX", "default"} & set(responses):
+            responses["422"] = {
+                "description": "Validation Error",
+                "content": {
+                    "application/json": {"schema": {"$ref": REF_PREFIX + "HTTPValidationError"}}
+                },
+            }
+            needs_errors = True
+        operation["responses"] = responses
+        if route.openapi_extra:
+            deep_update(operation, route.openapi_extra)
+        result[method.lower()] = operation
+    return result, schemes, needs_errors
+
+
+def _callbacks(route: Any, schemas: SchemaRegistry, operation_ids: set[str]) -> dict[str, Any]:
+    callbacks: dict[str, Any] = {}
+    for callback in route.callbacks:
+        if hasattr(callback, "plan") and hasattr(callback, "openapi_methods"):
+            path, _, _ = operations(callback, schemas, operation_ids)
+            callbacks[callback.name] = {callback.path: path}
+    return callbacks
+
+
+def _metadata(route: Any, operation_ids: set[str]) -> dict[str, Any]:
+    import warnings
+
+    operation: dict[str, Any] = {}
+    if route.tags:
+        operation["tags"] = [getattr(tag, "value", tag) for tag in route.tags]
+    operation["summary"] = route.summary or route.name.replace("_", " ").title()
+    if route.description:
+        operation["description"] = route.description
+    operation_id = route.operation_id or route.unique_id
+    if operation_id in operation_ids:
+        name = getattr(route.endpoint, "__name__", "<unnamed_endpoint>")
+        warnings.warn(f"Duplicate Operation ID {operation_id} for function {name}", stacklevel=1)
+    operation_ids.add(operation_id)
+    operation["operationId"] = operation_id
+    if route.deprecated:
+        operation["deprecated"] = True
+    return operation

@@ -1,0 +1,112 @@
+"""JSON Schemas of the types an OpenAPI document mentions, generated together by pydantic.
+
+Every type is registered with :meth:`SchemaRegistry.schema` while the document is built, which
+returns a placeholder dict; :meth:`SchemaRegistry.finish` then generates all schemas in one go
+(so models shared by several operations become one ``components/schemas`` entry, named as
+pydantic names them, ``-Input``/``-Output`` when the two directions differ) and fills the
+placeholders. FastAPI's conventions are kept: a field's type is wrapped as
+``Annotated[type, FieldInfo]`` so its constraints, default and examples show, and a schema that
+is not a ``$ref`` gets a title from the field's alias (``item_id`` -> ``Item Id``).
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, Literal
+
+from tether.exceptions import require
+
+__all__ = ["REF_PREFIX", "SchemaRegistry", "deep_update", "field_info"]
+
+REF_PREFIX = "#/components/schemas/"
+Mode = Literal["validation", "serialization"]
+
+_CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
+
+
+def field_info(info: Any) -> Any:
+    """A pydantic ``FieldInfo`` carrying a tether marker's default, constraints and docs."""
+    pydantic = require("pydantic", "pydantic")
+    from pydantic_core import PydanticUndefined
+
+    kw: dict[str, Any] = {}
+    # "deprecated" is documented on the parameter itself (pydantic ignores it in a TypeAdapter).
+    for name in (*_CONSTRAINTS, "title", "description", "examples"):
+        value = getattr(info, name, None)
+        if value is not None:
+            kw[name] = value
+    if info.default_factory is not None:
+        kw["default_factory"] = info.default_factory
+    else:
+        kw["default"] = PydanticUndefined if info.required else info.default
+    return pydantic.Field(**kw)
+
+
+class SchemaRegistry:
+    """Collects the types of one document and generates their schemas together."""
+
+    def __init__(self, separate_input_output_schemas: bool = True) -> None:
+        self.separate = separate_input_output_schemas
+        self._inputs: list[tuple[int, Mode, Any]] = []
+        self._holes: list[tuple[dict[str, Any], int, Mode, str | None]] = []
+        self.definitions: dict[str, Any] = {}
+
+    def schema(
+        self,
+        annotation: Any,
+        mode: Mode = "validation",
+        *,
+        title: str | None = None,
+        into: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A dict that :meth:`finish` fills with the schema of ``annotation``.
+
+        ``title`` is set on a schema that is not a reference (FastAPI's field title);
+        ``into`` is a dict given by the user that the schema is merged over.
+        """
+        pydantic = require("pydantic", "pydantic")
+        key = len(self._inputs)
+        if not self.separate:
+            mode = "validation"
+        adapter = pydantic.TypeAdapter(annotation)
+        self._inputs.append((key, mode, adapter.core_schema))
+        hole: dict[str, Any] = {} if into is None else into
+        self._holes.append((hole, key, mode, title))
+        return hole
+
+    def field(self, annotation: Any, info: Any, name: str, mode: Mode = "validation") -> Any:
+        """The schema of a parameter declared as ``annotation`` with tether marker ``info``."""
+        title = info.title or name.title().replace("_", " ")
+        annotated = typing.Annotated[annotation, field_info(info)]
+        return self.schema(annotated, mode, title=title)
+
+    def finish(self) -> dict[str, Any]:
+        """Generate every schema, fill the placeholders, return the named definitions."""
+        if not self._inputs:
+            return {}
+        from pydantic.json_schema import GenerateJsonSchema
+
+        generator = GenerateJsonSchema(ref_template=REF_PREFIX + "{model}")
+        mapping, definitions = generator.generate_definitions(inputs=self._inputs)
+        for hole, key, mode, title in self._holes:
+            deep_update(hole, mapping[(key, mode)])
+            if title is not None and "$ref" not in hole:
+                hole["title"] = title
+        for definition in definitions.values():
+            description = definition.get("description")
+            if isinstance(description, str):  # FastAPI cuts docstrings at a form feed
+                definition["description"] = description.split("\f")[0]
+        self.definitions = {str(name): value for name, value in definitions.items()}
+        return self.definitions
+
+
+def deep_update(target: dict[str, Any], update: dict[str, Any]) -> None:
+    """Merge ``update`` into ``target``: dicts recursively, lists appended, the rest replaced."""
+    for key, value in update.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            deep_update(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            target[key] = current + value
+        else:
+            target[key] = value
