@@ -99,15 +99,25 @@ def return_annotation(endpoint: Callable[..., Any]) -> Any:
         return None
     try:
         hints = typing.get_type_hints(endpoint, include_extras=True)
+    except Exception:  # noqa: BLE001 - maybe another annotation: resolve the return one alone
+        hints = {"return": _resolve_alone(endpoint, raw)}
+    annotation = hints.get("return")
+    if annotation is None or annotation is type(None) or _is_response_type(annotation):
+        return None
+    return annotation
+
+
+def _resolve_alone(endpoint: Callable[..., Any], raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    namespace = getattr(inspect.unwrap(endpoint), "__globals__", {})
+    try:
+        return eval(raw, dict(namespace))  # noqa: S307 - the program's own annotation text
     except Exception as exc:  # noqa: BLE001 - reported with the endpoint's name
         raise ConfigurationError(
             f"cannot resolve the return annotation {raw!r} of {endpoint!r}; define the type "
             "at module level, or give the route response_model=None"
         ) from exc
-    annotation = hints.get("return")
-    if annotation is None or annotation is type(None) or _is_response_type(annotation):
-        return None
-    return annotation
 
 
 def _is_response_type(annotation: Any) -> bool:

@@ -23,7 +23,7 @@ import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import tether.routing as _routing
 from tether._applications_decorators import RouteDecorators

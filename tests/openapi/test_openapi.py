@@ -21,6 +21,7 @@ from tether import Body, Depends, Header, Query, Router, Security, Tether
 from tether import Path as PathParam
 from tether.openapi import get_openapi
 from tether.responses import HTMLResponse, PlainTextResponse
+from tether.security import APIKeyHeader, OAuth2PasswordBearer
 from tether.testclient import TestClient
 
 SCHEMA = json.loads(
@@ -444,3 +445,30 @@ def test_get_openapi_from_routes_and_cached_document() -> None:
         assert app.openapi()["paths"]["/a"]["get"]["responses"]["200"]["content"] == {
             "application/json": {"schema": {"type": "string", "title": "Response A A Get"}}
         }
+
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="token", scopes={"me": "Read me"})
+
+
+def test_security_schemes_of_tether_security() -> None:
+    app = Tether()
+
+    @app.get("/me")
+    async def me(
+        token: Annotated[str, Security(oauth2, scopes=["me"])],
+        key: Annotated[str, Depends(APIKeyHeader(name="X-Key"))],
+    ) -> dict[str, str]:
+        return {}
+
+    document = document_of(app)
+    assert document["paths"]["/me"]["get"]["security"] == [
+        {"OAuth2PasswordBearer": ["me"]},
+        {"APIKeyHeader": []},
+    ]
+    assert document["components"]["securitySchemes"] == {
+        "OAuth2PasswordBearer": {
+            "type": "oauth2",
+            "flows": {"password": {"tokenUrl": "token", "scopes": {"me": "Read me"}}},
+        },
+        "APIKeyHeader": {"type": "apiKey", "name": "X-Key", "in": "header"},
+    }

@@ -67,10 +67,13 @@ def install(
 ) -> AsyncAPIDocs:
     """Add ``GET json_path`` (the document) and ``GET path`` (the page) to ``app``.
 
-    Uses the app's ``add_route(path, endpoint, methods=..., name=..., include_in_schema=False)``;
+    Uses the app's ``add_route(path, endpoint, methods=..., name=..., include_in_schema=False)``
+    and sets ``app.asyncapi_url`` (the OpenAPI document links to it);
     ``options`` go to :func:`~tether.asyncapi.generate`. Returns the :class:`AsyncAPIDocs`.
     """
     docs = AsyncAPIDocs(app, json_url=json_path, **options)
+    # The OpenAPI document links here (x-asyncapi) for the WebSocket routes it leaves out.
+    app.asyncapi_url = json_path
     add = app.add_route
     add(
         json_path,
