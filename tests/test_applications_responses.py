@@ -1,4 +1,4 @@
-"""Response models with FastAPI's semantics (tether._applications_responses, APIRoute).
+"""Response models with FastAPI's semantics (tether.applications.responses, APIRoute).
 
 The cases follow FastAPI's documentation and tests for ``response_model`` (return annotation,
 filtering, ``response_model_exclude_unset``, include/exclude, invalid values): the same app

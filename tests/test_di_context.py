@@ -5,7 +5,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tether._di_context import MISSING, Context, _parse_query, parse_last_values
+from tether.dependencies.context import MISSING, Context, _parse_query, parse_last_values
 from tether.websockets import WebSocket
 
 QUERY = st.text(alphabet="ab=&%+2é ", max_size=12)

@@ -1,4 +1,4 @@
-"""The precompiled runner (tether._di_fast) gives what the general solver gives."""
+"""The precompiled runner (tether.dependencies.fast) gives what the general solver gives."""
 
 from typing import Any
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tether._headers import _MAX_NAMES, _NAMES, Headers, headers_from_scope
+from tether.datastructures.headers import _MAX_NAMES, _NAMES, Headers, headers_from_scope
 from tether.requests import HTTPConnection
 
 

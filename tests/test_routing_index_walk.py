@@ -3,8 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tether._routing_index import RouteIndex
 from tether.routing import Mount, WebSocketRoute
+from tether.routing.index import RouteIndex
 
 
 async def _endpoint(ws: object) -> None: ...

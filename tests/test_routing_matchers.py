@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tether._routing_paths import compile_path, regex_matcher, segment_matcher
+from tether.routing.paths import compile_path, regex_matcher, segment_matcher
 
 TEMPLATES = [
     "/ws",

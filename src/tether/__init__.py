@@ -10,8 +10,8 @@ from __future__ import annotations
 from tether import status
 from tether.applications import Router, Tether
 from tether.background import BackgroundTasks
+from tether.dependencies.params import Body, Cookie, Depends, Header, Path, Query, Security
 from tether.exceptions import HTTPException, WebSocketException
-from tether.params import Body, Cookie, Depends, Header, Path, Query, Security
 from tether.requests import HTTPConnection, Request
 from tether.responses import (
     FileResponse,

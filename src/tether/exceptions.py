@@ -12,9 +12,11 @@ The tree::
     │   └── ResponseValidationError       an endpoint's value does not fit its response model (500)
     └── MissingDependencyError        (also ImportError) an optional package is not installed
 
-``WebSocketDisconnect`` and ``WebSocketDisconnected`` live in :mod:`tether.websockets`, as in the
-peer, and are not under this root: ``WebSocketDisconnect`` is an ``Exception`` by contract and
-``WebSocketDisconnected`` a ``RuntimeError``.
+``WebSocketDisconnect`` and ``WebSocketDisconnected`` are not under this root:
+``WebSocketDisconnect`` is an ``Exception`` by contract and ``WebSocketDisconnected`` a
+``RuntimeError``. Users import both from :mod:`tether.websockets`, as in the peer;
+``WebSocketDisconnect`` is defined here, below the WebSocket layer, because the typed-message
+helpers (:mod:`tether.messages`), which ``WebSocket`` uses, raise it too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "ResponseValidationError",
     "TetherError",
     "ValidationError",
+    "WebSocketDisconnect",
     "WebSocketException",
     "WebSocketRequestValidationError",
 ]
@@ -156,3 +159,26 @@ def require(module: str, extra: str) -> Any:
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(module.split(".")[0], extra) from exc
+
+
+class WebSocketDisconnect(Exception):
+    """The connection ended: raised by the ``receive_*`` helpers and by sends that fail.
+
+    ``code`` is the close code (1006 when the transport broke, 1005 when the peer sent none);
+    ``reason`` is the close reason, ``""`` when there was none. Positional constructor
+    arguments show in ``args``, keyword ones do not (as in the peer).
+    """
+
+    # Slots: one is raised at the end of nearly every connection, and slot writes are cheaper
+    # than filling the exception's __dict__. __reduce__ keeps them through pickle and copy.
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = dict(self.__dict__)
+        state["code"] = self.code
+        state["reason"] = self.reason
+        return (type(self), self.args, state)

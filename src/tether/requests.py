@@ -17,8 +17,8 @@ from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
 from tether import _json
-from tether._headers import headers_from_scope
 from tether.datastructures import URL, Address, FormData, Headers, QueryParams, State
+from tether.datastructures.headers import headers_from_scope
 from tether.types import Message, Receive, Scope, Send
 
 __all__ = ["ClientDisconnect", "HTTPConnection", "Request", "cookie_parser"]

@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from tether import _json
+from tether.exceptions import WebSocketDisconnect
 from tether.messages import wire as _wire
 from tether.requests import HTTPConnection
 from tether.types import Message, Receive, Scope, Send
@@ -70,29 +71,6 @@ class WebSocketState(enum.Enum):
     # Members are singletons, so identity hashing agrees with equality; Enum's own __hash__
     # (hash of the name) is Python code run on every table lookup.
     __hash__ = object.__hash__
-
-
-class WebSocketDisconnect(Exception):
-    """The connection ended: raised by the ``receive_*`` helpers and by sends that fail.
-
-    ``code`` is the close code (1006 when the transport broke, 1005 when the peer sent none);
-    ``reason`` is the close reason, ``""`` when there was none. Positional constructor
-    arguments show in ``args``, keyword ones do not (as in the peer).
-    """
-
-    # Slots: one is raised at the end of nearly every connection, and slot writes are cheaper
-    # than filling the exception's __dict__. __reduce__ keeps them through pickle and copy.
-    __slots__ = ("code", "reason")
-
-    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
-        self.code = code
-        self.reason = reason or ""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        state = dict(self.__dict__)
-        state["code"] = self.code
-        state["reason"] = self.reason
-        return (type(self), self.args, state)
 
 
 class WebSocketDisconnected(RuntimeError):

@@ -25,10 +25,11 @@ from tether.channels.errors import (
     InvalidText,
     PublishRejected,
 )
-from tether.channels.hub import Channels, HistoryResult
+from tether.channels.hub import HistoryResult
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.names import InvalidChannelName
 from tether.channels.options import ChannelOptions, ConnectionLimits, SlowConsumerPolicy
+from tether.channels.serving import Channels
 from tether.channels.subscriber import (
     CLOSE_INSUFFICIENT_STATE,
     CLOSE_PROTOCOL_ERROR,

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tether.channels.backends.base import Position, Publication
+from tether.channels.names import Namespaces
 from tether.channels.subscriber import Outbox
 
-if TYPE_CHECKING:
-    from tether.channels.hub import Channels
+__all__ = ["Connection", "Membership", "SubscribeResult", "Subscription"]
 
-__all__ = ["Connection", "SubscribeResult", "Subscription"]
+
+class Membership(Protocol):
+    """What a connection needs of its hub (:class:`tether.channels.hub.Hub` is one).
+
+    A protocol rather than the hub's class: the hub holds connections, so naming it here would
+    tie the two modules into a circle.
+    """
+
+    namespaces: Namespaces
+
+    async def _subscribe(
+        self, connection: Connection, channel: str, since: Position | None
+    ) -> SubscribeResult: ...
+
+    def _unsubscribe(self, connection: Connection, channel: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +83,7 @@ class Connection:
 
     def __init__(
         self,
-        hub: Channels,
+        hub: Membership,
         websocket: Any,
         outbox: Outbox,
         *,

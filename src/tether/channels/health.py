@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tether._json import dumps
-
-if TYPE_CHECKING:
-    from tether.channels.hub import Channels
+from tether.channels.hub import Hub
 
 __all__ = ["HealthApp"]
 
@@ -16,12 +14,12 @@ class HealthApp:
     """An ASGI app instance (not a function), so routers mount it as an app.
 
     Answers 200 when the broker is connected and the hub runs, else 503; the body is
-    :meth:`Channels.health` as JSON.
+    :meth:`Hub.health` as JSON.
     """
 
     __slots__ = ("hub",)
 
-    def __init__(self, hub: Channels) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

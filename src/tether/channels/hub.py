@@ -1,8 +1,12 @@
-"""The server-side API: :class:`Channels`, one hub per process.
+"""The hub: :class:`Hub`, one per process, the core of :class:`~tether.channels.Channels`.
 
 The hub owns the backend, the node-local router and every channel-aware connection. It never
 awaits a socket on the publish path: the backend hands publications to the router, which pushes
 pre-encoded frames into per-connection queues.
+
+The hub knows no transport: the endpoints that serve it (the browser protocol, health) live
+above it, in :mod:`tether.channels.serving`, so every transport can import the hub and none is
+imported by it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, Self
 
 from tether._json import dumps
 from tether.channels.backends import BROKER_ENV, backend_from_url
@@ -27,7 +31,7 @@ from tether.channels.router import LocalChannel, LocalRouter
 from tether.channels.subscriber import Outbox
 from tether.telemetry import TelemetryConfig, resolve_telemetry
 
-__all__ = ["Channels", "HistoryResult"]
+__all__ = ["HistoryResult", "Hub"]
 
 logger = logging.getLogger("tether.channels")
 
@@ -48,7 +52,7 @@ class HistoryResult:
         return f"HistoryResult({len(self.publications)} publications, {self.position!r})"
 
 
-class Channels:
+class Hub:
     """Pub/sub hub: publish from anywhere, subscribe WebSockets, history, presence.
 
     ``telemetry`` (a :class:`~tether.telemetry.TelemetryConfig` or ``True``) traces publishes
@@ -145,7 +149,7 @@ class Channels:
         finally:
             await self.stop()
 
-    async def __aenter__(self) -> Channels:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -459,30 +463,6 @@ class Channels:
         """Every registered connection (a copy)."""
         return list(self._connections.values())
 
-    async def endpoint(self, websocket: Any) -> None:
-        """WebSocket endpoint speaking the browser protocol (docs/channels-protocol.md)."""
-        from tether.channels.protocol import serve
-
-        await serve(self, websocket)
-
-    def sse_endpoint(self, channels: Any, **options: Any) -> Any:
-        """ASGI app streaming ``channels`` over Server-Sent Events, resumable by event id.
-
-        ``channels``: names, or ``channels(request)`` returning them; options (``format``,
-        ``ping_interval``, ``retry``) as :class:`tether.channels.sse.ChannelStream`. Mount it
-        with ``app.add_route(path, hub.sse_endpoint(...))``. See docs/streaming.md.
-        """
-        from tether.channels.sse import ChannelStream
-
-        return ChannelStream(self, channels, **options)
-
-    @property
-    def client_js(self) -> Any:
-        """ASGI app serving ``tether-channels.js``; mount it at ``/_tether/channels.js``."""
-        from tether.channels.static import client_js_app
-
-        return client_js_app
-
     def health(self) -> dict[str, Any]:
         """Broker and hub state, JSON-ready: ``{"ok": bool, "broker": {...}, ...}``."""
         broker = self.backend.health()
@@ -493,13 +473,6 @@ class Channels:
             "broker": broker,
             "metrics": self.metrics.snapshot(),
         }
-
-    @property
-    def health_endpoint(self) -> Any:
-        """ASGI app: 200 with :meth:`health` as JSON when ok, else 503."""
-        from tether.channels.health import HealthApp
-
-        return HealthApp(self)
 
 
 def _recover(
@@ -522,7 +495,7 @@ class _Listener:
 
     __slots__ = ("hub",)
 
-    def __init__(self, hub: Channels) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
     def on_publication(self, publication: Publication) -> None:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from tether.exceptions import ConfigurationError
-
-if TYPE_CHECKING:
-    from tether.channels.connection import Connection
 
 __all__ = [
     "Action",
@@ -22,8 +19,12 @@ __all__ = [
 ]
 
 Action = Literal["subscribe", "publish"]
-AuthorizeHook = Callable[["Connection", str, Action], "bool | Awaitable[bool]"]
-ValidateHook = Callable[["Connection", str, Any], Any]
+# The first argument of a hook is the tether.channels.connection.Connection. It is typed Any
+# here because options sit below connections (a connection's queue reads its options); a hook
+# annotated with Connection is still accepted.
+AuthorizeHook = Callable[[Any, str, Action], "bool | Awaitable[bool]"]
+"""``(conn, channel, action) -> bool`` or an awaitable of it."""
+ValidateHook = Callable[[Any, str, Any], Any]
 """``(conn, channel, data) -> data`` or an awaitable of it; raise ``PublishRejected`` to refuse."""
 
 

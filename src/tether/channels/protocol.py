@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tether._json import dumps, loads
 from tether.channels.backends.base import BrokerUnavailable, Position
@@ -22,12 +22,10 @@ from tether.channels.errors import (
     PublishRejected,
 )
 from tether.channels.frames import FrameRefused, LogLimiter, decode_frame
+from tether.channels.hub import Hub
 from tether.channels.names import InvalidChannelName
 from tether.channels.options import Action, ValidateHook
 from tether.channels.subscriber import CLOSE_PROTOCOL_ERROR
-
-if TYPE_CHECKING:
-    from tether.channels.hub import Channels
 
 __all__ = ["serve"]
 
@@ -35,7 +33,7 @@ CLOSE_POLICY = 1008
 # Offsets a client may send: JavaScript's exact integers (and far below Lua's 1e14 formatting).
 MAX_OFFSET = (1 << 53) - 1
 _LOG = LogLimiter(logging.getLogger("tether.channels"))
-Handler = Callable[["Channels", Connection, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+Handler = Callable[["Hub", Connection, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
 class BadRequest(ChannelError):
@@ -44,7 +42,7 @@ class BadRequest(ChannelError):
     code = "bad_request"
 
 
-async def serve(hub: Channels, websocket: Any) -> None:
+async def serve(hub: Hub, websocket: Any) -> None:
     """Accept ``websocket`` and run the protocol until it disconnects.
 
     A refused ``authenticate`` still accepts, then closes with 1008 and a short reason: a
@@ -78,7 +76,7 @@ def _short(reason: str) -> str:
     return encoded[:120].decode("utf-8", "ignore") + "..."
 
 
-async def _authenticate(hub: Channels, websocket: Any) -> Mapping[str, Any] | None:
+async def _authenticate(hub: Hub, websocket: Any) -> Mapping[str, Any] | None:
     if hub.authenticate is None:
         return {}
     result = hub.authenticate(websocket)
@@ -87,7 +85,7 @@ async def _authenticate(hub: Channels, websocket: Any) -> Mapping[str, Any] | No
     return result
 
 
-async def _receive_loop(hub: Channels, connection: Connection, websocket: Any) -> None:
+async def _receive_loop(hub: Hub, connection: Connection, websocket: Any) -> None:
     while not connection.closed:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -111,7 +109,7 @@ async def _receive_loop(hub: Channels, connection: Connection, websocket: Any) -
         await _dispatch(hub, connection, frame)
 
 
-async def _dispatch(hub: Channels, connection: Connection, frame: dict[str, Any]) -> None:
+async def _dispatch(hub: Hub, connection: Connection, frame: dict[str, Any]) -> None:
     """Run one request; every failure becomes an ``error`` frame, never a closed socket."""
     request_id = frame.get("id")
     kind = frame.get("type")
@@ -187,7 +185,7 @@ async def _allowed(connection: Connection, channel: str, action: Action) -> bool
     return bool(verdict)
 
 
-async def _subscribe(hub: Channels, connection: Connection, frame: dict[str, Any]) -> None:
+async def _subscribe(hub: Hub, connection: Connection, frame: dict[str, Any]) -> None:
     channel = _channel(frame)
     since = _since(frame)
     if not await _allowed(connection, channel, "subscribe"):
@@ -216,14 +214,12 @@ async def _subscribe(hub: Channels, connection: Connection, frame: dict[str, Any
     return None
 
 
-async def _unsubscribe(
-    hub: Channels, connection: Connection, frame: dict[str, Any]
-) -> dict[str, Any]:
+async def _unsubscribe(hub: Hub, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
     await connection.unsubscribe(_channel(frame))
     return {}
 
 
-async def _publish(hub: Channels, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
+async def _publish(hub: Hub, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
     channel = _channel(frame)
     options = hub.namespaces.options(channel)
     if not options.client_publish or not await _allowed(connection, channel, "publish"):
@@ -256,12 +252,12 @@ async def _validated(hook: ValidateHook, connection: Connection, channel: str, d
     return checked
 
 
-async def _ping(hub: Channels, connection: Connection, frame: dict[str, Any]) -> None:
+async def _ping(hub: Hub, connection: Connection, frame: dict[str, Any]) -> None:
     _send(connection, {"type": "pong", "id": frame.get("id")})
     return None
 
 
-async def _presence(hub: Channels, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
+async def _presence(hub: Hub, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
     channel = _channel(frame)
     if not await _allowed(connection, channel, "subscribe"):
         raise ChannelForbidden(f"not allowed to see presence of {channel}")
@@ -270,7 +266,7 @@ async def _presence(hub: Channels, connection: Connection, frame: dict[str, Any]
     return {"members": await hub.presence(channel)}
 
 
-async def _history(hub: Channels, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
+async def _history(hub: Hub, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
     channel = _channel(frame)
     if not await _allowed(connection, channel, "subscribe"):
         raise ChannelForbidden(f"not allowed to read history of {channel}")

@@ -36,21 +36,19 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from tether._json import dumps, loads
 from tether.channels.backends.base import Position
 from tether.channels.connection import Connection, SubscribeResult
 from tether.channels.errors import ChannelError, ChannelForbidden, ChannelLimitExceeded
+from tether.channels.hub import Hub
 from tether.channels.names import InvalidChannelName
 from tether.channels.options import SlowConsumerPolicy
 from tether.channels.subscriber import CLOSE_INSUFFICIENT_STATE
 from tether.requests import Request
 from tether.streams.responses import track_stream
 from tether.types import Receive, Scope, Send
-
-if TYPE_CHECKING:
-    from tether.channels.hub import Channels
 
 __all__ = ["ChannelStream", "format_position", "parse_position"]
 
@@ -249,7 +247,7 @@ class ChannelStream:
 
     def __init__(
         self,
-        hub: Channels,
+        hub: Hub,
         channels: ChannelsOf,
         *,
         format: Literal["sse", "jsonl"] = "sse",

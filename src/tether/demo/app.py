@@ -48,9 +48,9 @@ from tether.demo.rules import (
     clean_room,
     clean_text,
 )
-from tether.limits import WebSocketLimits
 from tether.requests import Request
 from tether.responses import HTMLResponse, JSONResponse, Response
+from tether.runtime.limits import WebSocketLimits
 from tether.websockets import WebSocket
 
 __all__ = ["BROKER_ENV", "NAMESPACES", "app", "create_app", "room_namespaces"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, Literal, TypeVar, overload
 
+from tether.exceptions import WebSocketDisconnect
 from tether.messages.adapters import ADAPTERS, adapter_for
 from tether.messages.errors import MessageValidationError
 from tether.messages.policy import InvalidMessagePolicy, MessageSocket, handle_invalid
@@ -36,8 +37,6 @@ async def receive_frame(websocket: MessageSocket) -> str | bytes:
 def _binary_payload(message: Any) -> bytes:
     """The bytes of a received message without text; a disconnect raises."""
     if message["type"] == "websocket.disconnect":
-        from tether.websockets import WebSocketDisconnect  # the rare path only
-
         raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
     data: bytes = message.get("bytes") or b""
     return data
@@ -49,8 +48,6 @@ async def _answer_invalid(
     """Apply ``policy``; raise ``WebSocketDisconnect`` if it closed the socket."""
     code = await handle_invalid(websocket, error, policy)
     if code is not None:
-        from tether.websockets import WebSocketDisconnect
-
         raise WebSocketDisconnect(code, "invalid message")
 
 

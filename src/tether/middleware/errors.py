@@ -11,7 +11,7 @@ WebSocket (divergences 1 and 3; the peer passes WebSocket errors through untouch
   denial response before accept (close 1011 where the server lacks the extension) or a close
   1011 after accept. The exception is not re-raised, so the server does not log it twice.
 
-It creates the connection's :class:`~tether._routing_errors.SendTracker`, which the layers
+It creates the connection's :class:`~tether.routing.errors.SendTracker`, which the layers
 below reuse (a graceful drain closes WebSockets through it).
 """
 
@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import traceback
 
-from tether._routing_errors import (
+from tether.requests import Request
+from tether.responses import PlainTextResponse, Response
+from tether.routing.errors import (
     ExceptionHandler,
     Phase,
     SendTracker,
@@ -31,9 +33,7 @@ from tether._routing_errors import (
     send_outcome,
     short_reason,
 )
-from tether.logsafe import printable
-from tether.requests import Request
-from tether.responses import PlainTextResponse, Response
+from tether.runtime.logsafe import printable
 from tether.types import ASGIApp, Receive, Scope, Send
 from tether.websockets import WebSocketDisconnect
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tether._exception_handlers import DEFAULT_HANDLERS
-from tether._routing_errors import (
+from tether.exception_handlers import DEFAULT_HANDLERS
+from tether.routing.errors import (
     HANDLERS_KEY,
     ExceptionHandler,
     HandlerTables,

@@ -28,9 +28,9 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from tether._routing_errors import ensure_tracker, send_outcome
 from tether.datastructures import Headers
 from tether.responses import PlainTextResponse
+from tether.routing.errors import ensure_tracker, send_outcome
 from tether.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["OriginMiddleware", "OriginPolicy", "deny_origin", "normalize_origin"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tether._routing_errors import ensure_tracker, send_outcome
 from tether.datastructures import URL, Headers
 from tether.responses import PlainTextResponse, RedirectResponse, Response
+from tether.routing.errors import ensure_tracker, send_outcome
 from tether.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["TrustedHostMiddleware"]

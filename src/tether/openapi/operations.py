@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Iterator
 from typing import Any
 
-from tether._applications_responses import body_allowed, resolve
+from tether.applications.responses import body_allowed, resolve
 from tether.openapi.schemas import REF_PREFIX, SchemaRegistry, deep_update
 from tether.responses import JSONResponse
 

@@ -27,8 +27,8 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import Span, StatusCode
 
 from tether.exceptions import HTTPException, WebSocketException
-from tether.logsafe import mask_query
 from tether.routing import get_route_path
+from tether.runtime.logsafe import mask_query
 from tether.telemetry.config import Telemetry
 from tether.telemetry.routes import route_template
 from tether.telemetry.websocket import ConnectionTrace

@@ -19,7 +19,7 @@ from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
-from tether.metrics import Counter, MetricsRegistry
+from tether.runtime.metrics import Counter, MetricsRegistry
 
 __all__ = ["observe_channels", "observe_registry"]
 

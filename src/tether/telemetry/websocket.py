@@ -22,7 +22,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span, StatusCode
 
-from tether.logsafe import mask_text
+from tether.runtime.logsafe import mask_text
 from tether.telemetry.config import Telemetry
 from tether.types import Message, Receive, Send
 

@@ -30,8 +30,9 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from types import TracebackType
 from typing import Any, Final
 
-from tether._di_body import read_json_body
-from tether._di_compile import (
+from tether.concurrency import run_in_threadpool
+from tether.dependencies.body import read_json_body
+from tether.dependencies.compile import (
     ASYNC,
     ASYNC_GEN,
     GEN,
@@ -40,17 +41,16 @@ from tether._di_compile import (
     Node,
     compile_node,
 )
-from tether._di_context import MISSING, Context
-from tether._di_extract import get_connection
-from tether._di_fast import build_fast_runner
-from tether.concurrency import run_in_threadpool
+from tether.dependencies.context import MISSING, Context
+from tether.dependencies.extract import get_connection
+from tether.dependencies.fast import build_fast_runner
+from tether.dependencies.params import DependsInfo
 from tether.exceptions import (
     ConfigurationError,
     RequestValidationError,
     ValidationError,
     WebSocketRequestValidationError,
 )
-from tether.params import DependsInfo
 
 __all__ = ["EndpointPlan"]
 

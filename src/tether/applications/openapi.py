@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from tether._applications_responses import Default, generate_unique_id
+from tether.applications.responses import Default, generate_unique_id
 from tether.responses import JSONResponse
 
 __all__ = ["OpenAPIOptions"]
@@ -64,7 +64,7 @@ class OpenAPIOptions:
 
         Raises ``ValueError`` when a document is served without a title or version.
         """
-        from tether.applications import Router
+        from tether.applications.router import Router
         from tether.openapi.app import install
 
         for field in dataclasses.fields(self):

@@ -13,8 +13,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Final
 
-from tether._di_context import MISSING, Context
-from tether._di_convert import Invalid, build_converter, shape_of
+from tether.dependencies.context import MISSING, Context
+from tether.dependencies.convert import Invalid, build_converter, shape_of
 from tether.exceptions import ConfigurationError
 
 __all__ = ["BodyValidator", "body_validator", "read_json_body"]

@@ -21,8 +21,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
+from tether.dependencies.params import ParamInfo
 from tether.exceptions import ConfigurationError
-from tether.params import ParamInfo
 
 __all__ = [
     "Converter",
@@ -104,6 +104,7 @@ def is_model_type(annotation: Any) -> bool:
 
 
 def to_str(raw: Any) -> Any:
+    """Convert a raw request value to ``str`` (a ``str`` passes through as itself)."""
     return raw if type(raw) is str else str(raw)
 
 

@@ -4,7 +4,7 @@ The shape: an ``async def`` endpoint whose parameters are the connection, plain 
 and query parameters, and dependencies that are ``async def`` functions taking only the
 connection (uncached, no sub-dependencies). Its runner is generated once at registration (the
 source of one function for that endpoint: no loop over parameters, no argument list to build)
-and does per run what the general solver does, without a :class:`~tether._di_context.Context`:
+and does per run what the general solver does, without a :class:`~tether.dependencies.context.Context`:
 each dependency is called with the connection by position, a path or query value that is a
 ``str`` is used as it is, and the endpoint is called by position.
 
@@ -19,9 +19,9 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from tether._di_compile import ASYNC, Node
-from tether._di_context import MISSING, Context, parse_last_values
-from tether._di_extract import PLAIN_READS, Extractor, get_connection
+from tether.dependencies.compile import ASYNC, Node
+from tether.dependencies.context import MISSING, Context, parse_last_values
+from tether.dependencies.extract import PLAIN_READS, Extractor, get_connection
 from tether.exceptions import ValidationError
 
 __all__ = ["build_fast_runner"]

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from tether.limits import WebSocketLimits
     from tether.middleware import Middleware
     from tether.responses import Response
+    from tether.runtime.limits import WebSocketLimits
 
 __all__ = ["RouteDecorators"]
 

@@ -11,9 +11,9 @@ Dependencies accumulate outermost first: application -> ``include_router(depende
 ``include_router`` copies the included routes with the prefix and dependencies applied (routes
 added to the included router afterwards are not seen; the peer's 0.137+ keeps a live link).
 
-Per-route WebSocket limits: an endpoint decorated with :func:`tether.limits.limits`, or a
+Per-route WebSocket limits: an endpoint decorated with :func:`tether.runtime.limits.limits`, or a
 ``limits=WebSocketLimits(...)`` given to :meth:`Router.websocket`, gets its route's ASGI app
-wrapped by :func:`tether.limits.apply_route_limits` here, at registration.
+wrapped by :func:`tether.runtime.limits.apply_route_limits` here, at registration.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import tether.routing as _routing
-from tether._applications_decorators import RouteDecorators
-from tether._applications_options import include_options, merge_route_options
-from tether._applications_responses import (
+from tether.applications.decorators import RouteDecorators
+from tether.applications.options import include_options, merge_route_options
+from tether.applications.responses import (
     Default,
     DefaultPlaceholder,
     ResponseModel,
@@ -38,15 +38,15 @@ from tether._applications_responses import (
     resolve,
     return_annotation,
 )
-from tether._routing_errors import ensure_tracker, run_guarded
-from tether._routing_routes import WebSocketSession
 from tether.dependencies import EndpointPlan
 from tether.exceptions import ConfigurationError
-from tether.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits
 from tether.requests import Request
 from tether.responses import JSONResponse, Response
 from tether.routing import BaseRoute, Mount, Route, WebSocketRoute
 from tether.routing import Router as BaseRouter
+from tether.routing.errors import ensure_tracker, run_guarded
+from tether.routing.routes import WebSocketSession
+from tether.runtime.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits
 from tether.streams.responses import JSONLinesResponse
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 
@@ -116,7 +116,7 @@ class APIRoute(Route):
     """An HTTP route with injected parameters and FastAPI's response and documentation options.
 
     A non-Response result is checked and encoded by the response model (see
-    :mod:`tether._applications_responses`), or encoded as JSON-compatible data without one.
+    :mod:`tether.applications.responses`), or encoded as JSON-compatible data without one.
     ``response_class`` sets the class of the responses this route builds. A generator
     endpoint streams: each result goes to the class's ``from_generator(result, status_code=,
     ping_interval=)`` classmethod (how :mod:`tether.sse` plugs in), or is sent as JSON lines

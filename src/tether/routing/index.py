@@ -24,7 +24,7 @@ import heapq
 from collections.abc import Iterable, Sequence
 from typing import Any, SupportsIndex
 
-from tether._routing_routes import BaseRoute, Route, WebSocketRoute
+from tether.routing.routes import BaseRoute, Route, WebSocketRoute
 
 __all__ = ["RouteIndex", "RouteList"]
 

@@ -3,14 +3,14 @@
 Lists (``tags``, ``dependencies``, ``callbacks``) and ``responses`` accumulate outermost first;
 ``deprecated`` is on when any level says so; ``include_in_schema`` only when every level does;
 ``response_class`` and ``generate_unique_id_function`` take the innermost value that was
-actually given (a :class:`~tether._applications_responses.DefaultPlaceholder` was not).
+actually given (a :class:`~tether.applications.responses.DefaultPlaceholder` was not).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tether._applications_responses import DefaultPlaceholder
+from tether.applications.responses import DefaultPlaceholder
 
 __all__ = ["first_given", "include_options", "merge_route_options"]
 

@@ -1,7 +1,7 @@
 """The default exception handlers every application starts with.
 
 Each takes ``(connection, exc)`` where the connection is a Request or a WebSocket. A Response a
-handler returns is delivered by :func:`tether._routing_errors.send_outcome`: as is for HTTP, as
+handler returns is delivered by :func:`tether.routing.errors.send_outcome`: as is for HTTP, as
 a denial response before a WebSocket is accepted, as close 1011 after.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tether._routing_errors import short_reason
 from tether.exceptions import (
     HTTPException,
     RequestValidationError,
@@ -19,6 +18,7 @@ from tether.exceptions import (
 )
 from tether.requests import HTTPConnection
 from tether.responses import JSONResponse, Response
+from tether.routing.errors import short_reason
 from tether.websockets import WebSocket, WebSocketState
 
 __all__ = [

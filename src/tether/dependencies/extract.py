@@ -1,7 +1,7 @@
 """Extractors: per-parameter functions that read one value for one run.
 
-An extractor takes the run's :class:`~tether._di_context.Context` and returns the parameter's
-value, or :data:`~tether._di_context.MISSING` after recording a validation error on the
+An extractor takes the run's :class:`~tether.dependencies.context.Context` and returns the parameter's
+value, or :data:`~tether.dependencies.context.MISSING` after recording a validation error on the
 context. They are built once at registration with everything (name, alias, location, converter,
 default) bound in, so a call does no lookups beyond the request data itself.
 """
@@ -14,16 +14,16 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Final
 
-from tether._di_context import MISSING, Context, parse_last_values
-from tether._di_convert import (
+from tether.dependencies.context import MISSING, Context, parse_last_values
+from tether.dependencies.convert import (
     Invalid,
     build_converter,
     sequence_length_check,
     shape_of,
     to_str,
 )
+from tether.dependencies.params import BodyInfo, HeaderInfo, ParamInfo
 from tether.exceptions import ConfigurationError
-from tether.params import BodyInfo, HeaderInfo, ParamInfo
 from tether.requests import HTTPConnection, Request
 from tether.security import SecurityScopes
 from tether.websockets import WebSocket
@@ -125,7 +125,7 @@ PLAIN_READS: Final[weakref.WeakKeyDictionary[Extractor, tuple[str, str]]] = (
 )
 """Extractors of plain ``str`` path/query parameters -> ``(source, key)``: for those, a
 ``str`` found under ``key`` is the value itself (no conversion, no check), so a precompiled
-runner may read it without calling the extractor (see :mod:`tether._di_fast`)."""
+runner may read it without calling the extractor (see :mod:`tether.dependencies.fast`)."""
 
 
 def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
@@ -238,7 +238,7 @@ def body_extractor(name: str, annotation: Any, info: ParamInfo, layout: BodyLayo
 
     Raises :class:`ConfigurationError` for a type that cannot be validated.
     """
-    from tether._di_body import body_validator
+    from tether.dependencies.body import body_validator
 
     body_info = info if isinstance(info, BodyInfo) else BodyInfo()
     layout.add(body_info)

@@ -6,7 +6,7 @@ the scope; an HTTP route with the right path but another method is a ``Match.PAR
 serves (with 405) when no route matches fully. Matching is by scope type, so an HTTP
 :class:`Route` and a :class:`WebSocketRoute` can share a path.
 
-Lookups do not scan every route: :mod:`tether._routing_index` narrows the candidates by exact
+Lookups do not scan every route: :mod:`tether.routing.index` narrows the candidates by exact
 path and literal path prefix while keeping declaration order, so the result is the same as a
 linear scan.
 
@@ -22,28 +22,31 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tether._routing_errors import has_denial_extension
-from tether._routing_index import RouteIndex, RouteList
-from tether._routing_mounts import Host, Mount
-from tether._routing_paths import (
-    Match,
-    NoMatchFound,
-    compile_path,
-    get_route_path,
-    replace_params,
-)
-from tether._routing_routes import (
-    BaseRoute,
-    Route,
-    WebSocketRoute,
-    get_name,
-    request_response,
-    websocket_session,
-)
 from tether.convertors import Convertor, register_url_convertor
 from tether.datastructures import URL, URLPath
 from tether.exceptions import HTTPException
 from tether.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from tether.routing.errors import has_denial_extension
+from tether.routing.index import RouteIndex, RouteList
+from tether.routing.mounts import DelegatingRoute, Host, child_url
+from tether.routing.paths import (
+    Match,
+    NoMatchFound,
+    compile_path,
+    get_route_path,
+    literal_prefix,
+    replace_params,
+)
+from tether.routing.routes import (
+    BaseRoute,
+    IndexKey,
+    Route,
+    WebSocketRoute,
+    _wrap_middleware,
+    get_name,
+    request_response,
+    websocket_session,
+)
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 from tether.websockets import WebSocketClose
 
@@ -70,12 +73,6 @@ __all__ = [
 ]
 
 Hook = Callable[[], Any]
-
-_PING_INTERVAL: float = 15.0
-"""Seconds of silence before a generator endpoint's event stream sends a keep-alive comment.
-
-Read per stream by the route layer; private but patchable, as ``fastapi.routing._PING_INTERVAL``
-is in the peer's tests."""
 
 _FULL = Match.FULL  # enum attribute lookups cost ~60 ns each on Python 3.11
 _PARTIAL = Match.PARTIAL
@@ -331,3 +328,91 @@ class Router:
         return isinstance(other, Router) and self._routes == other._routes
 
     __hash__ = object.__hash__
+
+
+class Mount(DelegatingRoute):
+    """Serve ``app`` (or a router built from ``routes``) below the path prefix ``path``.
+
+    The child sees ``root_path`` extended by the matched prefix and ``path_params`` merged with
+    the prefix's parameters. Raises ``AssertionError`` for a path not starting with ``/`` or
+    when neither ``app`` nor ``routes`` is given.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        app: ASGIApp | None = None,
+        routes: Sequence[BaseRoute] | None = None,
+        name: str | None = None,
+        *,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> None:
+        assert path == "" or path.startswith("/"), "a routed path must start with '/'"
+        assert app is not None or routes is not None, "Mount needs either app= or routes="
+        self.path = path.rstrip("/")
+        if app is not None:
+            self._base_app: ASGIApp = app
+        else:
+            self._base_app = Router(routes=routes)
+        self.app = _wrap_middleware(self._base_app, middleware)
+        self.name = name
+        self.path_regex, self.path_format, self.param_convertors = compile_path(
+            self.path + "/{path:path}"
+        )
+
+    def _served(self) -> Any:
+        return self._base_app  # the routes are found inside the mount's own middleware
+
+    def index_key(self) -> IndexKey:
+        if type(self).matches is not Mount.matches:
+            return None
+        return literal_prefix(self.path)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] not in ("http", "websocket"):
+            return Match.NONE, {}
+        route_path = get_route_path(scope)
+        found = self.path_regex.match(route_path)
+        if found is None:
+            return Match.NONE, {}
+        params = {
+            key: self.param_convertors[key].convert(value)
+            for key, value in found.groupdict().items()
+        }
+        remaining = "/" + params.pop("path")
+        matched = route_path[: -len(remaining)]
+        path_params = dict(scope.get("path_params", {}))
+        path_params.update(params)
+        root_path = scope.get("root_path", "")
+        return Match.FULL, {
+            "path_params": path_params,
+            "app_root_path": scope.get("app_root_path", root_path),
+            "root_path": root_path + matched,
+            "endpoint": self.app,
+        }
+
+    def _own_url(self, params: dict[str, Any]) -> URLPath | None:
+        params["path"] = str(params["path"]).lstrip("/")
+        path, remaining = replace_params(self.path_format, self.param_convertors, params)
+        return None if remaining else URLPath(path)
+
+    def _url_through(self, child_name: str, params: dict[str, Any]) -> URLPath | None:
+        child_path = params.pop("path", None)
+        own = self._pop_own(params)
+        prefix, _ = replace_params(self.path_format, self.param_convertors, {**own, "path": ""})
+        if child_path is not None:
+            params["path"] = child_path
+        url = child_url(self.routes, child_name, params)
+        if url is None:
+            return None
+        return URLPath(prefix.rstrip("/") + str(url), protocol=url.protocol, host=url.host)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mount) and (self.path, self.app) == (other.path, other.app)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(path={self.path!r}, name={self.name or ''!r}, app={self.app!r})"
+        )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
-from tether._multidict import ImmutableMultiDict, MultiDict
+from tether.datastructures.multidict import ImmutableMultiDict, MultiDict
 from tether.types import Scope
 
 __all__ = ["URL", "Address", "QueryParams", "URLPath"]

@@ -1,11 +1,4 @@
-"""Plain data used by connections: URLs, headers, query strings, forms, state.
-
-No I/O happens here. The shapes and names are the ones users know from Starlette
-(``URL``, ``URLPath``, ``Headers``, ``MutableHeaders``, ``QueryParams``, ``ImmutableMultiDict``,
-``MultiDict``, ``FormData``, ``State``, ``Address``, ``Secret``, ``CommaSeparatedStrings``).
-This module is their public home; the larger ones live in private modules by theme
-(:mod:`tether._urls`, :mod:`tether._headers`, :mod:`tether._multidict`) and are re-exported here.
-"""
+"""Small values from Starlette's datastructures: ``Secret``, ``CommaSeparatedStrings``, ``State``."""
 
 from __future__ import annotations
 
@@ -13,24 +6,7 @@ from collections.abc import Iterator, Sequence
 from shlex import shlex
 from typing import Any
 
-from tether._headers import Headers, MutableHeaders
-from tether._multidict import FormData, ImmutableMultiDict, MultiDict
-from tether._urls import URL, Address, QueryParams, URLPath
-
-__all__ = [
-    "URL",
-    "Address",
-    "CommaSeparatedStrings",
-    "FormData",
-    "Headers",
-    "ImmutableMultiDict",
-    "MultiDict",
-    "MutableHeaders",
-    "QueryParams",
-    "Secret",
-    "State",
-    "URLPath",
-]
+__all__ = ["CommaSeparatedStrings", "Secret", "State"]
 
 
 class Secret:

@@ -2,7 +2,7 @@
 
 Every route is an ASGI app. ``matches(scope)`` says whether (and how well) it fits a scope and
 returns the child scope to merge; ``handle`` serves it; ``url_path_for`` builds its URL.
-``index_key`` tells the router's index (:mod:`tether._routing_index`) which paths a route can
+``index_key`` tells the router's index (:mod:`tether.routing.index`) which paths a route can
 possibly match, so the router only tries a few candidates per request.
 """
 
@@ -13,14 +13,19 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tether._routing_errors import (
+from tether.concurrency import is_async_callable, run_in_threadpool
+from tether.datastructures import URLPath
+from tether.exceptions import HTTPException
+from tether.requests import Request
+from tether.responses import PlainTextResponse, Response
+from tether.routing.errors import (
     HANDLERS_KEY,
     apply_handler,
     ensure_tracker,
     lookup_handler,
     run_guarded,
 )
-from tether._routing_paths import (
+from tether.routing.paths import (
     Match,
     NoMatchFound,
     ParamsMatcher,
@@ -31,11 +36,6 @@ from tether._routing_paths import (
     replace_params,
     segment_matcher,
 )
-from tether.concurrency import is_async_callable, run_in_threadpool
-from tether.datastructures import URLPath
-from tether.exceptions import HTTPException
-from tether.requests import Request
-from tether.responses import PlainTextResponse, Response
 from tether.types import ASGIApp, Receive, Scope, Send
 from tether.websockets import WebSocket, WebSocketClose
 

@@ -11,7 +11,7 @@ started? closed?) so every layer that handles an error knows what is still possi
 
 The tracker is stored in the scope under :data:`TRACKER_KEY` by the outermost layer that needs
 it, so the layers below reuse it instead of each wrapping ``send`` again. It is also the handle a
-graceful drain (:mod:`tether.shutdown`) closes a WebSocket through from outside the app: one
+graceful drain (:mod:`tether.runtime.shutdown`) closes a WebSocket through from outside the app: one
 object per connection, and nothing added to the per-message path.
 
 Nothing per message, literally: when no middleware sits between the tracker and the endpoint,

@@ -3,7 +3,7 @@
 Everything reflective (``inspect.signature``, type hints, ``Annotated`` metadata, converter
 choice) happens here, once per route. Each :class:`Node` ends up with a tuple of
 ``(name, extractor)`` pairs (an extractor is a plain function of the run's
-:class:`~tether._di_context.Context`) and a tuple of ``(name, sub-node)`` pairs; the solver in
+:class:`~tether.dependencies.context.Context`) and a tuple of ``(name, sub-node)`` pairs; the solver in
 :mod:`tether.dependencies` only walks these tuples.
 """
 
@@ -17,8 +17,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple
 
-from tether._di_convert import is_model_type
-from tether._di_extract import (
+from tether.dependencies.convert import is_model_type
+from tether.dependencies.extract import (
     BodyLayout,
     Extractor,
     body_extractor,
@@ -26,8 +26,8 @@ from tether._di_extract import (
     param_extractor,
     scopes_extractor,
 )
+from tether.dependencies.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
 from tether.exceptions import ConfigurationError
-from tether.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
 from tether.security import SecurityBase, SecurityScopes
 
 __all__ = ["ASYNC", "ASYNC_GEN", "GEN", "SYNC", "CompileEnv", "Field", "Node", "compile_node"]
@@ -312,7 +312,7 @@ def _extractor(
 
 def _implicit_marker(name: str, annotation: Any, env: CompileEnv) -> ParamInfo:
     """A parameter without marker: a path parameter by name, a model is the body, else query."""
-    from tether.params import BodyInfo
+    from tether.dependencies.params import BodyInfo
 
     if name in env.path_names:
         return PathInfo()

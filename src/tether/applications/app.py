@@ -5,15 +5,15 @@ middleware stack built on first use, outermost first:
 
 1. :class:`~tether.middleware.errors.ServerErrorMiddleware` (``500`` / ``Exception`` handler;
    also for WebSockets, see that module);
-2. :class:`~tether.shutdown.ShutdownMiddleware` unless ``graceful_shutdown=False`` (it must see
+2. :class:`~tether.runtime.shutdown.ShutdownMiddleware` unless ``graceful_shutdown=False`` (it must see
    lifespan scopes and every WebSocket);
 3. :class:`~tether.middleware.origin.OriginMiddleware` when ``allowed_origins`` is given (a
    refused cross-site handshake is not counted by the layers below);
-4. :class:`~tether.metrics.MetricsMiddleware` when ``metrics`` is on (it also counts the
+4. :class:`~tether.runtime.metrics.MetricsMiddleware` when ``metrics`` is on (it also counts the
    frames a heartbeat or a limit then consumes);
-5. :class:`~tether.heartbeat.HeartbeatMiddleware` when ``heartbeat`` is set (pongs never reach
+5. :class:`~tether.runtime.heartbeat.HeartbeatMiddleware` when ``heartbeat`` is set (pongs never reach
    the limits, so ``idle_timeout`` measures the application's silence);
-6. :class:`~tether.limits.LimitsMiddleware` when ``limits`` is set (it sees what the app gets);
+6. :class:`~tether.runtime.limits.LimitsMiddleware` when ``limits`` is set (it sees what the app gets);
 7. user middleware, in list order (``add_middleware`` puts the newest outermost);
 8. :class:`~tether.middleware.exceptions.ExceptionMiddleware` (every other handler);
 9. the router.
@@ -33,10 +33,10 @@ each) for the connection's whole life, which is why they are folded here.
 
 Lifespan: ``lifespan(app)`` is an async context manager that may yield a dict of state (each
 connection sees it as ``request.state`` / ``websocket.state``); ``on_startup`` / ``on_shutdown``
-hooks run around it. Shutdown has one mechanism, the drain of :mod:`tether.shutdown`: on
+hooks run around it. Shutdown has one mechanism, the drain of :mod:`tether.runtime.shutdown`: on
 SIGTERM (under uvicorn), on :meth:`Tether.drain`, or at lifespan shutdown while WebSockets are
 still open (before the lifespan's own exit code runs), every open WebSocket is closed with 1012
-"service restart" (configurable with :class:`~tether.shutdown.GracefulShutdown`).
+"service restart" (configurable with :class:`~tether.runtime.shutdown.GracefulShutdown`).
 """
 
 from __future__ import annotations
@@ -45,29 +45,11 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from tether._applications_decorators import RouteDecorators
-from tether._applications_openapi import OpenAPIOptions
-from tether._applications_router import APIRoute, APIWebSocketRoute, Router
-from tether._routing_errors import (
-    HANDLERS_KEY,
-    TRACKER_KEY,
-    ExceptionHandler,
-    HandlerTables,
-    SendTracker,
-    handle_exception,
-)
-from tether._routing_routes import direct_websocket_call
+from tether.applications.decorators import RouteDecorators
+from tether.applications.openapi import OpenAPIOptions
+from tether.applications.router import APIRoute, APIWebSocketRoute, Router
 from tether.datastructures import State, URLPath
 from tether.exceptions import ConfigurationError
-from tether.heartbeat import Heartbeat, HeartbeatMiddleware
-from tether.limits import LimitsMiddleware, WebSocketLimits
-from tether.metrics import (
-    MetricsEndpoint,
-    MetricsMiddleware,
-    TetherMetrics,
-    default_metrics,
-    register_channels,
-)
 from tether.middleware import Middleware
 from tether.middleware.errors import ServerErrorMiddleware
 from tether.middleware.exceptions import ExceptionMiddleware
@@ -75,7 +57,25 @@ from tether.middleware.origin import OriginMiddleware
 from tether.middleware.trustedhost import TrustedHostMiddleware
 from tether.openapi.app import build_document
 from tether.routing import BaseRoute
-from tether.shutdown import ConnectionRegistry, GracefulShutdown, ShutdownMiddleware
+from tether.routing.errors import (
+    HANDLERS_KEY,
+    TRACKER_KEY,
+    ExceptionHandler,
+    HandlerTables,
+    SendTracker,
+    handle_exception,
+)
+from tether.routing.routes import direct_websocket_call
+from tether.runtime.heartbeat import Heartbeat, HeartbeatMiddleware
+from tether.runtime.limits import LimitsMiddleware, WebSocketLimits
+from tether.runtime.metrics import (
+    MetricsEndpoint,
+    MetricsMiddleware,
+    TetherMetrics,
+    default_metrics,
+    register_channels,
+)
+from tether.runtime.shutdown import ConnectionRegistry, GracefulShutdown, ShutdownMiddleware
 from tether.telemetry import TelemetryConfig, resolve_telemetry
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 from tether.websockets import WebSocket
@@ -97,16 +97,16 @@ class Tether(RouteDecorators):
 
     Production options (each off puts nothing in the middleware stack):
 
-    - ``limits``: :class:`~tether.limits.WebSocketLimits` for every WebSocket (per route:
+    - ``limits``: :class:`~tether.runtime.limits.WebSocketLimits` for every WebSocket (per route:
       ``@limits(...)`` on the endpoint or ``@app.websocket(path, limits=...)``);
-    - ``heartbeat``: the ping interval in seconds, or :class:`~tether.heartbeat.Heartbeat`;
+    - ``heartbeat``: the ping interval in seconds, or :class:`~tether.runtime.heartbeat.Heartbeat`;
     - ``metrics``: ``True`` counts on the process-wide registry and serves it at ``/metrics``;
-      a :class:`~tether.metrics.TetherMetrics` uses its registry instead;
+      a :class:`~tether.runtime.metrics.TetherMetrics` uses its registry instead;
     - ``telemetry``: OpenTelemetry spans and metrics (:mod:`tether.telemetry`): on by default
       when ``opentelemetry-api`` is installed and a provider is configured; ``False`` is off;
       a :class:`~tether.telemetry.TelemetryConfig` dict sets providers and switches;
     - ``graceful_shutdown``: on by default (drain with 1012 on SIGTERM and lifespan shutdown);
-      a :class:`~tether.shutdown.GracefulShutdown` sets times, close code and reason.
+      a :class:`~tether.runtime.shutdown.GracefulShutdown` sets times, close code and reason.
 
     Raises ``ValueError`` for a bad heartbeat interval, ``TypeError`` for a heartbeat that is
     neither seconds nor a ``Heartbeat``.
@@ -175,7 +175,7 @@ class Tether(RouteDecorators):
     async def drain(self) -> int:
         """Refuse new WebSockets and close the open ones (1012 by default); return how many.
 
-        See :mod:`tether.shutdown`. Raises ``ConfigurationError`` with ``graceful_shutdown=False``
+        See :mod:`tether.runtime.shutdown`. Raises ``ConfigurationError`` with ``graceful_shutdown=False``
         (nothing is tracked then).
         """
         options = self.graceful_shutdown
