@@ -7,12 +7,31 @@ several processes as one room: ``Channels()`` takes its broker from ``TETHER_BRO
 
 from __future__ import annotations
 
+from typing import Any
+
 from tether import Tether, WebSocket
-from tether.channels import ChannelOptions, Channels
+from tether.channels import ChannelOptions, Channels, Connection, PublishRejected
+
+
+def stamp_author(conn: Connection, channel: str, data: Any) -> dict[str, str]:
+    """Clients send only their text; the server says who wrote it, so nobody speaks for another."""
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise PublishRejected('send {"text": "..."}')
+    return {"from": conn.user or conn.client_id, "text": data["text"][:1000]}
+
 
 channels = Channels()  # memory:// unless TETHER_BROKER (tether run --broker) names one
+# Only registered namespaces are open to protocol clients. Without an `authorize` hook every
+# client may read every chat:* room: add one to keep rooms private.
 channels.namespace(
-    "chat", ChannelOptions(history_size=100, presence=True, join_leave=True, client_publish=True)
+    "chat",
+    ChannelOptions(
+        history_size=100,
+        presence=True,
+        join_leave=True,
+        client_publish=True,
+        validate=stamp_author,
+    ),
 )
 
 app = Tether(lifespan=channels.lifespan)

@@ -31,8 +31,15 @@ async def test_protocol_endpoint_of_the_example() -> None:
         await ws.send_json({"id": 1, "type": "subscribe", "channel": "chat:lobby"})
         assert (await ws.receive_json())["type"] == "reply"
         await ws.send_json({"id": 2, "type": "publish", "channel": "chat:lobby", "data": "x"})
+        while (frame := await ws.receive_json())["type"] == "join":
+            pass
+        assert frame["type"] == "error" and frame["error"]["code"] == "rejected"
+        spoof = {"from": "admin", "text": "hi"}
+        await ws.send_json({"id": 3, "type": "publish", "channel": "chat:lobby", "data": spoof})
         kinds = set()
         while kinds != {"reply", "pub"}:
             frame = await ws.receive_json()
             assert frame["type"] in ("join", "reply", "pub")
+            if frame["type"] == "pub":  # the author is the connection, not what the client said
+                assert frame["data"]["from"] != "admin" and frame["data"]["text"] == "hi"
             kinds.add(frame["type"]) if frame["type"] != "join" else None

@@ -36,7 +36,7 @@ class Namespaces:
     Lookups are cached per channel name, so the hot path does one dict lookup.
     """
 
-    __slots__ = ("_by_namespace", "_cache", "default")
+    __slots__ = ("_by_namespace", "_cache", "default", "open")
 
     def __init__(
         self,
@@ -44,6 +44,8 @@ class Namespaces:
         default: ChannelOptions | None = None,
     ) -> None:
         self.default = default or ChannelOptions()
+        # Protocol clients may use unregistered namespaces only when a default was given.
+        self.open = default is not None
         self._by_namespace: dict[str, ChannelOptions] = {}
         self._cache: dict[str, ChannelOptions] = {}
         for name, options in (namespaces or {}).items():
@@ -75,3 +77,14 @@ class Namespaces:
                 self._cache.clear()
             self._cache[channel] = found
         return found
+
+    def registered(self, channel: str) -> bool:
+        """True when ``channel``'s namespace was registered, or an explicit default covers it.
+
+        Raises :class:`InvalidChannelName`.
+        """
+        if self.open:
+            self.options(channel)
+            return True
+        namespace, _ = split_channel(channel)
+        return namespace in self._by_namespace

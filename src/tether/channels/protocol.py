@@ -176,7 +176,12 @@ def _since(frame: dict[str, Any]) -> Position | None:
 
 
 async def _allowed(connection: Connection, channel: str, action: Action) -> bool:
-    hook = connection.hub.namespaces.options(channel).authorize
+    namespaces = connection.hub.namespaces
+    if not namespaces.registered(channel):
+        # Closed by default: a made-up namespace would give clients channels (and broker
+        # keys) that nobody configured or authorised.
+        raise ChannelForbidden(f"no namespace registered for {channel}")
+    hook = namespaces.options(channel).authorize
     if hook is None:
         return True
     verdict = hook(connection, channel, action)
