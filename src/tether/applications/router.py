@@ -26,6 +26,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import tether.routing as _routing
+from tether.applications.background import then_background, with_injected
 from tether.applications.decorators import RouteDecorators
 from tether.applications.options import include_options, merge_route_options
 from tether.applications.responses import (
@@ -109,7 +110,10 @@ class APIWebSocketRoute(WebSocketRoute):
         self.app = apply_route_limits(self.app, endpoint, limits=limits)
 
     def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
-        return WebSocketSession(self.plan.connection_call)
+        call = self.plan.connection_call
+        if self.plan.injected:  # BackgroundTasks: run once the endpoint has ended
+            call = then_background(call)
+        return WebSocketSession(call)
 
 
 class APIRoute(Route):
@@ -242,7 +246,14 @@ class APIRoute(Route):
 
     def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
         plan = self.plan
-        respond = self._responder()
+        build = self._responder()
+
+        def passthrough(result: Any, scope: Scope) -> Response:
+            return result if isinstance(result, Response) else build(result)
+
+        respond: Callable[[Any, Scope], Response] = passthrough
+        if plan.injected:  # BackgroundTasks / Response parameters: finished per request
+            respond = with_injected(passthrough)
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             _, send = ensure_tracker(scope, send)
@@ -252,7 +263,7 @@ class APIRoute(Route):
                 # Connection-scoped yield dependencies close after the response is sent.
                 async with contextlib.AsyncExitStack() as stack:
                     result = await plan.run(request, exit_stack=stack)
-                    response = result if isinstance(result, Response) else respond(result)
+                    response = respond(result, scope)
                     await response(scope, receive, send)
 
             await run_guarded(serve, scope, receive, send, request)

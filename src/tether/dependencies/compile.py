@@ -26,6 +26,7 @@ from tether.dependencies.extract import (
     param_extractor,
     scopes_extractor,
 )
+from tether.dependencies.injected import injected_extractor
 from tether.dependencies.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
 from tether.exceptions import ConfigurationError
 from tether.security import SecurityBase, SecurityScopes
@@ -52,13 +53,15 @@ class Field(NamedTuple):
 class CompileEnv:
     """What every node of one route shares: the protocol, the path and the body layout."""
 
-    __slots__ = ("body", "path", "path_names", "websocket")
+    __slots__ = ("body", "injected", "path", "path_names", "websocket")
 
     def __init__(self, websocket: bool, path: str) -> None:
         self.websocket = websocket
         self.path = path
         self.path_names = frozenset(_PATH_PARAM.findall(path or ""))
         self.body = BodyLayout()
+        # Scope keys of the per-request objects (BackgroundTasks, Response) the tree asks for.
+        self.injected: set[str] = set()
 
 
 class Node:
@@ -293,6 +296,10 @@ def _extractor(
     injected = connection_extractor(annotation, env.websocket, name, call)
     if injected is not None:
         return injected, None
+    by_type = injected_extractor(annotation, env.websocket, name, call)
+    if by_type is not None:
+        env.injected.add(by_type[1])
+        return by_type[0], None
     by_scopes = scopes_extractor(annotation, scopes)
     if by_scopes is not None:
         return by_scopes, None

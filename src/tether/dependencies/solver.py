@@ -113,6 +113,11 @@ class EndpointPlan:
         return self._root
 
     @property
+    def injected(self) -> frozenset[str]:
+        """Scope keys of the per-request objects (background tasks, sub-response) it creates."""
+        return frozenset(self._root.env.injected)
+
+    @property
     def body_embedded(self) -> bool:
         """Whether body parameters are read from under their names in a body object."""
         return self._root.env.body.embed
