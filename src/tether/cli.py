@@ -23,6 +23,7 @@ from typing import Any
 
 from tether.channels.backends import BROKER_ENV
 from tether.exceptions import TetherError, require
+from tether.runtime.limits import route_limits
 
 __all__ = ["BROKER_ENV", "CLIError", "import_app", "iter_routes", "main"]
 
@@ -82,7 +83,9 @@ def _serve(target: str, args: argparse.Namespace) -> int:
         os.environ[BROKER_ENV] = args.broker
     uvicorn = require("uvicorn", "server")
     # Fail fast on an import error, in this process, with a readable message.
-    import_app(target)
+    app = import_app(target)
+    max_size = args.ws_max_size or ws_max_size(app)
+    options = {"ws_max_size": max_size} if max_size else {}
     uvicorn.run(
         target,
         host=args.host,
@@ -92,8 +95,36 @@ def _serve(target: str, args: argparse.Namespace) -> int:
         log_level=args.log_level,
         ws=args.ws,
         lifespan="on",
+        **options,
     )
     return 0
+
+
+def ws_max_size(app: Any) -> int | None:
+    """The largest ``max_message_size`` of the app's limits and its routes' limits, or None.
+
+    uvicorn buffers a whole message (16 MiB by default) before the app's own check sees it, so
+    ``tether run`` gives uvicorn the app's own cap: a client cannot make the server hold more.
+    None (uvicorn's default) when some WebSocket has no size limit at all.
+    """
+    limits = getattr(app, "limits", None)
+    sizes = [getattr(limits, "max_message_size", None)]
+    for route in _walk(getattr(app, "routes", None) or ()):
+        overrides = route_limits(getattr(route, "endpoint", None)) or {}
+        if "max_message_size" in overrides:
+            sizes.append(overrides["max_message_size"])
+    if sizes[0] is None:
+        return None
+    return max(int(size) for size in sizes if size is not None)
+
+
+def _walk(routes: Sequence[Any]) -> Iterator[Any]:
+    for route in routes:
+        children = getattr(route, "routes", None)
+        if children is not None and type(route).__name__ in {"Mount", "Host", "Router"}:
+            yield from _walk(children)
+        else:
+            yield route
 
 
 def iter_routes(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
@@ -153,6 +184,13 @@ def _add_server_options(parser: argparse.ArgumentParser, port: int) -> None:
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug", "trace"],
+    )
+    parser.add_argument(
+        "--ws-max-size",
+        type=int,
+        default=None,
+        help="largest WebSocket message uvicorn buffers, in bytes (default: the app's "
+        "WebSocketLimits.max_message_size, else uvicorn's 16 MiB)",
     )
     parser.add_argument(
         "--ws",

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from tether._json import dumps, loads
+from tether._json import dumps
 from tether.channels.backends.base import BrokerUnavailable, Position
 from tether.channels.connection import Connection, SubscribeResult
 from tether.channels.errors import (
@@ -33,6 +33,8 @@ CLOSE_POLICY = 1008
 # Offsets a client may send: JavaScript's exact integers (and far below Lua's 1e14 formatting).
 MAX_OFFSET = (1 << 53) - 1
 _LOG = LogLimiter(logging.getLogger("tether.channels"))
+# Most publications one history reply carries (a client pages with `since` for more).
+HISTORY_PAGE = 100
 Handler = Callable[["Hub", Connection, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
@@ -271,19 +273,34 @@ async def _presence(hub: Hub, connection: Connection, frame: dict[str, Any]) -> 
     return {"members": await hub.presence(channel)}
 
 
-async def _history(hub: Hub, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
+async def _history(hub: Hub, connection: Connection, frame: dict[str, Any]) -> None:
+    """One page of history: at most :data:`HISTORY_PAGE` publications and about half the
+    outbound queue in bytes; ``more`` says whether to ask again with ``since`` set to the last
+    offset received. The reply is assembled from the stored JSON text (no decode, no encode),
+    so one request neither stalls the loop nor overflows the requester's own queue."""
     channel = _channel(frame)
+    since = _since(frame)
+    limit = frame.get("limit")
+    if limit is not None and (type(limit) is not int or limit < 0):
+        raise BadRequest("'limit' must be an integer >= 0")
     if not await _allowed(connection, channel, "subscribe"):
         raise ChannelForbidden(f"not allowed to read history of {channel}")
-    limit = frame.get("limit")
-    result = await hub.history(
-        channel, since=_since(frame), limit=limit if isinstance(limit, int) else None
+    wanted = HISTORY_PAGE if limit is None else min(limit, HISTORY_PAGE)
+    result = await hub.history(channel, since=since, limit=wanted + 1)
+    budget = hub.limits.max_queue_bytes // 2
+    items: list[str] = []
+    for publication in result.publications[:wanted]:
+        budget -= len(publication.data) + 32
+        if budget < 0 and items:
+            break
+        items.append(f'{{"offset":{publication.offset},"data":{publication.data}}}')
+    more = len(items) < len(result.publications)
+    position = result.position
+    connection.send_text(
+        f'{{"type":"reply","id":{dumps(frame.get("id"))},"result":{{"offset":{position.offset},'
+        f'"epoch":{dumps(position.epoch)},"publications":[{",".join(items)}],'
+        f'"more":{"true" if more else "false"}}}}}'
     )
-    return {
-        "offset": result.position.offset,
-        "epoch": result.position.epoch,
-        "publications": [{"offset": p.offset, "data": loads(p.data)} for p in result.publications],
-    }
 
 
 _HANDLERS: dict[str, Handler] = {
