@@ -30,6 +30,7 @@ MEASURES = (
     "route_matching",
     "typed_messages",
     "fanout",
+    "sse_stream",
     "cross_node",
     "e2e_echo",
     "idle_memory",

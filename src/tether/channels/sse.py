@@ -36,7 +36,7 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from tether._json import dumps, loads
 from tether.channels.backends.base import Position
@@ -66,7 +66,15 @@ _JSONL_HEADERS = [
 _STATUS: dict[type[Exception], int] = {ChannelForbidden: 403, ChannelLimitExceeded: 429}
 
 
-def format_position(positions: Sequence[Position | None]) -> str:
+class _Positioned(Protocol):
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def epoch(self) -> str: ...
+
+
+def format_position(positions: Sequence[_Positioned | None]) -> str:
     """The event id for one position per channel: ``epoch:offset`` joined by ``,``."""
     return ",".join("" if p is None else f"{p.epoch}:{p.offset}" for p in positions)
 
@@ -98,9 +106,13 @@ _PUB_PREFIX = len('{"type":"pub","channel":')
 
 
 class _Pub:
-    """A ``pub`` frame taken apart once, shared by every stream it is fanned out to."""
+    """A ``pub`` frame taken apart once, shared by every stream it is fanned out to.
 
-    __slots__ = ("channel", "data", "epoch", "offset")
+    It has a position's ``offset`` and ``epoch``, so streams keep it as their position; the
+    bytes for single-channel streams, the same for all of them, are made once.
+    """
+
+    __slots__ = ("channel", "data", "epoch", "offset", "sse", "jsonl")
 
     def __init__(self, text: str) -> None:
         # The frame's layout is fixed (router.publication_frame): the data is copied out of
@@ -113,6 +125,14 @@ class _Pub:
         data_at = text.index('","data":', epoch_at + 10)
         self.epoch = text[epoch_at + 10 : data_at]
         self.data = text[data_at + 9 : -1]
+        self.sse: bytes | None = None
+        self.jsonl: bytes | None = None
+
+    def sse_single(self) -> bytes:
+        """The event for a single-channel stream."""
+        if self.sse is None:
+            self.sse = f"id: {self.epoch}:{self.offset}\n{_data_lines(self.data)}\n".encode()
+        return self.sse
 
 
 _last: tuple[Any, _Pub] | None = None
@@ -158,7 +178,7 @@ class _HTTPSocket:
         self._started = False
         self.channels = channels
         self.jsonl = jsonl
-        self.positions: list[Position | None] = [None] * len(channels)
+        self.positions: list[_Positioned | None] = [None] * len(channels)
         self.finished = False
         self.outbox: Any = None
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -213,11 +233,21 @@ class _HTTPSocket:
         return b""  # replies and the like belong to the WebSocket protocol
 
     def _publication(self, pub: _Pub, text: str) -> bytes:
+        channels = self.channels
+        if len(channels) == 1:
+            if pub.channel != channels[0]:
+                return b""
+            self.positions[0] = pub
+            if self.jsonl:
+                if pub.jsonl is None:
+                    pub.jsonl = (text + "\n").encode()
+                return pub.jsonl
+            return pub.sse or pub.sse_single()
         try:
-            index = self.channels.index(pub.channel)
+            index = channels.index(pub.channel)
         except ValueError:
             return b""
-        self.positions[index] = Position(pub.offset, pub.epoch)
+        self.positions[index] = pub
         if self.jsonl:
             return (text + "\n").encode()
         event = f"event: {pub.channel}\n" if len(self.channels) > 1 else ""

@@ -184,4 +184,7 @@ def encode_item(item: Any) -> bytes:
     """What a generator endpoint yielded, as wire bytes: an event as is, anything else as data."""
     if isinstance(item, ServerSentEvent):
         return item.encode()
-    return format_sse_event(data_str=encode_data(item))
+    data = encode_data(item)
+    if "\n" in data or "\r" in data:  # only with a model's or encoder's own indentation
+        return format_sse_event(data_str=data)
+    return ("data: " + data + "\n\n").encode("utf-8")

@@ -114,7 +114,7 @@ class _PumpedResponse(StreamingResponse):
         self.background = background
         self.init_headers(headers)
 
-    def _encode(self, item: Any) -> bytes:
+    def _encoder(self) -> Callable[[Any], bytes]:
         raise NotImplementedError
 
     def _interval(self) -> float | None:
@@ -124,7 +124,7 @@ class _PumpedResponse(StreamingResponse):
         if scope["type"] != "http":  # a denial response: no client to keep alive
             await super().__call__(scope, receive, send)
             return
-        pump = Pump(self._source, self._encode, ping=self.ping, ping_interval=self._interval())
+        pump = Pump(self._source, self._encoder(), ping=self.ping, ping_interval=self._interval())
         untrack = track_stream(scope, pump.stop)
         try:
             await _until_disconnect(self._run(pump, send), receive)
@@ -175,9 +175,10 @@ class EventSourceResponse(_PumpedResponse):
             extra.update({name.lower(): value for name, value in headers.items()})
         super().__init__(content, status_code, extra, media_type, background)
         self.ping_interval = ping_interval
+        self._transform: Callable[[Any], bytes] = _raw_or_event
 
-    def _encode(self, item: Any) -> bytes:
-        return _raw_or_event(item)
+    def _encoder(self) -> Callable[[Any], bytes]:
+        return self._transform
 
     def _interval(self) -> float | None:
         interval = events._PING_INTERVAL if self.ping_interval is None else self.ping_interval
@@ -196,28 +197,9 @@ class EventSourceResponse(_PumpedResponse):
         Every yielded value becomes one event: a :class:`ServerSentEvent` as it is, anything
         else (a ``str`` too) as JSON ``data``.
         """
-        response = cls(_as_events(generator), status_code or 200, ping_interval=ping_interval)
+        response = cls(generator, status_code or 200, ping_interval=ping_interval)
+        response._transform = encode_item  # a yielded str is JSON data, not a raw chunk
         return response
-
-
-class _as_events:
-    """Wraps a generator so that plain strings are sent as JSON data, not raw chunks."""
-
-    __slots__ = ("_source",)
-
-    def __init__(self, generator: AsyncIterable[Any] | Iterable[Any]) -> None:
-        self._source = as_async_iterator(generator)
-
-    def __aiter__(self) -> _as_events:
-        return self
-
-    async def __anext__(self) -> bytes:
-        return encode_item(await self._source.__anext__())
-
-    async def aclose(self) -> None:
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            await aclose()
 
 
 class JSONLinesResponse(_PumpedResponse):
@@ -231,8 +213,8 @@ class JSONLinesResponse(_PumpedResponse):
 
     media_type = "application/jsonl"
 
-    def _encode(self, item: Any) -> bytes:
-        return _json_line(item)
+    def _encoder(self) -> Callable[[Any], bytes]:
+        return _json_line
 
     @classmethod
     def from_generator(
