@@ -1,8 +1,7 @@
 """FastAPI's published SSE behaviour (its tests/test_sse.py) checked against tether.
 
 The apps and assertions follow the peer's test module case by case; only the imports name
-tether (``fastapi.routing`` -> ``tether.routing`` for the patched ping interval). The peer's
-two OpenAPI cases are in the HTTP-layer issue's document tests, not here.
+tether (``fastapi.routing`` -> ``tether.routing`` for the patched ping interval).
 """
 
 from __future__ import annotations
@@ -317,3 +316,47 @@ def test_default_response_class_streams_events(application: FastAPI) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert len(data_lines(response.text)) == 3
+
+
+sse_schema_response = {
+    "description": "Successful Response",
+    "content": {
+        "text/event-stream": {
+            "itemSchema": {
+                "type": "object",
+                "properties": {
+                    "data": {
+                        "type": "string",
+                        "contentMediaType": "application/json",
+                        "contentSchema": {"$ref": "#/components/schemas/Item"},
+                    },
+                    "event": {"type": "string"},
+                    "id": {"type": "string"},
+                    "retry": {"type": "integer", "minimum": 0},
+                },
+                "required": ["data"],
+            }
+        }
+    },
+}
+
+
+def test_sse_router_typed_openapi_schema(client: TestClient) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert paths["/api/events-typed"]["get"]["responses"]["200"] == sse_schema_response
+
+
+@pytest.mark.parametrize("application", [default_app_app, default_parent_app])
+def test_default_response_class_openapi_schema(application: FastAPI) -> None:
+    responses = application.openapi()["paths"]["/api/stream"]["get"]["responses"]
+    assert responses["200"] == sse_schema_response
+
+
+def test_untyped_stream_documents_the_plain_event_schema(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    content = paths["/api/events"]["get"]["responses"]["200"]["content"]
+    schema = content["text/event-stream"]["itemSchema"]
+    assert "required" not in schema
+    assert schema["properties"]["data"] == {"type": "string"}

@@ -216,3 +216,33 @@ def test_json_lines(path: str) -> None:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/jsonl"
     assert [json.loads(line) for line in response.text.strip().splitlines()] == expected_items
+
+
+def test_json_lines_openapi_item_schema() -> None:
+    paths = TestClient(app_jsonl).get("/openapi.json").json()["paths"]
+    content = paths["/items/stream"]["get"]["responses"]["200"]["content"]
+    assert content == {"application/jsonl": {"itemSchema": {"$ref": "#/components/schemas/Item"}}}
+
+
+class Public(BaseModel):
+    name: str
+
+
+leaky = FastAPI()
+
+
+@leaky.get("/sse", response_class=EventSourceResponse)
+async def leaky_sse() -> AsyncIterable[Public]:
+    yield {"name": "ann", "secret": "s3cr3t"}
+
+
+@leaky.get("/lines")
+async def leaky_lines() -> AsyncIterable[Public]:
+    yield {"name": "ann", "secret": "s3cr3t"}
+
+
+@pytest.mark.parametrize("path", ["/sse", "/lines"])
+def test_stream_items_are_filtered_by_the_item_type(path: str) -> None:
+    text = TestClient(leaky).get(path).text
+    assert '"name":"ann"' in text
+    assert "secret" not in text

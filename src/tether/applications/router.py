@@ -48,6 +48,7 @@ from tether.routing import Router as BaseRouter
 from tether.routing.errors import ensure_tracker, run_guarded
 from tether.routing.routes import WebSocketSession
 from tether.runtime.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits
+from tether.streams.events import stream_item_type
 from tether.streams.responses import JSONLinesResponse
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 
@@ -228,17 +229,24 @@ class APIRoute(Route):
     def _streaming_responder(self, cls: type[Response]) -> Callable[[Any], Response]:
         # A path operation that yields streams what it yields: through the response class's
         # from_generator() (EventSourceResponse: one event per value), as JSON lines when no
-        # response class was chosen (as the peer), else as the class's plain content.
+        # response class was chosen (as the peer), else as the class's plain content. An
+        # item type in the return annotation (AsyncIterable[Item]) checks and filters every
+        # value as a response model does.
         stream = getattr(cls, "from_generator", None)
         if stream is None and cls is JSONResponse:
             stream = JSONLinesResponse.from_generator
         status_code = self.status_code
         if stream is None:
             return lambda result: cls(result, status_code=status_code or 200)
+        item = stream_item_type(self.response_model)
+        item_json = None if item is None else ResponseModel(item, self.serialize_options).to_json
 
         def respond(result: Any) -> Response:
             response: Response = stream(
-                result, status_code=status_code, ping_interval=_routing._PING_INTERVAL
+                result,
+                status_code=status_code,
+                ping_interval=_routing._PING_INTERVAL,
+                item_json=item_json,
             )
             return response
 

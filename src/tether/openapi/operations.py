@@ -19,6 +19,7 @@ from typing import Any
 from tether.applications.responses import body_allowed, resolve
 from tether.openapi.schemas import REF_PREFIX, SchemaRegistry, deep_update
 from tether.responses import JSONResponse
+from tether.streams.responses import JSONLinesResponse
 
 __all__ = ["Collected", "collect", "operations"]
 
@@ -175,6 +176,10 @@ def _status_code(route: Any, response_class: type) -> str:
     return str(default if isinstance(default, int) else 200)
 
 
+def _yields(endpoint: Any) -> bool:
+    return inspect.isasyncgenfunction(endpoint) or inspect.isgeneratorfunction(endpoint)
+
+
 def _main_response(
     route: Any, response_class: type, schemas: SchemaRegistry
 ) -> tuple[str, dict[str, Any]]:
@@ -183,6 +188,8 @@ def _main_response(
     response: dict[str, Any] = {"description": route.response_description}
     media_type = getattr(response_class, "media_type", None)
     document = getattr(response_class, "openapi_response", None)  # streaming classes
+    if document is None and response_class is JSONResponse and _yields(route.endpoint):
+        document = JSONLinesResponse.openapi_response  # a generator streams JSON lines
     if document is not None and body_allowed(route.status_code):
         response.update(document(route, schemas))
     elif media_type and body_allowed(route.status_code):

@@ -13,16 +13,22 @@ FastAPI's ``fastapi.sse``, so events look the same on the wire as the peer's. Da
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import json
+import typing
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
     "KEEPALIVE_COMMENT",
+    "SSE_EVENT_SCHEMA",
     "ServerSentEvent",
     "encode_data",
     "encode_item",
+    "event_encoder",
     "format_sse_event",
+    "stream_item_type",
 ]
 
 KEEPALIVE_COMMENT = b": ping\n\n"
@@ -188,3 +194,60 @@ def encode_item(item: Any) -> bytes:
     if "\n" in data or "\r" in data:  # only with a model's or encoder's own indentation
         return format_sse_event(data_str=data)
     return ("data: " + data + "\n\n").encode("utf-8")
+
+
+def event_encoder(item_json: Callable[[Any], bytes] | None) -> Callable[[Any], bytes]:
+    """:func:`encode_item`, with plain values encoded by ``item_json`` when given.
+
+    ``item_json`` is the route's checker for the annotated item type (``AsyncIterable[Item]``):
+    it validates and filters each value as a response model does. Events pass unchecked.
+    """
+    if item_json is None:
+        return encode_item
+
+    def encode(item: Any) -> bytes:
+        if isinstance(item, ServerSentEvent):
+            return item.encode()
+        data = item_json(item)
+        if b"\n" in data or b"\r" in data:
+            return format_sse_event(data_str=data.decode("utf-8"))
+        return b"data: " + data + b"\n\n"
+
+    return encode
+
+
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "string"},
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
+"""One event as OpenAPI 3.2 describes an event stream's items (section 4.14.4)."""
+
+_STREAM_ORIGINS = frozenset(
+    {
+        collections.abc.AsyncIterable,
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncGenerator,
+        collections.abc.Iterable,
+        collections.abc.Iterator,
+        collections.abc.Generator,
+    }
+)
+
+
+def stream_item_type(annotation: Any) -> Any:
+    """``Item`` for an ``AsyncIterable[Item]``-like return annotation; else None.
+
+    ``ServerSentEvent`` is a wrapper, not a data type: it gives None too.
+    """
+    if typing.get_origin(annotation) not in _STREAM_ORIGINS:
+        return None
+    args = typing.get_args(annotation)
+    item = args[0] if args else Any
+    if item is Any or (isinstance(item, type) and issubclass(item, ServerSentEvent)):
+        return None
+    return item

@@ -11,13 +11,21 @@ exits. They are also the ``response_class`` of a path operation that ``yield``\\
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import Any
 
 from tether.background import BackgroundTask
 from tether.responses import StreamingResponse, _until_disconnect
 from tether.streams import events
-from tether.streams.events import KEEPALIVE_COMMENT, encode_data, encode_item
+from tether.streams.events import (
+    KEEPALIVE_COMMENT,
+    SSE_EVENT_SCHEMA,
+    encode_data,
+    encode_item,
+    event_encoder,
+    stream_item_type,
+)
 from tether.streams.pump import Pump, as_async_iterator
 from tether.types import Receive, Scope, Send
 
@@ -191,15 +199,31 @@ class EventSourceResponse(_PumpedResponse):
         *,
         status_code: int | None = None,
         ping_interval: float | None = None,
+        item_json: Callable[[Any], bytes] | None = None,
     ) -> EventSourceResponse:
         """The response of a path operation that ``yield``\\ s (``response_class=`` this).
 
         Every yielded value becomes one event: a :class:`ServerSentEvent` as it is, anything
-        else (a ``str`` too) as JSON ``data``.
+        else (a ``str`` too) as JSON ``data``, through ``item_json`` (the route's validating
+        encoder for its annotated item type) when given.
         """
         response = cls(generator, status_code or 200, ping_interval=ping_interval)
-        response._transform = encode_item  # a yielded str is JSON data, not a raw chunk
+        response._transform = event_encoder(item_json)  # a str is JSON data, not a chunk
         return response
+
+    @classmethod
+    def openapi_response(cls, route: Any, schemas: Any) -> dict[str, Any]:
+        """The OpenAPI response content of a generator route: one item schema per event."""
+        schema = copy.deepcopy(SSE_EVENT_SCHEMA)
+        item = stream_item_type(getattr(route, "response_model", None))
+        if item is not None:
+            schema["required"] = ["data"]
+            schema["properties"]["data"] = {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": schemas.schema(item, "serialization"),
+            }
+        return {"content": {"text/event-stream": {"itemSchema": schema}}}
 
 
 class JSONLinesResponse(_PumpedResponse):
@@ -212,9 +236,10 @@ class JSONLinesResponse(_PumpedResponse):
     """
 
     media_type = "application/jsonl"
+    _line: Callable[[Any], bytes] = staticmethod(_json_line)
 
     def _encoder(self) -> Callable[[Any], bytes]:
-        return _json_line
+        return self._line
 
     @classmethod
     def from_generator(
@@ -223,6 +248,20 @@ class JSONLinesResponse(_PumpedResponse):
         *,
         status_code: int | None = None,
         ping_interval: float | None = None,
+        item_json: Callable[[Any], bytes] | None = None,
     ) -> JSONLinesResponse:
-        """The response of a path operation that ``yield``\\ s (the default for generators)."""
-        return cls(generator, status_code or 200)
+        """The response of a path operation that ``yield``\\ s (the default for generators).
+
+        ``item_json`` (the route's validating encoder for its item type) encodes each line.
+        """
+        response = cls(generator, status_code or 200)
+        if item_json is not None:
+            response._line = lambda item: item_json(item) + b"\n"
+        return response
+
+    @classmethod
+    def openapi_response(cls, route: Any, schemas: Any) -> dict[str, Any]:
+        """The OpenAPI response content of a generator route: the schema of one line."""
+        item = stream_item_type(getattr(route, "response_model", None))
+        schema = {} if item is None else schemas.schema(item, "serialization")
+        return {"content": {"application/jsonl": {"itemSchema": schema}}}
