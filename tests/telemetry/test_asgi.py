@@ -329,3 +329,29 @@ def test_excluded_websocket_through_a_traced_mount_makes_no_span(otel: Any) -> N
         pass
     assert not exporter.get_finished_spans()
     assert reader.get_metrics_data() is None
+
+
+def test_providers_set_after_the_app_is_built_are_used() -> None:
+    # Global providers can be set once per process: a child process of its own.
+    code = """
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tether import Tether
+from tether.testclient import TestClient
+
+client = TestClient(Tether())
+assert client.get("/").status_code == 404
+exporter, reader = InMemorySpanExporter(), InMemoryMetricReader()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+assert client.get("/").status_code == 404
+assert [s.name for s in exporter.get_finished_spans()] == ["GET"], exporter.get_finished_spans()
+assert reader.get_metrics_data() is not None
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

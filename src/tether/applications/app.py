@@ -251,8 +251,9 @@ class Tether(RouteDecorators):
         scope["app"] = self
         if self.root_path:
             scope["root_path"] = self.root_path
-        if self._telemetry is not None and "tether.telemetry" not in scope:
-            await self._telemetry.handle(self, scope, receive, send)  # comes back here, marked
+        telemetry = self._telemetry
+        if telemetry is not None and "tether.telemetry" not in scope and telemetry.live():
+            await telemetry.handle(self, scope, receive, send)  # comes back here, marked
             return
         direct = self._direct
         if (
