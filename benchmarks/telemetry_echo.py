@@ -143,7 +143,7 @@ async def measure(n: int, reps: int) -> list[Row]:
 def main() -> None:
     """Parse options, measure, print JSON."""
     args = base_parser(__doc__ or "").parse_args()
-    n = 2_000 if args.smoke else 50_000
+    n = 2_000 if args.smoke else 20_000
     reps = args.reps or (2 if args.smoke else 7)
     rows = asyncio.run(measure(n, reps))
     emit(

@@ -179,8 +179,12 @@ def _record_fanout(
     span: Any, sockets: int, after: tuple[int, int, int], before: tuple[int, int, int]
 ) -> None:
     sent, dropped, slow = (now - then for now, then in zip(after, before, strict=True))
-    span.set_attribute("tether.fanout.sockets", sockets)
-    span.set_attribute("tether.fanout.sent", sent)
-    span.set_attribute("tether.fanout.queued", max(sockets - sent - dropped - slow, 0))
-    span.set_attribute("tether.fanout.dropped", dropped)
-    span.set_attribute("tether.fanout.slow", slow)
+    span.set_attributes(  # one call: the SDK takes a lock per call
+        {
+            "tether.fanout.sockets": sockets,
+            "tether.fanout.sent": sent,
+            "tether.fanout.queued": max(sockets - sent - dropped - slow, 0),
+            "tether.fanout.dropped": dropped,
+            "tether.fanout.slow": slow,
+        }
+    )
