@@ -12,7 +12,9 @@ from docs.examples import typed_chat
 from tether.asyncapi import generate
 from tether.testclient import TestClient
 
-SCHEMA = json.loads((Path(__file__).parent.parent / "data" / "asyncapi-3.0.0.json").read_text("utf-8"))
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "data" / "asyncapi-3.0.0.json").read_text("utf-8")
+)
 
 
 def test_two_clients_chat_with_typed_messages() -> None:

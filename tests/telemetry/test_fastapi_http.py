@@ -5,7 +5,7 @@ whose subject tether implements, with the imports changed and nothing else: ``fa
 ``tether`` (``FastAPI`` is ``Tether``, ``APIRouter`` is ``Router``), ``starlette.middleware`` ->
 ``tether.middleware``, ``.conftest`` -> ``otel_helpers`` (the ``telemetry`` fixture is in this
 directory's conftest). The tests of that file not here need what tether does not have yet (see
-docs/observability.md, "Not yet"): operation spans, ``root_path=``, ``/docs``,
+docs/observability.md, "Not yet"): operation spans, ``/docs``,
 ``router.frontend``, route templates on slash redirects and 405s, the ``OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS``
 variable, FastAPI's internal ``NativeTelemetry``.
 """
@@ -102,6 +102,28 @@ def test_custom_error_handler_sees_span(telemetry):
     assert seen == [True]
     assert span.attributes["handled"] is True
     assert span.attributes["error.type"] == "ValueError"
+
+
+def test_route_prefix_and_dynamic_mount(telemetry):
+    config, exporter, reader = telemetry
+    parent = FastAPI(telemetry=config, root_path="/proxy")
+    child = FastAPI()
+    router = APIRouter(prefix="/v1")
+
+    @router.get("/items/{item_id}")
+    def endpoint(item_id: int):
+        return item_id
+
+    child.include_router(router, prefix="/api")
+    parent.mount("/tenants/{tenant}", child)
+    response = TestClient(parent).get("/proxy/tenants/acme/api/v1/items/4")
+    assert response.json() == 4
+    (span,) = server_spans(exporter)
+    assert span.attributes["http.route"] == "/proxy/tenants/{tenant}/api/v1/items/{item_id}"
+    assert span.name == "GET /proxy/tenants/{tenant}/api/v1/items/{item_id}"
+    assert span.attributes["url.path"] == "/proxy/tenants/acme/api/v1/items/4"
+    assert "acme" not in repr(metric_points(reader=reader)[0].attributes)
+    assert sum(p.count for p in metric_points(reader=reader)) == 1
 
 
 @pytest.mark.parametrize("tracing,metering", [(True, False), (False, True), (False, False)])

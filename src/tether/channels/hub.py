@@ -29,7 +29,7 @@ from tether.channels.names import Namespaces
 from tether.channels.options import ChannelOptions, ConnectionLimits
 from tether.channels.router import LocalChannel, LocalRouter
 from tether.channels.subscriber import Outbox
-from tether.telemetry import TelemetryConfig, resolve_telemetry
+from tether.telemetry import TelemetryConfig, channel_backend, resolve_telemetry
 
 __all__ = ["HistoryResult", "Hub"]
 
@@ -88,7 +88,7 @@ class Hub:
         if telemetry is not None and telemetry is not False:  # opt-in: every node must agree
             traced = resolve_telemetry(telemetry)
             if traced is not None:
-                self.backend = traced.channel_backend(self.backend, self)
+                self.backend = channel_backend(traced, self.backend, self)
         self.router = LocalRouter(self.backend, self.metrics, self._spawn)
         self._connections: dict[Any, Connection] = {}
         self._present: dict[tuple[str, str], str] = {}

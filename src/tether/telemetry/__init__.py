@@ -13,13 +13,15 @@ Only ``opentelemetry-api`` is needed (``pip install 'tether[otel]'``), and it is
 configuration is resolved, not when this package is. See docs/observability.md.
 """
 
-from tether.telemetry.config import Telemetry, TelemetryConfig, resolve_telemetry
+from tether.telemetry.config import Telemetry, TelemetryConfig
 from tether.telemetry.logs import TraceContextFilter, install_trace_context
+from tether.telemetry.resolve import channel_backend, resolve_telemetry
 
 __all__ = [
     "Telemetry",
     "TelemetryConfig",
     "TraceContextFilter",
+    "channel_backend",
     "install_trace_context",
     "resolve_telemetry",
 ]

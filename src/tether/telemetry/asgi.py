@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -29,11 +29,13 @@ from opentelemetry.trace import Span, StatusCode
 from tether.exceptions import HTTPException, WebSocketException
 from tether.routing import get_route_path
 from tether.runtime.logsafe import mask_query
-from tether.telemetry.config import Telemetry
 from tether.telemetry.routes import route_template
 from tether.telemetry.websocket import ConnectionTrace
 from tether.types import Message, Receive, Scope, Send
 from tether.websockets import WebSocketDisconnect
+
+if TYPE_CHECKING:  # config imports this module when it builds a Telemetry
+    from tether.telemetry.config import Telemetry
 
 __all__ = ["SCOPE_KEY", "exception_type", "serve"]
 

@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
-from tether.telemetry.config import Telemetry
-
 if TYPE_CHECKING:  # channels sit a layer above telemetry: their types only, never an import
     from tether.channels.backends.base import (
         Backend,
@@ -39,6 +37,7 @@ if TYPE_CHECKING:  # channels sit a layer above telemetry: their types only, nev
         Publication,
     )
     from tether.channels.options import ChannelOptions
+    from tether.telemetry.config import Telemetry  # config imports this module
 
 __all__ = ["ENVELOPE_END", "ENVELOPE_START", "TracedBackend", "open_envelope"]
 

@@ -7,7 +7,7 @@ connection), ``connection_events`` (``websocket.accept`` / ``websocket.close`` e
 connection span) and ``channels`` (spans for publishes and deliveries of a
 :class:`~tether.channels.Channels` hub built with this configuration).
 
-``opentelemetry-api`` is imported here only, and only when a configuration is resolved: an app
+``opentelemetry-api`` is imported only when a configuration is resolved (:mod:`tether.telemetry.resolve`): an app
 built with ``telemetry=False`` or without the package installed never imports it. With the
 default (``telemetry=None``) and no provider configured anywhere, every connection checks once
 whether a global provider has appeared since (FastAPI's "late providers" rule) and is otherwise
@@ -17,17 +17,15 @@ served as if telemetry were off.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from tether.exceptions import ConfigurationError
 from tether.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import Histogram, MeterProvider, UpDownCounter
     from opentelemetry.trace import Tracer, TracerProvider
 
-__all__ = ["Telemetry", "TelemetryConfig", "resolve_telemetry"]
+__all__ = ["DEFAULTS", "Telemetry", "TelemetryConfig"]
 
 SCOPE_NAME = "tether"
 
@@ -69,7 +67,7 @@ class TelemetryConfig(TypedDict, total=False):
     channels: bool
 
 
-_DEFAULTS: dict[str, Any] = {
+DEFAULTS: dict[str, Any] = {
     "tracer_provider": None,
     "meter_provider": None,
     "logger_provider": None,
@@ -114,11 +112,9 @@ class Telemetry:
     def __init__(self, settings: dict[str, Any]) -> None:
         from opentelemetry import trace
 
-        # The modules that import opentelemetry at their top are imported here, never before.
-        from tether.telemetry.asgi import serve
-
-        self.handle: Callable[[Any, Scope, Receive, Send], Awaitable[None]] = partial(serve, self)
-        """``handle(app, scope, receive, send)``: serve one scope with telemetry."""
+        # Set by resolve_telemetry (tether.telemetry.resolve): handle(app, scope, receive, send)
+        # serves one scope with telemetry.
+        self.handle: Callable[[Any, Scope, Receive, Send], Awaitable[None]] = _unresolved
 
         self.settings = settings
         tracer_provider: TracerProvider | None = settings["tracer_provider"]
@@ -162,22 +158,6 @@ class Telemetry:
 
             observe_registry(self.meter_provider(), counters.registry)
 
-    def channel_backend(self, backend: Any, hub: Any) -> Any:
-        """``hub``'s backend, traced when ``tracing`` and ``channels`` are on; observe its counters.
-
-        See :mod:`tether.telemetry.channels` (spans, the context carried in the data) and
-        :mod:`tether.telemetry.metrics` (``tether.channel.*`` instruments).
-        """
-        if self.metrics:
-            from tether.telemetry.metrics import observe_channels
-
-            observe_channels(self.meter_provider(), hub)
-        if not (self.tracing and self.channels):
-            return backend
-        from tether.telemetry.channels import TracedBackend
-
-        return TracedBackend(backend, self, hub)
-
     def live(self) -> bool:
         """Whether any signal can reach an exporter now (one check per connection)."""
         if self._explicit:
@@ -215,42 +195,5 @@ class Telemetry:
         return self._duration, self._active
 
 
-def resolve_telemetry(option: TelemetryConfig | bool | None) -> Telemetry | None:
-    """Turn ``Tether(telemetry=...)`` into a :class:`Telemetry`, or None when it is off.
-
-    ``None`` (the default) is on with every default when ``opentelemetry-api`` is installed and
-    off without it; ``True`` or a dict need the package (``ConfigurationError`` naming the
-    ``otel`` extra otherwise); ``False`` is off. The dict is copied: changing it later does not
-    change the app. Raises ``ConfigurationError`` for an unknown key or a bad value.
-    """
-    if option is False:
-        return None
-    settings = dict(_DEFAULTS)
-    if isinstance(option, dict):
-        unknown = set(option) - set(_DEFAULTS)
-        if unknown:
-            raise ConfigurationError(f"unknown telemetry settings: {sorted(unknown)}")
-        settings.update(option)
-    elif option is not None and option is not True:
-        raise ConfigurationError(f"telemetry must be a dict, True, False or None, not {option!r}")
-    _check(settings)
-    try:
-        import opentelemetry.trace  # noqa: F401
-    except ImportError:
-        if option is None:
-            return None
-        raise ConfigurationError(
-            "telemetry needs opentelemetry-api: pip install 'tether[otel]'"
-        ) from None
-    if not (settings["tracing"] or settings["metrics"] or settings["logs"]):
-        return None
-    return Telemetry(settings)
-
-
-def _check(settings: dict[str, Any]) -> None:
-    every = settings["message_span_every"]
-    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
-        raise ConfigurationError(f"message_span_every must be an int >= 0, not {every!r}")
-    exclude = settings["exclude"]
-    if exclude is not None and not callable(exclude):
-        raise ConfigurationError("telemetry exclude must be a function of the scope")
+async def _unresolved(app: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("a Telemetry is built by tether.telemetry.resolve_telemetry()")

@@ -17,14 +17,16 @@ exception, a client gone without a close (1006) and a server close 1011, as in F
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, StatusCode
 
 from tether.runtime.logsafe import mask_text
-from tether.telemetry.config import Telemetry
 from tether.types import Message, Receive, Send
+
+if TYPE_CHECKING:  # config imports this module when it builds a Telemetry
+    from tether.telemetry.config import Telemetry
 
 __all__ = ["ConnectionTrace"]
 
