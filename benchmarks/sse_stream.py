@@ -68,6 +68,8 @@ class Client:
         return {"type": "http.disconnect"}
 
     async def send(self, message: dict[str, Any]) -> None:
+        if self.gone.is_set():  # as an ASGI 2.4 server does once the client has left
+            raise OSError("the client has gone")
         if message["type"] != "http.response.body":
             return
         body = message.get("body", b"")
@@ -222,6 +224,12 @@ class QueueBroadcast(Broadcast):
         text = json.dumps(MESSAGE)
         for queue in self.queues:
             queue.put_nowait(text)
+
+    async def close(self) -> None:
+        for client in self.clients:
+            client.gone.set()
+        await self.publish()  # a generator blocked on its queue learns of the client by a send
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 async def broadcast(name: str, n: int) -> Broadcast:
