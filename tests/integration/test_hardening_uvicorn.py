@@ -114,7 +114,7 @@ async def test_rate_limit_close_1008() -> None:
                 await ws.send(str(n))
                 assert await ws.recv() == str(n)
             await ws.send("one too many")
-            assert await closed_by_server(ws) == (1008, "rate limit exceeded")
+            assert await closed_by_server(ws) == (1013, "rate limit exceeded")
 
 
 async def test_rate_limit_error_frame_keeps_connection() -> None:

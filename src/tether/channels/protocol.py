@@ -65,6 +65,9 @@ async def serve(hub: Hub, websocket: Any) -> None:
     )
     try:
         await _receive_loop(hub, connection, websocket)
+        # A close the server decided (4003, 4001...) is sent by the outbox's writer: wait for
+        # it, or the endpoint returns first and the client sees the TCP connection cut (1006).
+        await connection.outbox.closed_sent()
     finally:
         hub._drop(connection)
         connection.outbox.detach()

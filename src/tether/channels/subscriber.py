@@ -24,6 +24,7 @@ its first suspension is not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
@@ -239,6 +240,14 @@ class Outbox:
         self._shut()
         if self._writer is not None and self._writer is not asyncio.current_task():
             self._writer.cancel()
+
+    async def closed_sent(self) -> None:
+        """Wait (up to ``write_timeout``) until a requested close frame was handed to the socket."""
+        writer = self._writer
+        if self._close_code is None or writer is None or writer is asyncio.current_task():
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(writer), self._limits.write_timeout)
 
     async def wait_drained(self) -> None:
         """Wait until the queue is empty and nothing is being written (pacing, tests)."""

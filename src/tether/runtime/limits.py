@@ -7,10 +7,11 @@ ASGI app. What a client sees when it crosses a limit:
 limit                          outcome
 =============================  ===========================================================
 ``max_message_size``           close **1009** "message too big" (RFC 6455 section 7.4.1)
-``messages_per_second``        close **1008** "rate limit exceeded", or with
-                               ``rate_limit_action="error"`` an error frame
-                               ``{"type":"error","code":"rate_limited",...}`` and the
-                               message is dropped
+``messages_per_second``        close **1013** "rate limit exceeded" (try again later: a
+                               retryable code), or with ``rate_limit_action="error"`` an
+                               error frame ``{"type":"error","id":...,"code":"rate_limited",
+                               "error":{"code":"rate_limited",...}}`` echoing the dropped
+                               request's ``id``, and the message is dropped
 ``max_connections_per_client`` HTTP **429** denial before accept (close 1008 when the server
                                lacks the ASGI ``websocket.http.response`` extension)
 ``max_connections``            HTTP **503** denial before accept (else close 1013
@@ -71,6 +72,8 @@ SCOPE_KEY = "tether.limits"
 """Scope key under which the app-level guard of a connection is published to inner layers."""
 
 DENIAL_EXTENSION = "websocket.http.response"
+RATE_LIMIT_CLOSE = 1013
+"""Close code for a client over ``messages_per_second`` (1013: try again later)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -404,7 +407,7 @@ class _LimitedConnection(ConnectionGuard):
         self._last_seen = now
         if limits.messages_per_second is None:
             return True
-        return await self._take_token(limits, now)
+        return await self._take_token(limits, now, message)
 
     def _first_message(self, limits: WebSocketLimits) -> None:
         # The first-message deadline is met: switch the timer to the idle deadline, if any.
@@ -417,7 +420,7 @@ class _LimitedConnection(ConnectionGuard):
             loop = asyncio.get_running_loop()
             self._timer = loop.call_at(loop.time() + limits.idle_timeout, self._on_timer)
 
-    async def _take_token(self, limits: WebSocketLimits, now: float) -> bool:
+    async def _take_token(self, limits: WebSocketLimits, now: float, message: Message) -> bool:
         rate = limits.messages_per_second or 0.0
         self._tokens = min(limits.bucket_size, self._tokens + (now - self._stamp) * rate)
         self._stamp = now
@@ -426,15 +429,37 @@ class _LimitedConnection(ConnectionGuard):
             return True
         self.metrics.limit_violations.labels(limit="messages_per_second").inc()
         if limits.rate_limit_action == "close":
-            await self.close(1008, "rate limit exceeded")
+            # 1013 "try again later", not 1008: clients (tether-channels.js among them) treat
+            # a policy close as final, so one burst would have cut a user off for good.
+            await self.close(RATE_LIMIT_CLOSE, "rate limit exceeded")
             return False
+        text = f"more than {rate:g} messages per second; message dropped"
         frame = {
             "type": "error",
+            "id": _request_id(message),
             "code": "rate_limited",
-            "message": f"more than {rate:g} messages per second; message dropped",
+            "message": text,
+            # The channels protocol's error shape, so a client's pending request settles.
+            "error": {"code": "rate_limited", "message": text},
         }
         await self._send({"type": "websocket.send", "text": _json.dumps(frame)})
         return False
+
+
+def _request_id(message: Message) -> Any:
+    """The ``id`` of a dropped JSON request frame (echoed in the error), else None.
+
+    Parsed only on this rare path; a frame that is not a JSON object has no id.
+    """
+    text = message.get("text")
+    if not text or '"id"' not in text:
+        return None
+    try:
+        frame = _json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    request_id = frame.get("id") if isinstance(frame, dict) else None
+    return request_id if isinstance(request_id, int | str) else None
 
 
 class LimitsMiddleware:

@@ -10,8 +10,9 @@
  * subscribe() may be called at any time: before the socket is open it is queued and sent on
  * open. A close with 1008 (refused by the server's policy, e.g. authentication) or 4003
  * (protocol error) is final: the client stops reconnecting and calls
- * options.onError({code, reason, message}). options.onClose({code, reason, retrying}) sees
- * every close. Protocol: docs/channels-protocol.md.
+ * options.onError({code, reason, message}). Every other close is retried, 1013 (rate limit
+ * exceeded: try again later) included. options.onClose({code, reason, retrying}) sees every
+ * close. Protocol: docs/channels-protocol.md.
  */
 (function (root) {
   "use strict";
