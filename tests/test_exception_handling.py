@@ -130,8 +130,13 @@ def test_websocket_exception_closes_with_its_code_and_reason() -> None:
     assert (info.value.code, info.value.reason) == (4002, "after")
 
 
+def server_view(app: Tether) -> TestClient:
+    """A client that sees what a real server's client sees (no exception raised to the test)."""
+    return TestClient(app, raise_server_exceptions=False)
+
+
 def test_unhandled_error_before_accept_is_a_500_denial(caplog: pytest.LogCaptureFixture) -> None:
-    response = denial(TestClient(make_app()), "/boom-before")
+    response = denial(server_view(make_app()), "/boom-before")
     assert response.status_code == 500
     assert len(error_records(caplog)) == 1
 
@@ -139,7 +144,7 @@ def test_unhandled_error_before_accept_is_a_500_denial(caplog: pytest.LogCapture
 def test_unhandled_error_after_accept_closes_1011_and_logs_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with TestClient(make_app()).websocket_connect("/boom-after") as ws:
+    with server_view(make_app()).websocket_connect("/boom-after") as ws:
         info = closing(ws)
     assert info.value.code == 1011
     records = error_records(caplog)
@@ -148,16 +153,32 @@ def test_unhandled_error_after_accept_closes_1011_and_logs_once(
 
 
 def test_debug_mode_puts_the_error_in_the_close_reason() -> None:
-    with TestClient(make_app(debug=True)).websocket_connect("/boom-after") as ws:
+    with server_view(make_app(debug=True)).websocket_connect("/boom-after") as ws:
         info = closing(ws)
     assert info.value.reason == "Boom: after"
 
 
 async def test_client_leaving_is_a_normal_end(caplog: pytest.LogCaptureFixture) -> None:
-    async with AsyncTestClient(make_app()) as client, client.websocket_connect("/echo") as ws:
+    client = AsyncTestClient(make_app(), raise_server_exceptions=False)
+    async with client, client.websocket_connect("/echo") as ws:
         await ws.send_text("hi")
         assert await ws.receive_text() == "hi"
     assert error_records(caplog) == []
+
+
+def test_the_test_client_raises_what_the_endpoint_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = TestClient(make_app())
+    with pytest.raises(Boom, match="before"), client.websocket_connect("/boom-before"):
+        pass
+    with client.websocket_connect("/boom-after") as ws, pytest.raises(Boom, match="after"):
+        ws.receive_text()  # raised where the test waits, not turned into a 1011 close
+    with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect("/echo") as ws:
+        ws.send_text("hi")
+        assert ws.receive_text() == "hi"
+    assert info.value.code == 1000  # the endpoint's own disconnect, after the client left
+    assert error_records(caplog) == []  # raised to the test instead of logged
 
 
 def test_exception_handler_covers_websockets_and_receives_the_websocket() -> None:

@@ -323,7 +323,10 @@ def test_websocket_scope() -> None:
     assert scope["server"] == ["testserver", 80]
     assert scope["subprotocols"] == ["chat", "v2"]
     assert scope["state"] == {}
-    assert scope["extensions"] == {"websocket.http.response": {}}
+    assert scope["extensions"] == {
+        "websocket.http.response": {},
+        "tether.raise_app_exceptions": {},  # the error layer raises to the test
+    }
     assert scope["asgi"] == {"version": "3.0", "spec_version": "2.4"}
     assert scope["http_version"] == "1.1"
     headers = dict(scope["headers"])

@@ -1,8 +1,9 @@
 """FastAPI's WebSocket tutorial 002 rebuilt (fastapi-layer.md 5.2), both variants, both clients.
 
-Tighter than the peer's tests: the refusals assert what the client sees (close code 1008 for
-the policy refusal, an HTTP 422 denial with the errors for invalid data), and the happy paths
-end with a clean client close instead of an expected disconnect error.
+As the peer's tests: the happy paths end with the endpoint's WebSocketDisconnect coming out of
+the with block (the tutorial's endpoint loops until the client leaves). Tighter: the refusals
+assert what the client sees (close code 1008 for the policy refusal, an HTTP 422 denial with
+the errors for invalid data).
 """
 
 from types import ModuleType
@@ -52,23 +53,26 @@ def _two_rounds(session: Any, first: str, third: str, q: str | None = None) -> N
 
 def test_websocket_with_cookie(client: TestClient) -> None:
     client.cookies.set("session", "fakesession")
-    with client.websocket_connect("/items/foo/ws") as session:
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/items/foo/ws") as session:
         _two_rounds(session, "fakesession", "foo")
 
 
 def test_websocket_with_query_token(client: TestClient) -> None:
-    with client.websocket_connect("/items/bar/ws?token=some-token") as session:
+    url = "/items/bar/ws?token=some-token"
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(url) as session:
         _two_rounds(session, "some-token", "bar")
 
 
 def test_websocket_with_query_token_and_q(client: TestClient) -> None:
-    with client.websocket_connect("/items/2/ws?q=3&token=some-token") as session:
+    url = "/items/2/ws?q=3&token=some-token"
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(url) as session:
         _two_rounds(session, "some-token", "2", q="3")
 
 
 def test_cookie_wins_over_token(client: TestClient) -> None:
     client.cookies.set("session", "cookie-value")
-    with client.websocket_connect("/items/x/ws?token=token-value") as session:
+    url = "/items/x/ws?token=token-value"
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(url) as session:
         session.send_text("hi")
         assert session.receive_text().endswith("cookie-value")
 
@@ -92,11 +96,12 @@ def test_websocket_invalid_data_is_a_422_denial(client: TestClient) -> None:
 @pytest.mark.parametrize("app", APPS)
 async def test_async_client(app: Any) -> None:
     async with AsyncTestClient(app) as client:
-        async with client.websocket_connect("/items/2/ws?q=3&token=t") as session:
-            await session.send_text("hello")
-            assert await session.receive_text() == "Session cookie or query token value is: t"
-            assert await session.receive_text() == "Query parameter q is: 3"
-            assert await session.receive_text() == "Message text was: hello, for item ID: 2"
+        with pytest.raises(WebSocketDisconnect):
+            async with client.websocket_connect("/items/2/ws?q=3&token=t") as session:
+                await session.send_text("hello")
+                assert await session.receive_text() == "Session cookie or query token value is: t"
+                assert await session.receive_text() == "Query parameter q is: 3"
+                assert await session.receive_text() == "Message text was: hello, for item ID: 2"
         with pytest.raises(WebSocketDisconnect) as info:
             async with client.websocket_connect("/items/foo/ws"):
                 pass

@@ -6,6 +6,7 @@ import pytest
 from docs.examples import tutorial001, tutorial003
 
 from tether.testclient import AsyncTestClient, TestClient
+from tether.websockets import WebSocketDisconnect
 
 
 def test_tutorial001_page() -> None:
@@ -15,13 +16,22 @@ def test_tutorial001_page() -> None:
     assert 'new WebSocket("ws://localhost:8000/ws")' in response.text
 
 
-def test_tutorial001_echo_needs_no_disconnect_handling() -> None:
-    # The endpoint has no try/except: the client leaving is still a normal end on tether.
-    with TestClient(tutorial001.app).websocket_connect("/ws") as ws:
+def test_tutorial001_echo_raises_the_disconnect_into_the_test() -> None:
+    # The endpoint has no try/except: as with the peer's test client, its WebSocketDisconnect
+    # comes out of the with block once the client left.
+    client = TestClient(tutorial001.app)
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws") as ws:
         ws.send_text("Message one")
         assert ws.receive_text() == "Message text was: Message one"
         ws.send_text("Message two")
         assert ws.receive_text() == "Message text was: Message two"
+
+
+def test_tutorial001_client_leaving_is_quiet_where_a_server_runs_it() -> None:
+    client = TestClient(tutorial001.app, raise_server_exceptions=False)
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text("Message one")
+        assert ws.receive_text() == "Message text was: Message one"
 
 
 def test_tutorial003_page() -> None:

@@ -24,9 +24,13 @@ from tether.responses import (
 )
 from tether.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+APIRouter = Router
+"""FastAPI's name for :class:`~tether.applications.Router` (the same class)."""
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "APIRouter",
     "BackgroundTasks",
     "Body",
     "Cookie",

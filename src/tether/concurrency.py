@@ -1,7 +1,13 @@
 """Run blocking code without blocking the event loop.
 
-Plain asyncio (no AnyIO): :func:`run_in_threadpool` is :func:`asyncio.to_thread`, which copies
-the caller's ``contextvars`` into the worker thread.
+:func:`run_in_threadpool` runs sync code (dependencies, endpoints, exception handlers,
+background tasks, file reads) in an AnyIO worker thread, as Starlette does, so
+``anyio.from_thread.run(...)`` works inside it. AnyIO's default thread limiter bounds how many
+run at once (40 tokens, per event loop; change ``total_tokens`` of
+``anyio.to_thread.current_default_thread_limiter()`` at startup). The caller's ``contextvars``
+are copied into the thread. AnyIO is imported on the first call, so the hot paths (frames,
+fan-out, async dependencies) never touch it; without AnyIO installed, the standard library's
+``asyncio.to_thread`` (bounded by the default executor) takes its place.
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 __all__ = ["is_async_callable", "iterate_in_threadpool", "run_in_threadpool"]
@@ -18,13 +24,35 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
+_Runner = Callable[..., Awaitable[Any]]
+_runner: _Runner | None = None
+
+
+def _thread_runner() -> _Runner:
+    """``anyio.to_thread.run_sync``, or ``asyncio.to_thread`` when AnyIO is not installed."""
+    global _runner
+    if _runner is None:
+        try:
+            import anyio.to_thread
+        except ImportError:  # pragma: no cover - AnyIO comes with the test client's httpx
+            _runner = asyncio.to_thread
+        else:
+            _runner = anyio.to_thread.run_sync
+    return _runner
+
+
 async def run_in_threadpool(func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-    """Call ``func(*args, **kwargs)`` in the default thread pool and await its result.
+    """Call ``func(*args, **kwargs)`` in a worker thread and await its result.
 
     Raises:
         Exception: whatever ``func`` raises.
     """
-    return await asyncio.to_thread(func, *args, **kwargs)
+    runner = _runner if _runner is not None else _thread_runner()
+    if kwargs:
+        result: _T = await runner(functools.partial(func, *args, **kwargs))
+    else:
+        result = await runner(func, *args)
+    return result
 
 
 class _Exhausted(Exception):
@@ -44,7 +72,7 @@ async def iterate_in_threadpool(iterable: Iterable[_T]) -> AsyncIterator[_T]:
     step = functools.partial(_next, iterator)
     while True:
         try:
-            yield await asyncio.to_thread(step)
+            yield await run_in_threadpool(step)
         except _Exhausted:
             return
 

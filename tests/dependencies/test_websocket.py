@@ -41,7 +41,7 @@ def test_connection_scoped_dependency_lives_for_the_connection() -> None:
             await websocket.send_text(f"{res['room']}:{text}")
 
     client = TestClient(app)
-    with client.websocket_connect("/rooms/r1") as session:
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/rooms/r1") as session:
         for text in ("a", "b"):
             session.send_text(text)
             assert session.receive_text() == f"r1:{text}"

@@ -35,11 +35,28 @@ from tether.routing.errors import (
 )
 from tether.runtime.logsafe import printable
 from tether.types import ASGIApp, Receive, Scope, Send
-from tether.websockets import WebSocketDisconnect
+from tether.websockets import WebSocketDisconnect, WebSocketDisconnected
 
-__all__ = ["ServerErrorMiddleware"]
+__all__ = ["RAISE_APP_EXCEPTIONS", "ServerErrorMiddleware"]
 
 logger = logging.getLogger("tether.error")
+
+RAISE_APP_EXCEPTIONS = "tether.raise_app_exceptions"
+"""A scope extension the test client sets (``raise_server_exceptions=True``): a WebSocket's
+unhandled exception, ``WebSocketDisconnect`` included, is raised to the test as the peer's
+test client does, instead of the 1011 close and log record a real server's client gets."""
+
+
+def _raise_to_test(scope: Scope) -> bool:
+    extensions = scope.get("extensions")
+    return extensions is not None and RAISE_APP_EXCEPTIONS in extensions
+
+
+def _closed_here(exc: Exception, tracker: SendTracker) -> bool:
+    """A disconnect error raised after this side had already closed the socket."""
+    return tracker.phase is Phase.CLOSED and isinstance(
+        exc, (WebSocketDisconnect, WebSocketDisconnected)
+    )
 
 
 class ServerErrorMiddleware:
@@ -89,14 +106,22 @@ class ServerErrorMiddleware:
     async def websocket_error(
         self, exc: Exception, scope: Scope, receive: Receive, send: Send, tracker: SendTracker
     ) -> None:
-        """Finish a WebSocket that raised ``exc`` as the module docstring says; never raises.
+        """Finish a WebSocket that raised ``exc`` as the module docstring says.
 
-        The application's direct WebSocket path calls this too, as this middleware would.
+        Never raises under a server. Under the test client (the ``RAISE_APP_EXCEPTIONS``
+        extension) an exception no handler took is raised again, without a log record or a
+        close, so the test sees it where the peer's test client raises it. The application's
+        direct WebSocket path calls this too, as this middleware would.
         """
         observer = scope.get("tether.telemetry")  # set by tether.telemetry while it traces
         if observer is not None:
             observer.saw(exc)  # the span records what this layer swallows
+        raise_to_test = _raise_to_test(scope)
+        if raise_to_test and _closed_here(exc, tracker):
+            raise_to_test = False  # unwinding after tether closed the socket (a limit, a drain)
         if isinstance(exc, WebSocketDisconnect):
+            if raise_to_test:
+                raise exc
             return  # the client went away: a normal end (divergence 3)
         if self.handler is not None:
             try:
@@ -108,6 +133,8 @@ class ServerErrorMiddleware:
             else:
                 await self._finish(scope, receive, send, tracker, "internal error")
                 return
+        if raise_to_test:
+            raise exc
         path = printable(str(scope.get("path", "")))  # the client chose it: one line, no secrets
         logger.error("Unhandled exception in WebSocket %s", path, exc_info=exc)
         reason = f"{type(exc).__name__}: {exc}" if self.debug else "internal error"

@@ -23,19 +23,42 @@ Headers = Mapping[str, str] | Sequence[tuple[str, str]] | httpx.Headers | None
 
 
 def as_asgi3(app: Any) -> ASGIApp:
-    """Return ``app`` as an ASGI 3 callable, wrapping an ASGI 2 (``app(scope)(receive, send)``)."""
-    if inspect.isclass(app):
-        if hasattr(app, "__await__"):
-            return cast(ASGIApp, app)  # e.g. an endpoint class
-    elif inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(
-        getattr(app, "__call__", None)  # noqa: B004
+    """Return ``app`` as an ASGI 3 coroutine function, whatever shape the app has.
+
+    A coroutine function (or an object with an ``async def __call__``) is used as it is. A
+    class whose instances are awaitable (an endpoint class), or a callable taking
+    ``(scope, receive, send)`` that returns some other awaitable, is awaited through a small
+    wrapper, since a task needs a coroutine. Anything else is taken for ASGI 2
+    (``app(scope)`` returns the callable that takes ``(receive, send)``).
+    """
+    if not inspect.isclass(app) and (
+        inspect.iscoroutinefunction(app)
+        or inspect.iscoroutinefunction(getattr(app, "__call__", None))  # noqa: B004
     ):
         return cast(ASGIApp, app)
+    if _takes_three_arguments(app):
 
-    async def asgi3(scope: Scope, receive: Receive, send: Send) -> None:
+        async def awaited(scope: Scope, receive: Receive, send: Send) -> None:
+            await app(scope, receive, send)
+
+        return awaited
+
+    async def asgi2(scope: Scope, receive: Receive, send: Send) -> None:
         await app(scope)(receive, send)
 
-    return asgi3
+    return asgi2
+
+
+def _takes_three_arguments(app: Any) -> bool:
+    if inspect.isclass(app) and hasattr(app, "__await__"):
+        return True  # an endpoint class: Endpoint(scope, receive, send) is awaitable
+    try:
+        inspect.signature(app).bind(None, None, None)
+    except TypeError:
+        return False  # one argument: ASGI 2; or no readable signature at all
+    except ValueError:
+        return False
+    return True
 
 
 def _config(

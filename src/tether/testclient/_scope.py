@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from tether.middleware.errors import RAISE_APP_EXCEPTIONS
 from tether.types import Scope
 
 __all__ = ["AppConfig", "http_scope", "websocket_scope"]
@@ -50,10 +51,14 @@ def websocket_scope(request: httpx.Request, config: AppConfig) -> Scope:
     scheme = _WEBSOCKET_SCHEMES.get(request.url.scheme, request.url.scheme)
     scope = _common_scope(request, config, scheme)
     offered = request.headers.get("sec-websocket-protocol")
+    extensions: dict[str, Any] = {"websocket.http.response": {}}
+    if config.raise_server_exceptions:
+        # The app's error layer raises what the endpoint raised instead of closing with 1011.
+        extensions[RAISE_APP_EXCEPTIONS] = {}
     scope.update(
         type="websocket",
         subprotocols=[part.strip() for part in offered.split(",")] if offered else [],
-        extensions={"websocket.http.response": {}},
+        extensions=extensions,
     )
     return scope
 
