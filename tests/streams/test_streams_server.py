@@ -96,6 +96,10 @@ def test_drain_ends_open_streams_cleanly() -> None:
             rest = list(lines)  # ends only when the server completes the response
         assert rest == [""]
         wait_for(flags["drained"])
+        # A stream opened while the app drains ends at once (the client goes elsewhere).
+        late = client.get("/quiet")
+        assert late.status_code == 200
+        assert late.text == ""
 
 
 def test_json_lines_stream_as_produced() -> None:

@@ -53,12 +53,18 @@ def _json_line(item: Any) -> bytes:
 def track_stream(scope: Scope, stop: Callable[[], None]) -> Callable[[], None]:
     """Have the app's graceful shutdown call ``stop()``; returns the function that untracks.
 
+    During a drain ``stop()`` is called at once: the stream ends, and the client reconnects to
+    an instance that is not going away.
+
     Works with any app whose ``connections`` has ``on_drain(hook)`` (a :class:`tether.Tether`);
     elsewhere nothing is tracked.
     """
     app = scope.get("app")
     registry = getattr(app, "connections", None)
     if registry is None or not hasattr(registry, "on_drain"):
+        return _nothing
+    if getattr(registry, "draining", False):  # a stream opened during a drain ends at once
+        stop()
         return _nothing
     # The set lives on the app (it dies with it); the drain hook is added with the set.
     stops: set[Callable[[], None]] | None = getattr(app, "_tether_open_streams", None)
