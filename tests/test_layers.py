@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "concurrency": 0,
     "background": 0,
     "requests": 1,
+    "formparsers": 1,
     "websockets": 1,
     "messages": 1,
     "responses": 2,

@@ -189,8 +189,14 @@ async def test_form_urlencoded_and_multipart() -> None:
     assert form.getlist("a") == ["1", "2"] and form["b"] == "ü" and form["c"] == ""
     await request.close()
     multipart = [(b"content-type", b"multipart/form-data; boundary=x")]
-    with pytest.raises(NotImplementedError, match="multipart"):
-        await Request(http_scope(headers=multipart), body_receiver(b"")).form()
+    body = (
+        b'--x\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nhi\r\n--x--\r\n'
+    )
+    request = Request(http_scope(headers=multipart), body_receiver(body))
+    upload = (await request.form())["f"]
+    assert (upload.filename, await upload.read()) == ("a.txt", b"hi")
+    await request.close()
+    assert upload.file.closed
 
 
 async def test_request_needs_http_scope_and_channels() -> None:

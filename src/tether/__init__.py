@@ -10,7 +10,18 @@ from __future__ import annotations
 from tether import status
 from tether.applications import Router, Tether
 from tether.background import BackgroundTasks
-from tether.dependencies.params import Body, Cookie, Depends, Header, Path, Query, Security
+from tether.datastructures import UploadFile
+from tether.dependencies.params import (
+    Body,
+    Cookie,
+    Depends,
+    File,
+    Form,
+    Header,
+    Path,
+    Query,
+    Security,
+)
 from tether.exceptions import HTTPException, WebSocketException
 from tether.requests import HTTPConnection, Request
 from tether.responses import (
@@ -35,7 +46,9 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "File",
     "FileResponse",
+    "Form",
     "HTMLResponse",
     "HTTPConnection",
     "HTTPException",
@@ -51,6 +64,7 @@ __all__ = [
     "Security",
     "StreamingResponse",
     "Tether",
+    "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketException",

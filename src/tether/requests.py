@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from http import cookies as http_cookies
-from typing import Any, NoReturn
-from urllib.parse import parse_qsl
+from typing import Any, Final, NoReturn
 
 from tether import _json
 from tether.datastructures import URL, Address, FormData, Headers, QueryParams, State
 from tether.datastructures.headers import headers_from_scope
+from tether.exceptions import HTTPException
 from tether.types import Message, Receive, Scope, Send
 
 __all__ = ["ClientDisconnect", "HTTPConnection", "Request", "cookie_parser"]
@@ -245,9 +245,14 @@ class Request(HTTPConnection):
     async def stream(self) -> AsyncGenerator[bytes, None]:
         """Yield the body in chunks as they arrive, ending with ``b""``.
 
+        When the route set a body limit (``max_body_size``, kept in the scope under
+        :data:`BODY_LIMIT_KEY`), a body announced or found to be larger is refused with
+        ``HTTPException(413)`` before more of it is read.
+
         Raises:
             RuntimeError: the body was already streamed (and not kept by ``body()``).
             ClientDisconnect: the client went away before the body ended.
+            HTTPException: 413, the body is larger than the route's limit.
         """
         try:
             body = self._body
@@ -260,6 +265,10 @@ class Request(HTTPConnection):
         if self._stream_consumed:
             raise RuntimeError("the request body was already consumed by stream()")
         self._stream_consumed = True
+        limit: int | None = self.scope.get(BODY_LIMIT_KEY)
+        if limit is not None:
+            _check_declared_length(self.headers.get("content-length"), limit)
+        received = 0
         while True:
             message = await self._receive()
             if message["type"] == "http.disconnect":
@@ -268,6 +277,10 @@ class Request(HTTPConnection):
             if message["type"] == "http.request":
                 chunk: bytes = message.get("body", b"")
                 if chunk:
+                    if limit is not None:
+                        received += len(chunk)
+                        if received > limit:
+                            raise _too_large(limit)
                     yield chunk
                 if not message.get("more_body", False):
                     break
@@ -289,27 +302,31 @@ class Request(HTTPConnection):
             self._json: Any = _json.loads(await self.body())
             return self._json
 
-    async def form(self) -> FormData:
-        """The body parsed as an ``application/x-www-form-urlencoded`` form.
+    async def form(
+        self,
+        *,
+        max_files: int | float = 1000,
+        max_fields: int | float = 1000,
+        max_part_size: int = 1024 * 1024,
+    ) -> FormData:
+        """The body parsed as a form (URL-encoded, or multipart with ``tether[multipart]``).
+
+        Parsed once, then cached (later limits do not apply again). Files are
+        :class:`~tether.datastructures.UploadFile` objects, closed by :meth:`close`.
 
         Raises:
-            NotImplementedError: the body is ``multipart/form-data``, not supported yet.
+            MultiPartException: an ``HTTPException`` (400 malformed, 413 a field over
+                ``max_part_size``, 422 too many fields or files); see :mod:`tether.formparsers`.
+            MissingDependencyError: a multipart body without ``python-multipart`` installed.
         """
         try:
             return self._form
         except AttributeError:
             pass
-        content_type = self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if content_type == "multipart/form-data":
-            raise NotImplementedError(
-                "tether cannot parse multipart/form-data bodies yet; "
-                "send application/x-www-form-urlencoded or JSON"
-            )
-        fields: list[tuple[str, Any]] = []
-        if content_type == "application/x-www-form-urlencoded":
-            text = (await self.body()).decode("latin-1")
-            fields = list(parse_qsl(text, keep_blank_values=True, errors="replace"))
-        self._form: FormData = FormData(fields)
+        from tether.formparsers import FormLimits, parse_form
+
+        limits = FormLimits(max_files, max_fields, max_part_size)
+        self._form: FormData = await parse_form(self.headers, self.stream(), limits)
         return self._form
 
     async def close(self) -> None:
@@ -340,6 +357,19 @@ class Request(HTTPConnection):
         if "http.response.push" in (self.scope.get("extensions") or {}):
             headers = [(k, v) for k, v in self.headers.raw if k in _PUSH_KEEP]
             await self._send({"type": "http.response.push", "path": path, "headers": headers})
+
+
+#: Scope key of the route's body limit in bytes (set by routes with ``max_body_size``).
+BODY_LIMIT_KEY: Final = "tether.max_body_size"
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"the request body is larger than {limit} bytes")
+
+
+def _check_declared_length(declared: str | None, limit: int) -> None:
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
 
 
 # Request headers worth repeating on a pushed request (they change what the server sends).

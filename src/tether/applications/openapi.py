@@ -24,6 +24,7 @@ _ROUTER_KEYS = (
     "deprecated",
     "include_in_schema",
     "generate_unique_id_function",
+    "max_body_size",
 )
 
 
@@ -54,6 +55,7 @@ class OpenAPIOptions:
     deprecated: bool | None = None
     include_in_schema: bool = True
     generate_unique_id_function: Callable[[Any], str] = Default(generate_unique_id)
+    max_body_size: int | None = None
 
     def router_options(self) -> dict[str, Any]:
         """The keywords for the app's router (defaults of every route)."""

@@ -24,6 +24,8 @@ _COPIED = (
     "name",
     "openapi_extra",
     "middleware",
+    "max_body_size",
+    "form_limits",
 )
 
 
@@ -43,6 +45,8 @@ def merge_route_options(router: Any, options: dict[str, Any]) -> dict[str, Any]:
     merged["responses"] = {**router.responses, **(options.get("responses") or {})}
     merged["callbacks"] = [*router.callbacks, *(options.get("callbacks") or ())] or None
     merged["deprecated"] = options.get("deprecated") or router.deprecated
+    if options.get("max_body_size") is None:
+        merged["max_body_size"] = getattr(router, "max_body_size", None)
     merged["include_in_schema"] = options.get("include_in_schema", True) and (
         router.include_in_schema
     )

@@ -40,8 +40,10 @@ from tether.applications.responses import (
     return_annotation,
 )
 from tether.dependencies import EndpointPlan
+from tether.dependencies.forms import FORM_LIMITS_KEY
 from tether.exceptions import ConfigurationError
-from tether.requests import Request
+from tether.formparsers import FormLimits
+from tether.requests import BODY_LIMIT_KEY, Request
 from tether.responses import JSONResponse, Response
 from tether.routing import BaseRoute, Mount, Route, WebSocketRoute
 from tether.routing import Router as BaseRouter
@@ -162,9 +164,13 @@ class APIRoute(Route):
             generate_unique_id
         ),
         middleware: Sequence[Middleware] | None = None,
+        max_body_size: int | None = None,
+        form_limits: FormLimits | None = None,
     ) -> None:
         self.dependencies = list(dependencies or ())
         self.status_code = status_code
+        self.max_body_size = max_body_size
+        self.form_limits = form_limits
         # None or a placeholder: not chosen for this route, so a router's default may apply.
         self.response_class = Default(JSONResponse) if response_class is None else response_class
         self.tags: list[str | Enum] = list(tags or ())
@@ -226,6 +232,15 @@ class APIRoute(Route):
         to_python = checker.to_python
         return lambda result: cls(to_python(result), **status)
 
+    def _request_limits(self) -> dict[str, Any]:
+        """Scope entries for the body and form limits this route sets (none: no cost)."""
+        limits: dict[str, Any] = {}
+        if self.max_body_size is not None:
+            limits[BODY_LIMIT_KEY] = self.max_body_size
+        if self.form_limits is not None:
+            limits[FORM_LIMITS_KEY] = self.form_limits
+        return limits
+
     def _streaming_responder(self, cls: type[Response]) -> Callable[[Any], Response]:
         # A path operation that yields streams what it yields: through the response class's
         # from_generator() (EventSourceResponse: one event per value), as JSON lines when no
@@ -263,8 +278,12 @@ class APIRoute(Route):
         if plan.injected:  # BackgroundTasks / Response parameters: finished per request
             respond = with_injected(passthrough)
 
+        limits = self._request_limits()
+
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             _, send = ensure_tracker(scope, send)
+            if limits:
+                scope.update(limits)
             request = Request(scope, receive, send)
 
             async def serve(send: Send) -> None:
@@ -322,8 +341,10 @@ class Router(BaseRouter, RouteDecorators):
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         generate_unique_id_function: Callable[[Any], str] = Default(generate_unique_id),
+        max_body_size: int | None = None,
     ) -> None:
         _check_prefix(prefix)
+        self.max_body_size = max_body_size
         self.tags: list[str | Enum] = list(tags or ())
         self.default_response_class = default_response_class
         self.responses = dict(responses or {})

@@ -2,7 +2,7 @@
 
 No I/O happens here. The shapes and names are the ones users know from Starlette (``URL``,
 ``URLPath``, ``Headers``, ``MutableHeaders``, ``QueryParams``, ``ImmutableMultiDict``,
-``MultiDict``, ``FormData``, ``State``, ``Address``, ``Secret``, ``CommaSeparatedStrings``).
+``MultiDict``, ``FormData``, ``State``, ``Address``, ``Secret``, ``CommaSeparatedStrings``, ``UploadFile``).
 This package is their public home; the code lives in one module per theme: :mod:`.urls`,
 :mod:`.headers`, :mod:`.multidict` and :mod:`.values`.
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from tether.datastructures.headers import Headers, MutableHeaders
 from tether.datastructures.multidict import FormData, ImmutableMultiDict, MultiDict
+from tether.datastructures.uploads import UploadFile
 from tether.datastructures.urls import URL, Address, QueryParams, URLPath
 from tether.datastructures.values import CommaSeparatedStrings, Secret, State
 
@@ -29,4 +30,5 @@ __all__ = [
     "Secret",
     "State",
     "URLPath",
+    "UploadFile",
 ]

@@ -26,6 +26,7 @@ from tether.dependencies.extract import (
     param_extractor,
     scopes_extractor,
 )
+from tether.dependencies.forms import form_extractor, is_upload_type
 from tether.dependencies.injected import injected_extractor
 from tether.dependencies.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
 from tether.exceptions import ConfigurationError
@@ -307,22 +308,26 @@ def _extractor(
         marker = _implicit_marker(name, annotation, env)
     if default is not inspect.Parameter.empty:
         marker = _with_default(marker, default)
-    if marker.source == "body":
+    if marker.source in ("body", "form", "file"):
         if env.websocket:
             raise ConfigurationError(
                 f"parameter {name!r} of {call!r} would be read from a request body, which a "
                 "WebSocket handshake does not have; declare it with Query() or Header()"
             )
+        if marker.source in ("form", "file"):
+            return form_extractor(name, annotation, marker, env.body), marker
         return body_extractor(name, annotation, marker, env.body), marker
     return param_extractor(name, annotation, marker), marker
 
 
 def _implicit_marker(name: str, annotation: Any, env: CompileEnv) -> ParamInfo:
     """A parameter without marker: a path parameter by name, a model is the body, else query."""
-    from tether.dependencies.params import BodyInfo
+    from tether.dependencies.params import BodyInfo, FileInfo
 
     if name in env.path_names:
         return PathInfo()
+    if is_upload_type(annotation):
+        return FileInfo()
     if is_model_type(annotation) or is_model_type(typing.get_args(annotation)[:1] or None):
         return BodyInfo()
     return QueryInfo()

@@ -221,11 +221,14 @@ class BodyLayout:
     than one, each is read from the body object under its name or alias.
     """
 
-    __slots__ = ("count", "embed")
+    __slots__ = ("bytes_keys", "count", "embed", "form")
 
     def __init__(self) -> None:
         self.count = 0
         self.embed = False
+        # A form body (Form/File parameters) instead of JSON; fields whose files are read whole.
+        self.form = False
+        self.bytes_keys: set[str] = set()
 
     def add(self, info: BodyInfo) -> None:
         """Count one more body parameter and update the layout."""

@@ -25,6 +25,10 @@ __all__ = [
     "DependencyScope",
     "Depends",
     "DependsInfo",
+    "File",
+    "FileInfo",
+    "Form",
+    "FormInfo",
     "Header",
     "HeaderInfo",
     "ParamInfo",
@@ -175,6 +179,39 @@ class BodyInfo(ParamInfo):
         self.media_type = media_type
 
 
+class FormInfo(BodyInfo):
+    """A field of a form body (``application/x-www-form-urlencoded`` or multipart).
+
+    The value is read from the form under the parameter's name (or alias); a pydantic model
+    type reads its fields from the form (FastAPI's form models). An empty string counts as
+    not given.
+    """
+
+    __slots__ = ()
+    source = "form"
+
+    def __init__(
+        self,
+        default: Any = Required,
+        *,
+        media_type: str = "application/x-www-form-urlencoded",
+        **kw: Any,
+    ) -> None:
+        super().__init__(default, embed=True, media_type=media_type, **kw)
+
+
+class FileInfo(FormInfo):
+    """A file of a ``multipart/form-data`` body: ``UploadFile``, ``bytes`` or lists of them."""
+
+    __slots__ = ()
+    source = "file"
+
+    def __init__(
+        self, default: Any = Required, *, media_type: str = "multipart/form-data", **kw: Any
+    ) -> None:
+        super().__init__(default, media_type=media_type, **kw)
+
+
 class DependsInfo:
     """A parameter whose value is the result of calling ``dependency``.
 
@@ -260,6 +297,16 @@ def Body(  # noqa: N802
 ) -> Any:
     """Declare a JSON body parameter (HTTP only); see :class:`BodyInfo`."""
     return BodyInfo(default, embed=embed, **kw)
+
+
+def Form(default: Any = Required, **kw: Any) -> Any:  # noqa: N802
+    """Declare a form field (HTTP only); see :class:`FormInfo`."""
+    return FormInfo(default, **kw)
+
+
+def File(default: Any = Required, **kw: Any) -> Any:  # noqa: N802
+    """Declare an uploaded file (multipart, HTTP only); see :class:`FileInfo`."""
+    return FileInfo(default, **kw)
 
 
 def Depends(  # noqa: N802

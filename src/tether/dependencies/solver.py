@@ -44,6 +44,7 @@ from tether.dependencies.compile import (
 from tether.dependencies.context import MISSING, Context
 from tether.dependencies.extract import get_connection
 from tether.dependencies.fast import build_fast_runner
+from tether.dependencies.forms import read_form_body
 from tether.dependencies.params import DependsInfo
 from tether.exceptions import (
     ConfigurationError,
@@ -170,7 +171,11 @@ class EndpointPlan:
             ctx.stack = exit_stack
         try:
             if self._body:
-                await read_json_body(ctx)
+                layout = self._root.env.body
+                if layout.form:
+                    await read_form_body(ctx, layout.bytes_keys)
+                else:
+                    await read_json_body(ctx)
             root = self._root
             values = await _solve(root, ctx) if root.subs else _extract(root, ctx)
             if ctx.errors is not None:

@@ -29,6 +29,7 @@ from tether.security.base import (
     SecurityScopes,
     get_authorization_scheme_param,
 )
+from tether.security.forms import OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict
 from tether.security.http import HTTPBase, HTTPBasic, HTTPBearer, HTTPDigest
 from tether.security.oauth2 import (
     OAuth2,
@@ -55,6 +56,8 @@ __all__ = [
     "OAuth2",
     "OAuth2AuthorizationCodeBearer",
     "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
     "OpenIdConnect",
     "SecurityBase",
     "SecuritySchemeModel",
