@@ -76,13 +76,17 @@ _SECRET_HEADERS = frozenset(
 _SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 # name=value inside free text (a URL, a log line): the value runs to the next separator.
+# name=value inside free text (a URL, a log line): the value runs to the next separator. Any
+# name is matched and checked decoded, so a percent-encoded one (``tok%65n=``) is caught too.
 _TEXT_PAIR = re.compile(
-    r"(?P<name>(?<![A-Za-z0-9_])(?:"
-    + "|".join(sorted(SECRET_PARAMS, key=len, reverse=True))
-    + r"))(?P<sep>=|%3D)(?P<value>[^&\s\"';,#]*)",
+    r"(?P<name>(?<![A-Za-z0-9_%+\-])[A-Za-z0-9_%+\-]+)(?P<sep>=|%3D)(?P<value>[^&\s\"';,#]*)",
     re.IGNORECASE,
 )
 _BEARER = re.compile(r"(?P<scheme>\b(?:Bearer|Basic|Token|Digest)\s+)[^\s\"',;]+", re.IGNORECASE)
+# A token carried as a subprotocol (``Sec-WebSocket-Protocol: bearer.<token>``).
+_SUBPROTOCOL_TOKEN = re.compile(
+    r"(?P<scheme>\b(?:bearer|token|access_token|jwt|auth)\.)[^\s\"',;]+", re.IGNORECASE
+)
 
 
 def _is_secret_name(raw_name: str) -> bool:
@@ -121,9 +125,17 @@ def mask_url(url: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask ``secret=value`` pairs and ``Bearer <token>`` credentials anywhere in ``text``."""
-    text = _TEXT_PAIR.sub(lambda m: f"{m['name']}{m['sep']}{MASK}" if m["value"] else m[0], text)
-    return _BEARER.sub(lambda m: f"{m['scheme']}{MASK}", text)
+    """Mask ``secret=value`` pairs (names compared decoded), ``Bearer <token>`` credentials and
+    ``bearer.<token>`` subprotocol tokens anywhere in ``text``."""
+    text = _TEXT_PAIR.sub(_mask_pair, text)
+    text = _BEARER.sub(lambda m: f"{m['scheme']}{MASK}", text)
+    return _SUBPROTOCOL_TOKEN.sub(lambda m: f"{m['scheme']}{MASK}", text)
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    if match["value"] and _is_secret_name(match["name"]):
+        return f"{match['name']}{match['sep']}{MASK}"
+    return match[0]
 
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
@@ -197,7 +209,13 @@ def describe_scope(scope: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _mask_arg(value: Any) -> Any:
-    return mask_text(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping | list | tuple | bytes):
+        # A scope or headers dumped at debug/trace level (uvicorn.asgi logs the whole scope):
+        # such values only print through %s/%r, so their masked text prints the same.
+        return mask_text(repr(value))
+    return value
 
 
 class SecretMaskingFilter(logging.Filter):
@@ -220,7 +238,13 @@ class SecretMaskingFilter(logging.Filter):
 
 
 def install_log_masking(
-    loggers: Iterable[str] = ("uvicorn.access", "uvicorn.error", "uvicorn", "tether"),
+    loggers: Iterable[str] = (
+        "uvicorn.access",
+        "uvicorn.error",
+        "uvicorn.asgi",
+        "uvicorn",
+        "tether",
+    ),
 ) -> SecretMaskingFilter:
     """Add one :class:`SecretMaskingFilter` to each named logger (once); return the filter.
 
