@@ -46,6 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from tether.applications.decorators import RouteDecorators
+from tether.applications.hooks import EventDecorators, MiddlewareDecorator
 from tether.applications.openapi import OpenAPIOptions
 from tether.applications.router import APIRoute, APIWebSocketRoute, Router
 from tether.datastructures import State, URLPath
@@ -85,7 +86,7 @@ __all__ = ["APIRoute", "APIWebSocketRoute", "Router", "Tether"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Tether(RouteDecorators):
+class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
     """A WebSocket-first ASGI application.
 
     Routes are added with the decorators (``@app.websocket``, ``@app.get``...) or given as

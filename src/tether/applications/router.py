@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import tether.routing as _routing
 from tether.applications.background import then_background, with_injected
 from tether.applications.decorators import RouteDecorators
+from tether.applications.hooks import EventDecorators
 from tether.applications.options import include_options, merge_route_options
 from tether.applications.responses import (
     Default,
@@ -314,7 +315,7 @@ def _check_prefix(prefix: str) -> None:
         )
 
 
-class Router(BaseRouter, RouteDecorators):
+class Router(BaseRouter, RouteDecorators, EventDecorators):
     """FastAPI-style router (``fastapi.APIRouter``): decorators, prefix, shared dependencies.
 
     ``prefix`` is put before every path added to this router; ``dependencies`` run before
