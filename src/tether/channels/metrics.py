@@ -9,8 +9,9 @@ class ChannelMetrics:
     """Plain integer attributes, one per counter or gauge; :meth:`snapshot` copies them.
 
     Counters only grow: ``published``, ``delivered`` (frames written to sockets),
-    ``dropped_oldest``, ``dropped_newest``, ``slow_disconnects`` (queue full or write timeout),
-    ``write_timeouts``, ``gaps_detected``, ``gaps_filled``, ``insufficient_state`` (subscribers
+    ``dropped_oldest``, ``dropped_newest``, ``slow_disconnects`` (connections closed 4001: queue full or write timeout, one count
+    per connection), ``write_timeouts`` (those of them closed by a write timeout: a subset,
+    not to be added to ``slow_disconnects``), ``gaps_detected``, ``gaps_filled``, ``insufficient_state`` (subscribers
     told their stream has a hole), ``broker_reconnects``, ``recovered``, ``not_recovered``,
     ``unrouted`` (broker messages for channels without local subscribers),
     ``duplicates_skipped``, ``protocol_errors``, ``invalid_text`` (outbound frames holding a

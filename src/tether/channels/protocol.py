@@ -19,6 +19,7 @@ from tether.channels.errors import (
     ChannelError,
     ChannelForbidden,
     ChannelLimitExceeded,
+    ChannelNotFound,
     PublishRejected,
 )
 from tether.channels.frames import FrameRefused, LogLimiter, decode_frame
@@ -225,7 +226,10 @@ async def _subscribe(hub: Hub, connection: Connection, frame: dict[str, Any]) ->
 
 
 async def _unsubscribe(hub: Hub, connection: Connection, frame: dict[str, Any]) -> dict[str, Any]:
-    await connection.unsubscribe(_channel(frame))
+    channel = _channel(frame)
+    if channel not in connection.subscriptions:
+        raise ChannelNotFound(f"not subscribed to {channel}")
+    await connection.unsubscribe(channel)
     return {}
 
 
@@ -246,6 +250,8 @@ async def _publish(hub: Hub, connection: Connection, frame: dict[str, Any]) -> d
         if checked is not data:  # transformed: encode what the hook returned
             text = dumps(checked)
     position = await hub.publish_json(channel, text)
+    if options.authorize is not None and not await _allowed(connection, channel, "subscribe"):
+        return {}  # may write, may not read: the channel's position is not the writer's to see
     return {"offset": position.offset, "epoch": position.epoch}
 
 

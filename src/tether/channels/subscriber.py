@@ -210,6 +210,8 @@ class Outbox:
         return True
 
     def _slow(self) -> None:
+        if self.closed:  # one connection, one count (a timeout can follow a full queue)
+            return
         self._metrics.slow_disconnects += 1
         self.close(CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and recover")
 
@@ -314,7 +316,8 @@ class Outbox:
             async with asyncio.timeout(self._limits.write_timeout):
                 await _Resume(coroutine, suspended)
         except TimeoutError:
-            self._metrics.write_timeouts += 1
+            if not self.closed:
+                self._metrics.write_timeouts += 1  # a subset of slow_disconnects, not extra
             self._slow()
             return False
         except Exception as exc:  # the peer went away: a normal end, not an error

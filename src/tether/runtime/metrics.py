@@ -417,6 +417,12 @@ class MetricsMiddleware:
         conn = _CountedConnection(receive, send, self.metrics)
         try:
             await self.app(scope, conn.receive, conn.send)
+        except Exception:
+            # The error middleware, outside this one, closes an accepted socket with 1011; it
+            # was counted as 1006 (no close seen here). A client's disconnect set the code first.
+            if conn.code is None:
+                conn.code = 1011
+            raise
         finally:
             if conn.accepted:
                 self.metrics.connections_open.dec()
