@@ -54,3 +54,20 @@ def test_python_dash_m_tether_shows_usage() -> None:
     assert result.returncode == 0
     for command in ("run", "routes", "demo", "asyncapi"):
         assert command in result.stdout
+
+
+def test_routes_shows_response_models(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parent.parent)
+    sys.path.insert(0, root)
+    try:
+        assert cli.main(["routes", "docs.examples.http_items:app"]) == 0
+    finally:
+        sys.path.remove(root)
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows[0] == ["METHODS", "PATH", "NAME", "RESPONSE"]
+    assert ["GET,HEAD", "/items/{item_id}", "read_item", "ItemOut"] in rows
+    assert ["POST", "/items/", "create_item", "201", "ItemOut"] in rows
+    assert ["WS", "/ws/prices", "prices", "-"] in rows
+    assert cli.response_of(object()) == "-"

@@ -127,15 +127,20 @@ def _walk(routes: Sequence[Any]) -> Iterator[Any]:
             yield route
 
 
-def iter_routes(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
-    """Yield ``(protocol, methods, path, name)`` for every route, descending into mounts."""
+def _with_paths(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     for route in routes:
         path = prefix + str(getattr(route, "path", ""))
         children = getattr(route, "routes", None)
-        kind = type(route).__name__
-        if children is not None and kind in {"Mount", "Host", "Router"}:
-            yield from iter_routes(children, path)
+        if children is not None and type(route).__name__ in {"Mount", "Host", "Router"}:
+            yield from _with_paths(children, path)
             continue
+        yield path, route
+
+
+def iter_routes(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
+    """Yield ``(protocol, methods, path, name)`` for every route, descending into mounts."""
+    for path, route in _with_paths(routes, prefix):
+        kind = type(route).__name__
         protocol = "websocket" if "WebSocket" in kind else "http"
         methods = ",".join(sorted(getattr(route, "methods", None) or ())) or "-"
         if protocol == "websocket":
@@ -143,15 +148,37 @@ def iter_routes(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, 
         yield protocol, methods, path or "/", str(getattr(route, "name", "") or "")
 
 
+def response_of(route: Any) -> str:
+    """What an HTTP route answers: ``[status] model`` (its response model's type), or ``-``."""
+    model = getattr(route, "response_model", None)
+    status = getattr(route, "status_code", None)
+    text = "" if model is None else _type_name(model)
+    if status is not None:
+        text = f"{status} {text}".strip()
+    return text or "-"
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace(f"{__name__}.", "")
+
+
 def _routes(args: argparse.Namespace) -> int:
     app = import_app(args.app)
     routes = getattr(app, "routes", None)
     if routes is None:
         raise CLIError(f"{args.app} has no routes to list (is it a tether app?)")
-    rows = [("METHODS", "PATH", "NAME")] + [(m, p, n) for _, m, p, n in iter_routes(routes)]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    rows = [("METHODS", "PATH", "NAME", "RESPONSE")]
+    for (_, methods, path, name), (_, route) in zip(
+        iter_routes(routes), _with_paths(routes), strict=True
+    ):
+        rows.append((methods, path, name, response_of(route)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     return 0
 
 

@@ -472,3 +472,11 @@ def test_security_schemes_of_tether_security() -> None:
         },
         "APIKeyHeader": {"type": "apiKey", "name": "X-Key", "in": "header"},
     }
+
+
+def test_served_pages_forbid_outside_loads() -> None:
+    client = TestClient(Tether())
+    for url in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        policy = client.get(url).headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "connect-src 'self'" in policy
+    assert '"validatorUrl": null' in client.get("/docs").text

@@ -54,6 +54,20 @@ def build_document(app: Any) -> dict[str, Any]:
     return document
 
 
+# The served pages may load nothing from outside the app (the offline promise, also kept when
+# a bundle refers to a remote file, such as ReDoc's logo): scripts, styles, images and requests
+# come from the app itself; inline code is the page's own initialisation.
+_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:"
+)
+
+
+def _offline(response: HTMLResponse) -> HTMLResponse:
+    response.headers["content-security-policy"] = _CSP
+    return response
+
+
 def _root_path(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
@@ -82,11 +96,13 @@ def install(app: Any) -> None:
 
         async def redoc(request: Request) -> HTMLResponse:
             root_path = _root_path(request)
-            return get_redoc_html(
-                openapi_url=root_path + app.openapi_url,
-                title=f"{app.title} - ReDoc",
-                redoc_js_url=root_path + ASSETS_URL + "/redoc.standalone.js",
-                redoc_favicon_url=root_path + ASSETS_URL + "/favicon-32x32.png",
+            return _offline(
+                get_redoc_html(
+                    openapi_url=root_path + app.openapi_url,
+                    title=f"{app.title} - ReDoc",
+                    redoc_js_url=root_path + ASSETS_URL + "/redoc.standalone.js",
+                    redoc_favicon_url=root_path + ASSETS_URL + "/favicon-32x32.png",
+                )
             )
 
         add(app.redoc_url, redoc, ["GET"], "redoc_html", False)
@@ -97,7 +113,10 @@ def _install_swagger(app: Any) -> None:
 
     async def swagger(request: Request) -> HTMLResponse:
         root_path = _root_path(request)
-        return get_swagger_ui_html(
+        # No remote validator badge (Swagger UI's default sends the document to a public
+        # validator when the app is not on localhost).
+        parameters = {"validatorUrl": None, **(app.swagger_ui_parameters or {})}
+        page = get_swagger_ui_html(
             openapi_url=root_path + app.openapi_url,
             title=f"{app.title} - Swagger UI",
             swagger_js_url=root_path + ASSETS_URL + "/swagger-ui-bundle.js",
@@ -105,14 +124,15 @@ def _install_swagger(app: Any) -> None:
             swagger_favicon_url=root_path + ASSETS_URL + "/favicon-32x32.png",
             oauth2_redirect_url=root_path + redirect_url if redirect_url else None,
             init_oauth=app.swagger_ui_init_oauth,
-            swagger_ui_parameters=app.swagger_ui_parameters,
+            swagger_ui_parameters=parameters,
         )
+        return _offline(page)
 
     app.add_route(app.docs_url, swagger, ["GET"], "swagger_ui_html", False)
     if redirect_url:
 
         async def redirect(request: Request) -> HTMLResponse:
             js_url = _root_path(request) + ASSETS_URL + "/oauth2-redirect.js"
-            return get_swagger_ui_oauth2_redirect_html(js_url)
+            return _offline(get_swagger_ui_oauth2_redirect_html(js_url))
 
         app.add_route(redirect_url, redirect, ["GET"], "swagger_ui_redirect", False)
