@@ -28,6 +28,7 @@ from tether.dependencies.extract import (
 )
 from tether.dependencies.forms import form_extractor, is_upload_type
 from tether.dependencies.injected import injected_extractor
+from tether.dependencies.models import model_params_extractor
 from tether.dependencies.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
 from tether.exceptions import ConfigurationError
 from tether.security import SecurityBase, SecurityScopes
@@ -317,6 +318,8 @@ def _extractor(
         if marker.source in ("form", "file"):
             return form_extractor(name, annotation, marker, env.body), marker
         return body_extractor(name, annotation, marker, env.body), marker
+    if is_model_type(annotation):
+        return model_params_extractor(name, annotation, marker), marker
     return param_extractor(name, annotation, marker), marker
 
 

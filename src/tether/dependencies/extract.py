@@ -93,6 +93,11 @@ def _default_maker(info: ParamInfo) -> Callable[[], Any]:
 
 
 def _alias(name: str, info: ParamInfo) -> str:
+    validation = info.validation_alias
+    if isinstance(validation, str):
+        return validation.lower() if isinstance(info, HeaderInfo) else validation
+    if validation is not None:
+        return _choices(info)[0][0]  # errors name the first choice, as pydantic does
     if info.alias is not None:
         return info.alias.lower() if isinstance(info, HeaderInfo) else info.alias
     if isinstance(info, HeaderInfo):
@@ -108,6 +113,52 @@ def _reader(source: str, key: str) -> Extractor:
     if source == "header":
         return lambda ctx: ctx.header_first(key)
     return lambda ctx: ctx.cookies().get(key, MISSING)
+
+
+def _choices(info: ParamInfo) -> list[tuple[str, int | None]]:
+    """``(key, index)`` per name of an ``AliasChoices`` / ``AliasPath`` validation alias."""
+    validation = info.validation_alias
+    entries = getattr(validation, "choices", None) or [validation]
+    found: list[tuple[str, int | None]] = []
+    for entry in entries:
+        path = [entry] if isinstance(entry, str) else list(getattr(entry, "path", ()))
+        if not path or not isinstance(path[0], str) or len(path) > 2:
+            raise ConfigurationError(
+                f"validation_alias {validation!r}: a request value can only be found by a "
+                "name, or by a name and the index of a repeated value"
+            )
+        key = path[0].lower() if isinstance(info, HeaderInfo) else path[0]
+        index = path[1] if len(path) == 2 else None
+        if index is not None and not isinstance(index, int):
+            raise ConfigurationError(f"validation_alias {validation!r}: the index must be an int")
+        found.append((key, index))
+    return found
+
+
+def _choices_reader(info: ParamInfo) -> Extractor:
+    """Read the first of several names that is present (``AliasChoices`` / ``AliasPath``)."""
+    source = info.source
+    readers = [
+        _reader(source, key) if index is None else _indexed(_many_reader(source, key, info), index)
+        for key, index in _choices(info)
+    ]
+
+    def read(ctx: Context) -> Any:
+        for reader in readers:
+            value = reader(ctx)
+            if value is not MISSING:
+                return value
+        return MISSING
+
+    return read
+
+
+def _indexed(read_all: Callable[[Context], list[str]], index: int) -> Extractor:
+    def read(ctx: Context) -> Any:
+        values = read_all(ctx)
+        return values[index] if -len(values) <= index < len(values) else MISSING
+
+    return read
 
 
 def _many_reader(source: str, key: str, call: Any) -> Callable[[Context], list[str]]:
@@ -141,14 +192,15 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
     if shape.container is not None:
         return _sequence_extractor(name, shape, info, loc, key)
     source = info.source
-    read = _reader(source, key)
+    chosen = info.validation_alias is not None and not isinstance(info.validation_alias, str)
+    read = _choices_reader(info) if chosen else _reader(source, key)
     convert = build_converter(shape.inner, info)
     # A plain ``str`` needs no call for a value that already is one (query, header and cookie
     # values always are; a path value is unless the route converted it).
     as_is = convert is to_str
     # The two commonest sources are read inline: one frame less per parameter.
-    by_path = source == "path"
-    by_query = source == "query"
+    by_path = source == "path" and not chosen
+    by_query = source == "query" and not chosen
 
     def extract(ctx: Context) -> Any:
         if by_path:
@@ -173,7 +225,7 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
             return MISSING
         return value
 
-    if as_is and source in ("path", "query"):
+    if as_is and source in ("path", "query") and not chosen:
         PLAIN_READS[extract] = (source, key)
     return extract
 

@@ -52,7 +52,10 @@ class ParamInfo:
     """Where a request value comes from, its default and its constraints.
 
     ``default`` is :data:`Required` (``...``) for a parameter that must be present.
-    ``alias`` is the name in the request when it differs from the Python name.
+    ``alias`` is the name in the request when it differs from the Python name;
+    ``validation_alias`` overrides it for reading: a name, pydantic's ``AliasChoices`` (the
+    first name present wins) or ``AliasPath(name, index)`` (the index-th value of a repeated
+    key). ``serialization_alias`` is documentation only.
     Numeric bounds ``gt``/``ge``/``lt``/``le`` apply to numbers; ``min_length``/``max_length``
     apply to strings and lists; ``pattern`` is a regular expression a string must match
     (searched, as pydantic does, so anchor it with ``^...$`` to match the whole value).
@@ -61,6 +64,8 @@ class ParamInfo:
 
     __slots__ = (
         "alias",
+        "validation_alias",
+        "serialization_alias",
         "default",
         "default_factory",
         "deprecated",
@@ -85,6 +90,8 @@ class ParamInfo:
         *,
         default_factory: Callable[[], Any] | None = None,
         alias: str | None = None,
+        validation_alias: Any = None,
+        serialization_alias: str | None = None,
         gt: float | None = None,
         ge: float | None = None,
         lt: float | None = None,
@@ -103,6 +110,8 @@ class ParamInfo:
         self.default = default
         self.default_factory = default_factory
         self.alias = alias
+        self.validation_alias = validation_alias
+        self.serialization_alias = serialization_alias
         self.gt, self.ge, self.lt, self.le = gt, ge, lt, le
         self.min_length = min_length
         self.max_length = max_length

@@ -1,0 +1,115 @@
+"""Parameter models: one pydantic model read from the query, the headers or the cookies.
+
+``filters: Annotated[FilterParams, Query()]`` (likewise ``Header()``, ``Cookie()``) hands the
+whole source to the model, as FastAPI does. Each field is looked up under its name (or alias,
+or plain ``validation_alias``; a header field ``save_data`` under ``save-data`` unless
+``convert_underscores=False``), with every value for a list field and the last one
+otherwise; the other keys of the source are passed on as they are, so pydantic can find
+``AliasChoices`` / ``AliasPath`` names and ``model_config = {"extra": "forbid"}`` refuses
+unknown keys. Errors are reported under the source: ``{"loc": ["query", "limit"], ...}``.
+
+The adapter and the field table are built once, at registration.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from tether.dependencies.context import MISSING, Context
+from tether.dependencies.params import HeaderInfo, ParamInfo
+from tether.exceptions import ConfigurationError, require
+
+__all__ = ["model_params_extractor"]
+
+_SEQUENCES = (list, set, frozenset, tuple)
+
+
+def _is_sequence(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in _SEQUENCES or annotation in _SEQUENCES:
+        return True
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_is_sequence(arg) for arg in typing.get_args(annotation))
+    return origin is not None and getattr(origin, "__name__", "") == "Sequence"
+
+
+def _data_key(field_name: str, field: Any) -> str:
+    """The key pydantic reads a field under: a plain validation alias, the alias, the name."""
+    validation = field.validation_alias
+    if isinstance(validation, str):
+        return validation
+    return str(field.alias or field_name)
+
+
+def _field_table(model: Any, info: ParamInfo) -> list[tuple[str, str, bool]]:
+    """``(key in the request, key in the data, reads every value)`` per field."""
+    convert = isinstance(info, HeaderInfo) and info.convert_underscores
+    table = []
+    for field_name, field in model.model_fields.items():
+        data_key = _data_key(field_name, field)
+        lookup = data_key
+        if info.source == "header":
+            if convert and data_key == field_name:
+                lookup = data_key.replace("_", "-")
+            lookup = lookup.lower()
+        table.append((lookup, data_key, _is_sequence(field.annotation)))
+    return table
+
+
+def _pairs_reader(source: str) -> Callable[[Context], list[tuple[str, str]]]:
+    if source == "query":
+        return lambda ctx: ctx.query_pairs()
+    if source == "cookie":
+        return lambda ctx: list(ctx.cookies().items())
+    return lambda ctx: ctx.header_pairs()
+
+
+def _collect(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def model_params_extractor(name: str, model: Any, info: ParamInfo) -> Callable[[Context], Any]:
+    """An extractor that validates the whole ``info.source`` as the pydantic ``model``.
+
+    Raises:
+        ConfigurationError: ``model`` is not a pydantic model.
+        MissingDependencyError: pydantic is not installed.
+    """
+    pydantic = require("pydantic", "pydantic")
+    if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
+        raise ConfigurationError(
+            f"parameter {name!r}: a {info.source} parameter model must be a pydantic model"
+        )
+    adapter = pydantic.TypeAdapter(model)
+    table = _field_table(model, info)
+    known = frozenset(key for lookup, data_key, _ in table for key in (lookup, data_key))
+    read_pairs = _pairs_reader(info.source)
+    source = info.source
+    validation_error = pydantic.ValidationError
+
+    def extract(ctx: Context) -> Any:
+        grouped = _collect(read_pairs(ctx))
+        data: dict[str, Any] = {}
+        for lookup, data_key, many in table:
+            values = grouped.get(lookup)
+            if values:
+                data[data_key] = values if many else values[-1]  # the last one, as Query()
+        for key, values in grouped.items():
+            if key not in known:  # extra keys: the model decides (ignore, keep or forbid)
+                data[key] = values[0] if len(values) == 1 else values
+        try:
+            return adapter.validate_python(data)
+        except validation_error as exc:
+            for error in exc.errors(include_url=False):
+                extra = error.get("ctx") or {}
+                loc = (source, *error["loc"])
+                ctx.fail(loc, error["type"], error["msg"], error.get("input"), **extra)
+            return MISSING
+
+    return extract
