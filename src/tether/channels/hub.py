@@ -21,7 +21,13 @@ from typing import Any, Self
 
 from tether._json import dumps
 from tether.channels.backends import BROKER_ENV, backend_from_url
-from tether.channels.backends.base import Backend, HistoryPage, Position, Publication
+from tether.channels.backends.base import (
+    FRESH_META_TTL,
+    Backend,
+    HistoryPage,
+    Position,
+    Publication,
+)
 from tether.channels.connection import Connection, SubscribeResult, Subscription
 from tether.channels.errors import ChannelLimitExceeded, ChannelsClosed, check_text
 from tether.channels.metrics import ChannelMetrics
@@ -427,6 +433,8 @@ class Hub:
         while True:
             await asyncio.sleep(self.presence_ttl / 3)
             try:
+                if self.router.channels:  # listened-to channels keep their epoch while quiet
+                    await self.backend.keep(list(self.router.channels), FRESH_META_TTL)
                 if self._present:
                     await self.backend.presence_refresh(dict(self._present), self.presence_ttl)
                 await self._expire_presence()

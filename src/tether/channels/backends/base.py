@@ -21,10 +21,15 @@ __all__ = [
     "BackendListener",
     "BrokerUnavailable",
     "Capabilities",
+    "FRESH_META_TTL",
     "HistoryPage",
     "Position",
     "Publication",
 ]
+
+
+FRESH_META_TTL = 120.0
+"""Seconds the metadata a read created lives without a publish or a :meth:`Backend.keep`."""
 
 
 class BrokerUnavailable(ConnectionError):
@@ -114,8 +119,18 @@ class Backend(abc.ABC):
         """Up to ``limit`` retained publications with offset > ``since``, and the position.
 
         Creates the channel's epoch if it has none yet, so a position read before the first
-        publish stays valid after it.
+        publish stays valid after it. Metadata created by a read lives only
+        :data:`FRESH_META_TTL` seconds unless published to or kept (:meth:`keep`), so names
+        nobody publishes to do not stay behind in the broker.
         """
+
+    async def keep(self, channels: list[str], ttl: float) -> None:
+        """Make the metadata of ``channels`` (served here) live at least ``ttl`` more seconds.
+
+        Called by the hub's heartbeat for every channel with a local subscriber: a channel that
+        is listened to keeps its epoch however quiet it is. Never shortens a longer TTL.
+        """
+        return None  # a backend whose metadata never expires has nothing to do
 
     async def position(self, channel: str) -> Position:
         """The channel's current position (creating its epoch if needed)."""

@@ -15,6 +15,7 @@ from collections import deque
 from typing import Any
 
 from tether.channels.backends.base import (
+    FRESH_META_TTL,
     Backend,
     BackendListener,
     Capabilities,
@@ -28,15 +29,28 @@ __all__ = ["MemoryBackend", "MemoryBroker"]
 
 
 class _Stream:
-    __slots__ = ("epoch", "history", "history_ttl", "last_touch", "meta_ttl", "offset")
+    __slots__ = (
+        "epoch",
+        "history",
+        "history_ttl",
+        "kept_until",
+        "last_touch",
+        "meta_ttl",
+        "offset",
+    )
 
     def __init__(self, now: float) -> None:
         self.epoch = secrets.token_hex(4)
         self.offset = 0
         self.history: deque[tuple[int, str]] = deque()
         self.history_ttl = 0.0
-        self.meta_ttl = 86400.0
+        # Created by a read: short-lived until a publish sets the namespace's meta_ttl.
+        self.meta_ttl = FRESH_META_TTL
         self.last_touch = now
+        self.kept_until = now  # extended by keep() while a hub listens
+
+    def expired(self, now: float) -> bool:
+        return now - self.last_touch > self.meta_ttl and now > self.kept_until
 
 
 class MemoryBroker:
@@ -55,7 +69,7 @@ class MemoryBroker:
         if now - self._last_sweep > 1.0:
             self._sweep(now)
         stream = self._streams.get(channel)
-        if stream is None or now - stream.last_touch > stream.meta_ttl:
+        if stream is None or stream.expired(now):
             stream = self._streams[channel] = _Stream(now)
         elif stream.history and now - stream.last_touch > stream.history_ttl:
             stream.history.clear()
@@ -66,7 +80,7 @@ class MemoryBroker:
         self._last_sweep = now
         for channel, stream in list(self._streams.items()):
             idle = now - stream.last_touch
-            if idle > stream.meta_ttl:
+            if stream.expired(now):
                 del self._streams[channel]
             elif stream.history and idle > stream.history_ttl:
                 stream.history.clear()
@@ -87,6 +101,13 @@ class MemoryBroker:
         for backend in tuple(self._interest.get(channel, ())):
             backend.deliver(publication)
         return Position(stream.offset, stream.epoch)
+
+    def keep(self, channels: list[str], ttl: float) -> None:
+        now = self._clock()
+        for channel in channels:
+            stream = self._streams.get(channel)
+            if stream is not None:
+                stream.kept_until = max(stream.kept_until, now + ttl)
 
     def history(self, channel: str, since: int, limit: int) -> HistoryPage:
         stream = self.stream(channel)
@@ -190,6 +211,9 @@ class MemoryBackend(Backend):
 
     async def history(self, channel: str, since: int, limit: int) -> HistoryPage:
         return self.broker.history(channel, since, limit)
+
+    async def keep(self, channels: list[str], ttl: float) -> None:
+        self.broker.keep(channels, ttl)
 
     async def presence_add(self, channel: str, client_id: str, info: str, ttl: float) -> None:
         self.broker.presence_set(channel, client_id, (info, self.broker._clock() + ttl, self))

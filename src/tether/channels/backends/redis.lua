@@ -78,3 +78,16 @@ for _, client in ipairs(expired) do
   end
 end
 return result
+
+--@ keep
+-- KEYS: meta hashes of the channels one node serves. ARGV: ttl ms.
+-- Extends, never shortens, their time to live: a channel that is listened to keeps its epoch
+-- however quiet it is, and one read but never published to goes soon after the last listener.
+local ttl = tonumber(ARGV[1])
+for _, key in ipairs(KEYS) do
+  local left = redis.call('PTTL', key)
+  if left >= 0 and left < ttl then
+    redis.call('PEXPIRE', key, ttl)
+  end
+end
+return 0

@@ -32,6 +32,7 @@ from tether.channels.backends._redis_pipeline import (
     pack,
 )
 from tether.channels.backends.base import (
+    FRESH_META_TTL,
     Backend,
     BackendListener,
     BrokerUnavailable,
@@ -46,7 +47,6 @@ from tether.exceptions import require
 __all__ = ["RedisBackend"]
 
 _SCRIPT_FILE = Path(__file__).with_name("redis.lua")
-DEFAULT_META_TTL_MS = 86_400_000
 
 
 def _load_scripts() -> dict[str, str]:
@@ -311,7 +311,7 @@ class RedisBackend(Backend):
             b"%d" % max(since, 0),
             b"%d" % max(limit, 0),
             secrets.token_hex(4).encode(),
-            b"%d" % DEFAULT_META_TTL_MS,
+            b"%d" % int(FRESH_META_TTL * 1000),  # only if this read creates the channel
         )
         epoch_text = epoch.decode()
         found = [
@@ -319,6 +319,20 @@ class RedisBackend(Backend):
             for entry_id, fields in entries
         ]
         return HistoryPage(found, Position(int(top), epoch_text))
+
+    async def keep(self, channels: list[str], ttl: float) -> None:
+        """One ``keep`` script per 500 channels, through the auto-pipeline."""
+        pipeline = self._pipeline
+        if pipeline is None or not channels:
+            return
+        sha, ttl_ms = self._shas["keep"].encode(), b"%d" % int(ttl * 1000)
+        for start in range(0, len(channels), 500):
+            keys = [self._key("m", c).encode() for c in channels[start : start + 500]]
+            command = pack(b"EVALSHA", sha, b"%d" % len(keys), *keys, ttl_ms)
+            try:
+                await pipeline.call(command)
+            except ReplyError as exc:
+                raise self._reply_error(exc) from None
 
     async def _script(self, name: str, *args: bytes) -> Any:
         """EVALSHA a two-key script through the pipeline (EVAL if Redis lost it: no side
