@@ -124,6 +124,9 @@ class CommandPipeline:
         self._closed = False
         self._opener: asyncio.Task[None] | None = None
         self.batches = 0  # round trips started (observability, tests)
+        # True from a failure of waiting callers (timeout, broken connection) until Redis answers
+        # again: the pub/sub listener may still say "connected" through a stall.
+        self.failing = False
 
     async def call(self, command: bytes) -> Any:
         """Send one packed command; return its reply. Raises ``ReplyError``, BrokerUnavailable."""
@@ -190,6 +193,7 @@ class CommandPipeline:
             self._broken(protocol, f"protocol error: {exc}")
             return
         self._rx = buffer[pos:]
+        self.failing = False  # Redis answered: whatever failed before is over
         if not inflight and self._outgoing:
             self._next_batch()
 
@@ -258,6 +262,8 @@ class CommandPipeline:
 
     def _fail_all(self, why: str) -> None:
         futures = [*self._inflight, *self._waiting]
+        if futures:
+            self.failing = True  # callers were refused: health reports it until Redis answers
         self._inflight.clear()
         self._waiting = []
         self._outgoing = []

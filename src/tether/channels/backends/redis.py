@@ -451,6 +451,9 @@ class RedisBackend(Backend):
             return {"backend": "redis", "state": "stopped", "ok": False}
         report = self._listener.health()
         report["backend"] = "redis"
+        if report["state"] == "connected" and self._pipeline is not None and self._pipeline.failing:
+            # Commands time out (a stall longer than command_timeout) while pub/sub looks fine.
+            report["state"] = "unresponsive"
         report["ok"] = report["state"] == "connected"
         return report
 
