@@ -18,6 +18,7 @@ wrapped by :func:`tether.runtime.limits.apply_route_limits` here, at registratio
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import inspect
@@ -253,7 +254,7 @@ class APIRoute(Route):
             stream = JSONLinesResponse.from_generator
         status_code = self.status_code
         if stream is None:
-            return lambda result: cls(result, status_code=status_code or 200)
+            return lambda result: cls(_checkpointed(result), status_code=status_code or 200)
         item = stream_item_type(self.response_model)
         item_json = None if item is None else ResponseModel(item, self.serialize_options).to_json
 
@@ -306,6 +307,23 @@ def _without_body(response: Response) -> Response:
     # 204/304 and 1xx carry no body (RFC 9110 section 6.4.1), whatever the class renders.
     response.body = b""
     return response
+
+
+def _checkpointed(result: Any) -> Any:
+    """An async generator's chunks, yielding to the loop after each one.
+
+    A generator that never awaits would otherwise hold the loop for as long as the server's
+    ``send`` does not suspend, and could not be cancelled (FastAPI's issue 14680).
+    """
+    if not inspect.isasyncgen(result):
+        return result
+
+    async def chunks() -> Any:
+        async for chunk in result:
+            yield chunk
+            await asyncio.sleep(0)
+
+    return chunks()
 
 
 def _check_prefix(prefix: str) -> None:

@@ -227,9 +227,15 @@ class EventSourceResponse(_PumpedResponse):
             schema["properties"]["data"] = {
                 "type": "string",
                 "contentMediaType": "application/json",
-                "contentSchema": schemas.schema(item, "serialization"),
+                "contentSchema": schemas.schema(item, "serialization", title=_item_title(route)),
             }
         return {"content": {"text/event-stream": {"itemSchema": schema}}}
+
+
+def _item_title(route: Any) -> str:
+    # The peer names the item's field StreamItem_<operation id>; a schema that is not a
+    # reference gets that name as its title.
+    return f"StreamItem_{getattr(route, 'unique_id', '')}".title().replace("_", " ")
 
 
 class JSONLinesResponse(_PumpedResponse):
@@ -269,5 +275,7 @@ class JSONLinesResponse(_PumpedResponse):
     def openapi_response(cls, route: Any, schemas: Any) -> dict[str, Any]:
         """The OpenAPI response content of a generator route: the schema of one line."""
         item = stream_item_type(getattr(route, "response_model", None))
-        schema = {} if item is None else schemas.schema(item, "serialization")
+        schema = (
+            {} if item is None else schemas.schema(item, "serialization", title=_item_title(route))
+        )
         return {"content": {"application/jsonl": {"itemSchema": schema}}}
