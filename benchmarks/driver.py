@@ -31,6 +31,7 @@ MEASURES = (
     "typed_messages",
     "fanout",
     "sse_stream",
+    "http_json",
     "cross_node",
     "e2e_echo",
     "idle_memory",

@@ -209,6 +209,13 @@ TARGETS = (
     Target("in-process text echo <= 1.5x raw ASGI", "inproc_echo", "text", 1.5, "raw"),
     Target("in-process JSON echo <= 0.6x Litestar", "inproc_echo", "json", 0.6, "litestar"),
     Target(
+        "HTTP JSON with a response model <= 0.5x FastAPI",
+        "http_json",
+        "response model",
+        0.5,
+        "fastapi",
+    ),
+    Target(
         "connection lifetime, path+query+dependency <= 5 µs", "inproc_connect", "params+DI", 5.0
     ),
     Target(
