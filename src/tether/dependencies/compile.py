@@ -28,6 +28,7 @@ from tether.dependencies.extract import (
 )
 from tether.dependencies.forms import form_extractor, is_upload_type
 from tether.dependencies.injected import injected_extractor
+from tether.dependencies.limiting import limited
 from tether.dependencies.models import model_params_extractor
 from tether.dependencies.params import DependsInfo, ParamInfo, PathInfo, QueryInfo, SecurityInfo
 from tether.exceptions import ConfigurationError
@@ -255,6 +256,8 @@ def _sub_node(
         dependency = annotation
     if isinstance(marker, SecurityInfo):
         scopes = (*scopes, *marker.scopes)
+    if marker.max_concurrency is not None:
+        dependency = limited(dependency, marker.max_concurrency, marker.sync_inline)
     return compile_node(dependency, env, marker, scopes, seen)
 
 

@@ -229,10 +229,12 @@ class DependsInfo:
     ``yield`` runs: ``"connection"`` (the default; alias ``"request"``) after the response is
     sent or the WebSocket endpoint ends, ``"function"`` right after the endpoint returns.
     ``sync_inline=True`` calls a synchronous dependency on the event loop instead of a worker
-    thread: only for cheap code that never blocks.
+    thread: only for cheap code that never blocks. ``max_concurrency=N`` lets at most N runs
+    of the dependency be in progress at once; the others wait for a slot
+    (:mod:`tether.dependencies.limiting`).
     """
 
-    __slots__ = ("dependency", "scope", "sync_inline", "use_cache")
+    __slots__ = ("dependency", "max_concurrency", "scope", "sync_inline", "use_cache")
 
     def __init__(
         self,
@@ -241,6 +243,7 @@ class DependsInfo:
         use_cache: bool = True,
         scope: str | None = None,
         sync_inline: bool = False,
+        max_concurrency: int | None = None,
     ) -> None:
         if scope is not None and scope not in _SCOPES:
             raise ConfigurationError(
@@ -250,6 +253,7 @@ class DependsInfo:
         self.use_cache = use_cache
         self.scope: DependencyScope = _SCOPES[scope or "connection"]  # type: ignore[assignment]
         self.sync_inline = sync_inline
+        self.max_concurrency = max_concurrency
 
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
@@ -274,8 +278,15 @@ class SecurityInfo(DependsInfo):
         use_cache: bool = True,
         scope: str | None = None,
         sync_inline: bool = False,
+        max_concurrency: int | None = None,
     ) -> None:
-        super().__init__(dependency, use_cache=use_cache, scope=scope, sync_inline=sync_inline)
+        super().__init__(
+            dependency,
+            use_cache=use_cache,
+            scope=scope,
+            sync_inline=sync_inline,
+            max_concurrency=max_concurrency,
+        )
         self.scopes = tuple(scopes or ())
 
 
@@ -324,12 +335,19 @@ def Depends(  # noqa: N802
     use_cache: bool = True,
     scope: str | None = None,
     sync_inline: bool = False,
+    max_concurrency: int | None = None,
 ) -> Any:
     """Declare a dependency; see :class:`DependsInfo`.
 
     Raises :class:`~tether.exceptions.ConfigurationError` for an unknown ``scope``.
     """
-    return DependsInfo(dependency, use_cache=use_cache, scope=scope, sync_inline=sync_inline)
+    return DependsInfo(
+        dependency,
+        use_cache=use_cache,
+        scope=scope,
+        sync_inline=sync_inline,
+        max_concurrency=max_concurrency,
+    )
 
 
 def Security(  # noqa: N802
@@ -339,8 +357,14 @@ def Security(  # noqa: N802
     use_cache: bool = True,
     scope: str | None = None,
     sync_inline: bool = False,
+    max_concurrency: int | None = None,
 ) -> Any:
     """Declare a dependency with security scopes; see :class:`SecurityInfo`."""
     return SecurityInfo(
-        dependency, scopes=scopes, use_cache=use_cache, scope=scope, sync_inline=sync_inline
+        dependency,
+        scopes=scopes,
+        use_cache=use_cache,
+        scope=scope,
+        sync_inline=sync_inline,
+        max_concurrency=max_concurrency,
     )

@@ -331,8 +331,11 @@ async def _resolve(node: Node, ctx: Context) -> Any:
 
 
 def _overridden(node: Node, overrides: dict[Any, Any]) -> Node:
+    info = node.info
+    # The declared dependency, not the max_concurrency wrapper that may stand in for it.
+    declared = info.dependency if info is not None and info.dependency is not None else node.call
     try:
-        replacement = overrides.get(node.call)
+        replacement = overrides.get(declared)
     except TypeError:  # unhashable callable: it cannot be a key of the overrides dict
         return node
     if replacement is None:
