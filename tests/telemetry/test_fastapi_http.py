@@ -6,12 +6,15 @@ whose subject tether implements, with the imports changed and nothing else: ``fa
 ``tether.middleware``, ``.conftest`` -> ``otel_helpers`` (the ``telemetry`` fixture is in this
 directory's conftest). The tests of that file not here need what tether does not have yet (see
 docs/observability.md, "Not yet"): operation spans, ``/docs``,
-``router.frontend``, route templates on slash redirects and 405s, the ``OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS``
-variable, FastAPI's internal ``NativeTelemetry``.
+``router.frontend``, route templates on slash redirects, FastAPI's internal ``NativeTelemetry``, the endpoint span
+(``test_request_context_and_span_attributes``, which also expects ``REDACTED`` where tether masks
+with ``***``) and a subprocess helper of FastAPI's (tests/telemetry/test_asgi.py has an equivalent
+of ``test_late_global_providers_enable_existing_app``).
 """
 
 from contextlib import asynccontextmanager
 
+import anyio
 import pytest
 from opentelemetry import baggage, propagate, trace
 from opentelemetry.propagators import textmap
@@ -19,10 +22,11 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from otel_helpers import metric_points, server_spans
 
+from tether import BackgroundTasks, Depends
 from tether import Router as APIRouter
 from tether import Tether as FastAPI
 from tether.middleware import Middleware
-from tether.responses import JSONResponse, PlainTextResponse
+from tether.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from tether.testclient import TestClient
 
 
@@ -265,3 +269,96 @@ def test_included_mount_template(telemetry):
     assert TestClient(app).get("/api/tenants/acme/items/1").json() == "1"
     (span,) = server_spans(exporter)
     assert span.attributes["http.route"] == "/api/tenants/{tenant}/items/{value}"
+
+
+@pytest.mark.parametrize(
+    "path,status,span_name",
+    [("/items/1", 405, "HTTP /items/{value}"), ("/missing", 404, "HTTP")],
+)
+def test_unknown_method_has_bounded_span_name(telemetry, path, status, span_name):
+    config, exporter, reader = telemetry
+    app = FastAPI(telemetry=config)
+
+    @app.get("/items/{value}")
+    def endpoint(value: str):
+        return value
+
+    assert TestClient(app).request("PRIVATE_METHOD", path).status_code == status
+    (span,) = server_spans(exporter)
+    assert span.name == span_name
+    assert span.attributes["http.request.method"] == "_OTHER"
+    assert span.attributes["http.request.method_original"] == "PRIVATE_METHOD"
+    for name in ("http.server.request.duration", "http.server.active_requests"):
+        attributes = metric_points(reader=reader, name=name)[0].attributes
+        assert attributes["http.request.method"] == "_OTHER"
+        assert "http.request.method_original" not in attributes
+    assert TestClient(app).get("/items/1").json() == "1"
+
+
+def test_stream_completes_before_background_and_cleanup(telemetry):
+    config, exporter, reader = telemetry
+    seen = []
+    app = FastAPI(telemetry=config)
+
+    async def dependency():
+        yield
+        seen.append(("cleanup", len(server_spans(exporter))))
+
+    async def background():
+        seen.append(("background", len(server_spans(exporter))))
+
+    @app.get("/", dependencies=[Depends(dependency)])
+    async def endpoint(tasks: BackgroundTasks):
+        tasks.add_task(background)
+
+        async def stream():
+            yield "one"
+            assert not server_spans(exporter)
+            await anyio.sleep(0)
+            yield "two"
+
+        return StreamingResponse(stream())
+
+    assert TestClient(app).get("/").text == "onetwo"
+    assert seen == [("background", 1), ("cleanup", 1)]
+    assert sum(p.count for p in metric_points(reader=reader)) == 1
+
+
+@pytest.mark.parametrize("matched", [True, False])
+@pytest.mark.parametrize(
+    "known_methods,method,expected",
+    [
+        (" QUERY , PROPFIND , ", "QUERY", "QUERY"),
+        (" QUERY , PROPFIND , ", "PROPFIND", "PROPFIND"),
+        ("QUERY,PROPFIND", "GET", "_OTHER"),
+        ("query", "QUERY", "_OTHER"),
+        ("CUSTOM", "CUSTOM", "CUSTOM"),
+        ("", "QUERY", "QUERY"),
+        ("  ", "QUERY", "QUERY"),
+    ],
+)
+def test_known_http_methods_override(
+    telemetry, monkeypatch, known_methods, method, expected, matched
+):
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", known_methods)
+    config, exporter, reader = telemetry
+    app = FastAPI(telemetry=config)
+
+    @app.api_route("/items/{value}", methods=[method])
+    def endpoint(value: str):
+        return value
+
+    path = "/items/1" if matched else "/missing"
+    assert TestClient(app).request(method, path).status_code == (200 if matched else 404)
+    (span,) = server_spans(exporter)
+    span_method = "HTTP" if expected == "_OTHER" else method
+    assert span.name == span_method + (" /items/{value}" if matched else "")
+    assert span.attributes["http.request.method"] == expected
+    if expected == "_OTHER":
+        assert span.attributes["http.request.method_original"] == method
+    else:
+        assert "http.request.method_original" not in span.attributes
+    for name in ("http.server.request.duration", "http.server.active_requests"):
+        attributes = metric_points(reader=reader, name=name)[0].attributes
+        assert attributes["http.request.method"] == expected
+        assert "http.request.method_original" not in attributes

@@ -44,9 +44,6 @@ SCOPE_KEY = "tether.telemetry"
 
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_METHODS = frozenset(
-    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
-)
 # Exceptions the framework turns into a deliberate response or close: not server errors.
 _HANDLED = (HTTPException, WebSocketException)
 
@@ -161,7 +158,7 @@ async def _serve_http(
     telemetry: Telemetry, app: App, scope: Scope, receive: Receive, send: Send
 ) -> None:
     raw_method = scope.get("method", "GET")
-    method = raw_method if raw_method in _METHODS else "_OTHER"
+    method = raw_method if raw_method in telemetry.methods else "_OTHER"
     start = _Start(telemetry, scope)
     attributes = _url_attributes(scope)
     attributes["http.request.method"] = method

@@ -16,6 +16,7 @@ served as if telemetry were off.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -83,6 +84,24 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# The HTTP methods span names and attributes keep as they are (HTTP semantic conventions);
+# any other is "_OTHER". OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS replaces the set.
+HTTP_METHODS = frozenset(
+    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
+)
+KNOWN_METHODS_ENV = "OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS"
+
+
+def known_methods() -> frozenset[str]:
+    """The methods named in ``OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS``, else the standard ones.
+
+    Comma-separated, case-sensitive (``query`` is not ``QUERY``); blank means the default.
+    """
+    named = frozenset(m.strip() for m in os.environ.get(KNOWN_METHODS_ENV, "").split(","))
+    named -= {""}
+    return named or HTTP_METHODS
+
+
 class Telemetry:
     """A resolved configuration: the tracer, the instruments and the switches, built once.
 
@@ -99,6 +118,7 @@ class Telemetry:
         "logs",
         "exclude",
         "message_every",
+        "methods",
         "events",
         "channels",
         "_explicit",
@@ -131,6 +151,7 @@ class Telemetry:
         self.logs: bool = settings["logs"]
         self.exclude: Callable[[MutableMapping[str, Any]], bool] | None = settings["exclude"]
         self.message_every: int = settings["message_span_every"]
+        self.methods = known_methods()  # read once: the environment is slow to query
         self.events: bool = settings["connection_events"]
         self.channels: bool = settings["channels"]
         # Explicit providers are live from the start; global ones are checked per connection.
