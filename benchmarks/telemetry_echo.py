@@ -42,15 +42,17 @@ from tether import WebSocket as TetherWebSocket
 from tether import WebSocketDisconnect as TetherDisconnect
 
 
-def _provider() -> Any:
+def _provider(ratio: float = 1.0) -> Any:
+    """An SDK tracer provider whose exporter drops every span (sampling ``ratio`` of traces)."""
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
     class Drop(SpanExporter):
         def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
             return SpanExportResult.SUCCESS
 
-    provider = TracerProvider()
+    provider = TracerProvider(sampler=TraceIdRatioBased(ratio))
     provider.add_span_processor(SimpleSpanProcessor(Drop()))
     return provider
 

@@ -4,7 +4,8 @@ One hub on the memory broker with 100 subscribed sockets whose ``send`` only cou
 sample publishes N messages and waits until every socket has them. Rows: ``off`` (a hub
 without telemetry: the backend is not wrapped) and ``traced`` (``Channels(telemetry=...)``
 with an SDK tracer provider whose exporter drops the spans: a publish span, an envelope in
-the data, a delivery span with the fan-out counts).
+the data, a delivery span with the fan-out counts), and ``traced, 1% sampled`` (the same with
+a ``TraceIdRatioBased(0.01)`` sampler: unsampled publishes make non-recording spans).
 
 Needs ``opentelemetry-sdk``. Run alone: ``.venv/bin/python benchmarks/telemetry_fanout.py``.
 """
@@ -65,6 +66,10 @@ async def measure(n: int, reps: int) -> list[Row]:
         (
             Row(name="channels traced", variant=f"{SOCKETS} sockets"),
             await hub_with_sockets({"tracer_provider": _provider()}),
+        ),
+        (
+            Row(name="channels traced, 1% sampled", variant=f"{SOCKETS} sockets"),
+            await hub_with_sockets({"tracer_provider": _provider(0.01)}),
         ),
     ]
     for rep in range(reps):

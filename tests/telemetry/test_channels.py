@@ -164,3 +164,27 @@ async def test_hub_counters_are_instruments(otel: Any, nodes: Any) -> None:
         if p.attributes["tether.node_id"] == "n1"
     ]
     assert published.value == hub.metrics.published == 1
+
+
+@pytest.mark.parametrize("nodes", ["memory"], indirect=True)
+async def test_an_unsampled_publish_carries_no_context(otel: Any, nodes: Any) -> None:
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    config, exporter, _ = otel
+    config["tracer_provider"].sampler = ALWAYS_OFF
+    hub = nodes(telemetry=config, namespaces=CHAT)
+    await hub.start()
+    socket = Socket()
+    await hub.subscribe(socket, "chat:q", raw=True)
+    seen: list[str] = []
+    original = hub.backend.backend.publish  # the wrapped backend sees what goes to the broker
+
+    async def spy(channel: str, data: str, options: Any) -> Any:
+        seen.append(data)
+        return await original(channel, data, options)
+
+    hub.backend.backend.publish = spy
+    await hub.publish("chat:q", {"n": 1})
+    await until(lambda: socket.texts)
+    assert seen == ['{"n":1}'] and socket.texts == ['{"n":1}']
+    assert not exporter.get_finished_spans()

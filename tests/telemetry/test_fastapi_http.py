@@ -6,7 +6,7 @@ whose subject tether implements, with the imports changed and nothing else: ``fa
 ``tether.middleware``, ``.conftest`` -> ``otel_helpers`` (the ``telemetry`` fixture is in this
 directory's conftest). The tests of that file not here need what tether does not have yet (see
 docs/observability.md, "Not yet"): operation spans, ``/docs``,
-``router.frontend``, route templates on slash redirects, FastAPI's internal ``NativeTelemetry``, the endpoint span
+``router.frontend``, FastAPI's internal ``NativeTelemetry``, the endpoint span
 (``test_request_context_and_span_attributes``, which also expects ``REDACTED`` where tether masks
 with ``***``) and a subprocess helper of FastAPI's (tests/telemetry/test_asgi.py has an equivalent
 of ``test_late_global_providers_enable_existing_app``).
@@ -19,10 +19,11 @@ import pytest
 from opentelemetry import baggage, propagate, trace
 from opentelemetry.propagators import textmap
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.trace import StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from otel_helpers import metric_points, server_spans
 
-from tether import BackgroundTasks, Depends
+from tether import BackgroundTasks, Depends, HTTPException, Request
 from tether import Router as APIRouter
 from tether import Tether as FastAPI
 from tether.middleware import Middleware
@@ -362,3 +363,85 @@ def test_known_http_methods_override(
         attributes = metric_points(reader=reader, name=name)[0].attributes
         assert attributes["http.request.method"] == expected
         assert "http.request.method_original" not in attributes
+
+
+@pytest.mark.parametrize(
+    "path,status,route,error",
+    [
+        ("/ok", 200, "/ok", False),
+        ("/missing", 404, None, False),
+        ("/validation/no", 422, "/validation/{value}", False),
+        ("/validation/1", 200, "/validation/{value}", False),
+        ("/fail", 500, "/fail", True),
+        ("/handled", 503, "/handled", True),
+        ("/ok/", 307, "/ok", False),
+    ],
+)
+def test_http_statuses(telemetry, path, status, route, error):
+    config, exporter, reader = telemetry
+    app = FastAPI(telemetry=config)
+
+    @app.get("/ok")
+    def ok():
+        return "ok"
+
+    @app.get("/validation/{value}")
+    def validation(value: int):
+        return value
+
+    @app.get("/fail")
+    def fail():
+        raise ValueError("endpoint failed")
+
+    @app.get("/handled")
+    async def handled():
+        raise HTTPException(503, "Unavailable")
+
+    assert (
+        TestClient(app, raise_server_exceptions=False).get(path, follow_redirects=False).status_code
+        == status
+    )
+    (span,) = server_spans(exporter)
+    assert span.attributes["http.response.status_code"] == status
+    assert span.attributes.get("http.route") == route
+    assert (span.status.status_code == StatusCode.ERROR) == error
+    assert "endpoint failed" not in repr(span.attributes)
+    assert span.events == ()
+    assert sum(p.count for p in metric_points(reader=reader)) == 1
+
+
+@pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize("route_type", ["fastapi", "starlette"])
+def test_included_router_redirect_template(telemetry, nested, route_type):
+    config, exporter, reader = telemetry
+    router = APIRouter()
+
+    def endpoint(request: Request):
+        return PlainTextResponse("ok")
+
+    if route_type == "fastapi":
+        router.add_api_route("/items/{item_id}/", endpoint)
+    else:
+        router.add_route("/items/{item_id}/", endpoint)
+    if nested:
+        outer = APIRouter()
+        outer.include_router(router, prefix="/v1")
+        router = outer
+    child = FastAPI()
+    child.include_router(router, prefix="/api")
+    app = FastAPI(telemetry=config)
+    app.mount("/tenants/{tenant}", child)
+    prefix = "/api" + ("/v1" if nested else "")
+    path = "/tenants/acme" + prefix + "/items/1"
+    template = "/tenants/{tenant}" + prefix + "/items/{item_id}/"
+    client = TestClient(app)
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver" + path + "/"
+    (span,) = server_spans(exporter)
+    assert span.name == "GET " + template
+    assert span.attributes["http.route"] == template
+    (point,) = metric_points(reader=reader)
+    assert point.count == 1
+    assert point.attributes["http.route"] == template
+    assert client.get(path + "/").text == "ok"

@@ -27,9 +27,9 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import Span, StatusCode
 
 from tether.exceptions import HTTPException, WebSocketException
-from tether.routing import get_route_path
+from tether.routing import Mount, get_route_path
 from tether.runtime.logsafe import mask_query
-from tether.telemetry.routes import route_template
+from tether.telemetry.routes import redirect_template, route_template
 from tether.telemetry.websocket import ConnectionTrace
 from tether.types import Message, Receive, Scope, Send
 from tether.websockets import WebSocketDisconnect
@@ -181,7 +181,7 @@ async def _serve_http(
         await send(message)
         # A 500 is finished when the app returns: the exception behind it is still coming.
         if request.complete(message) and (request.status or 500) < 500:
-            request.finish(start.template(scope), scheme)
+            request.finish(start.template(scope, request.status), scheme)
 
     token = otel_context.attach(ctx)
     try:
@@ -191,7 +191,7 @@ async def _serve_http(
             request.error = exception_type(exc)
         raise
     finally:
-        request.finish(start.template(scope), scheme)
+        request.finish(start.template(scope, request.status), scheme)
         otel_context.detach(token)
         scope.pop(SCOPE_KEY, None)
 
@@ -257,9 +257,15 @@ class _Start:
         )
         return span, trace.set_span_in_context(span, ctx)
 
-    def template(self, scope: Scope) -> str | None:
-        """The matched route's template, once routing has run."""
-        return route_template(self.app, self.route_path, scope.get("route"), self.root_path)
+    def template(self, scope: Scope, status: int | None = None) -> str | None:
+        """The matched route's template once routing has run (a redirect's target's for 307)."""
+        matched = scope.get("route")
+        if status in (307, 308) and (matched is None or isinstance(matched, Mount)):
+            # The router's slash redirect (inside a mount, the mount is all routing recorded).
+            target = redirect_template(self.app, self.route_path, self.root_path)
+            if target is not None:
+                return target
+        return route_template(self.app, self.route_path, matched, self.root_path)
 
 
 def _url_attributes(scope: Scope) -> dict[str, Any]:

@@ -5,8 +5,8 @@ Nothing in the backends changes, which is why this works for memory, Redis and a
 come: the context travels *inside the publication's data*.
 
 - ``publish`` starts a ``PRODUCER`` span ``"publish <namespace>"`` (a child of whatever is
-  current: the request or connection that published) and prefixes the JSON text with an
-  envelope: ``"\\x1e" traceparent ["\\n" tracestate] "\\x1f"``. ``\\x1e`` can never start a
+  current: the request or connection that published) and, when the span is sampled, prefixes
+  the JSON text with an envelope: ``"\\x1e" traceparent ["\\n" tracestate] "\\x1f"``. ``\\x1e`` can never start a
   JSON text (only whitespace may precede a value, RFC 8259 section 2), so a traced publication
   is recognised by its first character.
 - Every publication a traced hub receives (live, from history, or filling a gap) has the
@@ -112,7 +112,10 @@ class TracedBackend:
         with self.telemetry.tracer.start_as_current_span(
             f"publish {_namespace(channel)}", kind=SpanKind.PRODUCER, attributes=attributes
         ) as span:
-            position = await self.backend.publish(channel, _seal(data), options)
+            # An unsampled publish carries nothing: its deliveries would not be sampled either
+            # (parent-based sampling), and no node then pays for a span of it.
+            sealed = _seal(data) if span.is_recording() else data
+            position = await self.backend.publish(channel, sealed, options)
             span.set_attribute("messaging.message.id", f"{position.epoch}:{position.offset}")
             return position
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from tether.routing import Mount
 
-__all__ = ["route_template"]
+__all__ = ["redirect_template", "route_template"]
 
 _DEPTH = 16  # mounts nest a few levels at most; a cycle of apps must not loop forever
 
@@ -44,4 +44,33 @@ def _find(routes: Iterable[Any], path: str, matched: Any, depth: int) -> str | N
             inner = _find(route.routes, "/" + found.group("path"), matched, depth - 1)
             if inner is not None:
                 return route.path_format.removesuffix("/{path}") + inner
+    return None
+
+
+def redirect_template(app: Any, route_path: str, root_path: str = "") -> str | None:
+    """The template of the route a trailing-slash redirect points to, or None.
+
+    The router answers ``/items/1`` with a redirect to ``/items/1/`` (or back) when only the
+    other spelling has a route; FastAPI names the request after that route, and so does this.
+    """
+    if route_path == "/":
+        return None
+    other = route_path[:-1] if route_path.endswith("/") else route_path + "/"
+    found = _find_path(getattr(app, "routes", ()), other, _DEPTH)
+    return None if found is None else root_path + found
+
+
+def _find_path(routes: Iterable[Any], path: str, depth: int) -> str | None:
+    if depth == 0:
+        return None
+    for route in routes:
+        regex = getattr(route, "path_regex", None)
+        found = None if regex is None else regex.match(path)
+        if found is None:
+            continue
+        if not isinstance(route, Mount):
+            return str(route.path_format)
+        inner = _find_path(route.routes, "/" + found.group("path"), depth - 1)
+        if inner is not None:
+            return route.path_format.removesuffix("/{path}") + inner
     return None
