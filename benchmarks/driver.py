@@ -32,6 +32,7 @@ MEASURES = (
     "fanout",
     "sse_stream",
     "http_json",
+    "centrifuge_protocol",
     "cross_node",
     "e2e_echo",
     "idle_memory",

@@ -71,8 +71,10 @@ stop_started_redis() {
 }
 
 ensure_node() {
-  # The channels JavaScript client is tested under Node.js.
+  # The channels JavaScript client is tested under Node.js; npm installs the Centrifuge SDK
+  # the Centrifuge endpoint's tests drive (into .venv/npm-centrifuge, on first use).
   command -v node >/dev/null || apt_install nodejs
+  command -v npm >/dev/null || apt_install npm
 }
 
 ensure_chromium() {

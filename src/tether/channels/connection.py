@@ -7,9 +7,9 @@ from typing import Any, Protocol
 
 from tether.channels.backends.base import Position, Publication
 from tether.channels.names import Namespaces
-from tether.channels.subscriber import Outbox
+from tether.channels.subscriber import Entry, Outbox
 
-__all__ = ["Connection", "Membership", "SubscribeResult", "Subscription"]
+__all__ = ["Connection", "Membership", "SubscribeResult", "Subscription", "Wire"]
 
 
 class Membership(Protocol):
@@ -26,6 +26,29 @@ class Membership(Protocol):
     ) -> SubscribeResult: ...
 
     def _unsubscribe(self, connection: Connection, channel: str) -> None: ...
+
+
+class Wire(Protocol):
+    """Frames of another client protocol spoken over the hub (the Centrifuge endpoint).
+
+    A connection with a wire is ``raw`` to the hub: the router asks the wire, not tether's
+    protocol, for its publication frames (once per fan-out and wire) and hands it the
+    channel events (join, leave, a stream hole) of that connection.
+    """
+
+    def publication_entry(self, publication: Publication, channel: str) -> Entry:
+        """The queue entry ``(message, size, policy)`` of one publication in ``channel``."""
+        ...
+
+    def presence_event(
+        self, connection: Connection, channel: str, kind: str, client_id: str, info: str
+    ) -> None:
+        """Deliver a ``join``/``leave`` of ``client_id`` (``info`` is JSON text)."""
+        ...
+
+    def insufficient(self, connection: Connection, channel: str) -> None:
+        """The hub unsubscribed ``connection`` from ``channel``: its stream has a hole."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +74,13 @@ class Subscription:
     ``outbox`` and ``raw`` repeat the connection's, so fan-out reads one object per recipient.
     """
 
-    __slots__ = ("buffer", "connection", "epoch", "last", "outbox", "raw")
+    __slots__ = ("buffer", "connection", "epoch", "last", "outbox", "raw", "wire")
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.outbox = connection.outbox
         self.raw = connection.raw
+        self.wire = connection.wire
         self.last = 0
         self.epoch = ""
         # Not None while history is being read: live publications wait here (the splice).
@@ -79,6 +103,7 @@ class Connection:
         "subscriptions",
         "user",
         "websocket",
+        "wire",
     )
 
     def __init__(
@@ -101,6 +126,8 @@ class Connection:
         self.raw = raw
         self.closed = False
         self.subscriptions: dict[str, Subscription] = {}
+        # Another protocol's framing (a raw connection whose frames it builds), else None.
+        self.wire: Wire | None = None
 
     @property
     def channels(self) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from tether._json import dumps
 from tether.channels.backends.base import Backend, Position, Publication
-from tether.channels.connection import Connection, Subscription
+from tether.channels.connection import Connection, Subscription, Wire
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.options import ChannelOptions
 from tether.channels.subscriber import CLOSE_INSUFFICIENT_STATE, Entry
@@ -83,13 +83,16 @@ class _Fanout:
     shared by every recipient; a recipient costs a slot read or two and one socket send.
     """
 
-    __slots__ = ("channel", "framed", "publication", "raw")
+    __slots__ = ("channel", "framed", "publication", "raw", "wire", "wired")
 
     def __init__(self, channel: LocalChannel, publication: Publication) -> None:
         self.channel = channel
         self.publication = publication
         self.framed: Entry | None = None
         self.raw: Entry | None = None
+        # The last wire asked for a frame, and that frame (one wire per protocol codec).
+        self.wire: Wire | None = None
+        self.wired: Entry | None = None
 
     def deliver(self, subscriptions: Iterable[Subscription], metrics: ChannelMetrics) -> None:
         """Hand the publication to each subscription (or its splice buffer), in order."""
@@ -104,7 +107,13 @@ class _Fanout:
                 continue
             subscription.last = offset
             if subscription.raw:
-                entry = self.raw or self._encode_raw()
+                wire = subscription.wire
+                if wire is None:
+                    entry = self.raw or self._encode_raw()
+                elif wire is self.wire and self.wired is not None:
+                    entry = self.wired
+                else:
+                    entry = self._encode_wire(wire)
             else:
                 entry = self.framed or self._encode_framed()
             if subscription.outbox.offer(entry):
@@ -114,6 +123,11 @@ class _Fanout:
     def _encode_raw(self) -> Entry:
         self.raw = _entry(self.publication.data, self.channel)
         return self.raw
+
+    def _encode_wire(self, wire: Wire) -> Entry:
+        self.wire = wire
+        self.wired = wire.publication_entry(self.publication, self.channel.name)
+        return self.wired
 
     def _encode_framed(self) -> Entry:
         self.framed = _entry(
@@ -193,6 +207,11 @@ class LocalRouter:
             return
         subscription.last = publication.offset
         connection = subscription.connection
+        if connection.wire is not None:
+            connection.outbox.push_entry(
+                connection.wire.publication_entry(publication, channel.name)
+            )
+            return
         text = (
             publication.data
             if connection.raw
@@ -275,8 +294,12 @@ class LocalRouter:
         )
         message = {"type": "websocket.send", "text": text}
         for connection, subscription in channel.subscribers.items():
-            if not connection.raw and subscription.buffer is None:
+            if subscription.buffer is not None:
+                continue
+            if not connection.raw:
                 connection.outbox.push(message, len(text), channel.options.slow_consumer)
+            elif connection.wire is not None:
+                connection.wire.presence_event(connection, channel_name, kind, client_id, info)
 
     # -- gaps ---------------------------------------------------------------------------------
 
@@ -322,7 +345,10 @@ class LocalRouter:
         )
         for connection in list(channel.subscribers):
             self.metrics.insufficient_state += 1
-            if connection.raw:
+            if connection.wire is not None:
+                self.detach(connection, channel.name)
+                connection.wire.insufficient(connection, channel.name)
+            elif connection.raw:
                 connection.outbox.close(CLOSE_INSUFFICIENT_STATE, "insufficient state: reconnect")
             else:
                 connection.send_text(frame)

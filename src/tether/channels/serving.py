@@ -39,6 +39,16 @@ class Channels(Hub):
         """
         return ChannelStream(self, channels, **options)
 
+    def centrifuge_endpoint(self, **options: Any) -> Any:
+        """A WebSocket endpoint speaking the Centrifuge client protocol over this hub.
+
+        Mount it at ``/connection/websocket``; ``options`` go to
+        :class:`~tether.channels.centrifuge.CentrifugeEndpoint` (docs/centrifuge.md).
+        """
+        from tether.channels.centrifuge.endpoint import CentrifugeEndpoint
+
+        return CentrifugeEndpoint(self, **options)
+
     @property
     def client_js(self) -> Any:
         """ASGI app serving ``tether-channels.js``; mount it at ``/_tether/channels.js``."""
