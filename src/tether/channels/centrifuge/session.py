@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,9 +21,10 @@ from tether.channels.options import SlowConsumerPolicy
 from tether.channels.subscriber import Entry
 
 if TYPE_CHECKING:
-    from tether.channels.centrifuge.endpoint import CentrifugeEndpoint
+    from tether.channels.centrifuge.tokens import TokenVerifier
+    from tether.channels.hub import Hub
 
-__all__ = ["Codec", "Session", "SubState", "Wire"]
+__all__ = ["Codec", "Host", "Session", "SubState", "Wire"]
 
 
 class Codec(Protocol):
@@ -43,6 +45,34 @@ class Codec(Protocol):
     def size(self, message: dict[str, Any]) -> int: ...
 
 
+class Host(Protocol):
+    """What sessions, commands and transports need of their endpoint.
+
+    A protocol rather than the endpoint's class, which imports them: naming it here would
+    tie the modules into a circle.
+    """
+
+    hub: Hub
+    tokens: TokenVerifier | None
+    version: str
+    invalid_token: tuple[int, str]
+    ping_interval: float
+    pong_timeout: float
+    stale_delay: float
+    expiry_grace: float
+    sessions: dict[Connection, Session]
+    rpc_handlers: dict[str, Callable[[Session, str], Awaitable[str]]]
+    send_handler: Callable[[Session, str], Awaitable[str]] | None
+
+    def spawn(self, coroutine: Any) -> None: ...
+
+    def finish(self, session: Session) -> None: ...
+
+    async def _connect(
+        self, websocket: Any, wire: Wire, command: dict[str, Any]
+    ) -> Session | None: ...
+
+
 @dataclass(slots=True)
 class SubState:
     """A client's subscription as the protocol sees it (the hub keeps the stream state)."""
@@ -59,7 +89,7 @@ class Wire:
 
     __slots__ = ("codec", "endpoint", "_channel_json")
 
-    def __init__(self, endpoint: CentrifugeEndpoint, codec: Codec) -> None:
+    def __init__(self, endpoint: Host, codec: Codec) -> None:
         self.endpoint = endpoint
         self.codec = codec
         self._channel_json: dict[str, str] = {}
@@ -112,9 +142,7 @@ def client_info(client_id: str, info_json: str) -> dict[str, Any]:
 class Session:
     """State of one connected client; created by the endpoint after a good ``connect``."""
 
-    def __init__(
-        self, endpoint: CentrifugeEndpoint, connection: Connection, wire: Wire, user: str
-    ) -> None:
+    def __init__(self, endpoint: Host, connection: Connection, wire: Wire, user: str) -> None:
         self.endpoint = endpoint
         self.connection = connection
         self.wire = wire

@@ -10,17 +10,14 @@ malformed request).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 from tether._json import loads
 from tether.channels.backends.base import Publication
 from tether.channels.centrifuge.codec_json import JsonCodec
 from tether.channels.centrifuge.codes import Close
-from tether.channels.centrifuge.session import Wire
-
-if TYPE_CHECKING:
-    from tether.channels.centrifuge.endpoint import CentrifugeEndpoint
+from tether.channels.centrifuge.session import Host, Wire
 
 __all__ = ["UniJsonCodec", "UniWebSocket"]
 
@@ -51,9 +48,9 @@ class UniJsonCodec(JsonCodec):
 
 
 class UniWebSocket:
-    """ASGI app: the ``uni_websocket`` transport of one :class:`CentrifugeEndpoint`."""
+    """ASGI app: the ``uni_websocket`` transport of one Centrifuge endpoint."""
 
-    def __init__(self, endpoint: CentrifugeEndpoint) -> None:
+    def __init__(self, endpoint: Host) -> None:
         self.endpoint = endpoint
         self.wire = Wire(endpoint, UniJsonCodec())
 
