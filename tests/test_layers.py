@@ -171,6 +171,7 @@ def imported_modules(path: Path, known: set[str]) -> set[str]:
 # exports, defined in a module above it, resolved by a module ``__getattr__`` on first access.
 LAZY_REEXPORTS: dict[tuple[str, str], str] = {
     ("tether.responses", "tether.streams.responses"): "fastapi.responses has EventSourceResponse",
+    ("tether.security", "tether.security.forms"): "fastapi.security has OAuth2PasswordRequestForm",
 }
 
 

@@ -6,10 +6,12 @@ and are not repeated here.
 
 from base64 import b64encode
 
+import pytest
 from pydantic import BaseModel
 
 from tether import Depends, Security
 from tether import Tether as FastAPI
+from tether.encoders import jsonable_encoder
 from tether.security import (
     APIKeyCookie,
     APIKeyHeader,
@@ -22,6 +24,8 @@ from tether.security import (
     OAuth2,
     OAuth2AuthorizationCodeBearer,
     OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+    OAuth2PasswordRequestFormStrict,
     OpenIdConnect,
     SecurityScopes,
 )
@@ -319,3 +323,60 @@ def test_security_scopes_dependency_called_once():
 
     assert TestClient(app).get("/").status_code == 200
     assert calls["count"] == 1
+
+
+# --- OAuth2PasswordRequestForm (FastAPI's tests/test_security_oauth2.py, login part) ---------
+
+login_app = FastAPI()
+
+
+@login_app.post("/login")
+def login(form_data: "OAuth2PasswordRequestFormStrict" = Depends()):  # noqa: UP037 - as the peer
+    # The peer returns form_data itself; serialising a plain object returned by an HTTP
+    # endpoint belongs to the HTTP layer's response handling (not this harness's subject).
+    return jsonable_encoder(form_data)
+
+
+@login_app.post("/login-lenient")
+def login_lenient(form_data: OAuth2PasswordRequestForm = Depends()):
+    return {"username": form_data.username, "scopes": form_data.scopes}
+
+
+def test_strict_login_no_data():
+    response = TestClient(login_app).post("/login")
+    assert response.status_code == 422
+    assert [(e["type"], e["loc"]) for e in response.json()["detail"]] == [
+        ("missing", ["body", "grant_type"]),
+        ("missing", ["body", "username"]),
+        ("missing", ["body", "password"]),
+    ]
+
+
+@pytest.mark.parametrize("grant_type", ["incorrect", "passwordblah", "blahpassword"])
+def test_strict_login_incorrect_grant_type(grant_type: str):
+    response = TestClient(login_app).post(
+        "/login", data={"username": "johndoe", "password": "secret", "grant_type": grant_type}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert (error["type"], error["loc"]) == ("string_pattern_mismatch", ["body", "grant_type"])
+
+
+def test_strict_login_correct_grant_type():
+    response = TestClient(login_app).post(
+        "/login",
+        data={"username": "johndoe", "password": "secret", "grant_type": "password"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "grant_type": "password",
+        "username": "johndoe",
+        "password": "secret",
+        "scopes": [],
+        "client_id": None,
+        "client_secret": None,
+    }
+    response = TestClient(login_app).post(
+        "/login-lenient", data={"username": "ann", "password": "x", "scope": "me items"}
+    )
+    assert response.json() == {"username": "ann", "scopes": ["me", "items"]}

@@ -40,6 +40,7 @@ from tether.security.oauth2 import (
 from tether.security.subprotocol import SubprotocolToken, WebSocketSubprotocolToken
 
 if TYPE_CHECKING:
+    from tether.security.forms import OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict
     from tether.security.models import HTTPAuthorizationCredentials, HTTPBasicCredentials
 
 __all__ = [
@@ -67,13 +68,19 @@ __all__ = [
     "get_authorization_scheme_param",
 ]
 
-_LAZY = frozenset({"HTTPAuthorizationCredentials", "HTTPBasicCredentials"})
+_MODELS = frozenset({"HTTPAuthorizationCredentials", "HTTPBasicCredentials"})
+_FORMS = frozenset({"OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict"})
 
 
 def __getattr__(name: str) -> Any:
-    # The credential models need pydantic: load them when first named, not at import.
-    if name in _LAZY:
+    # The credential models need pydantic, and the login forms the dependency markers (whose
+    # solver imports this package): both load when first named, not at import.
+    if name in _MODELS:
         from tether.security import models
 
         return getattr(models, name)
+    if name in _FORMS:
+        from tether.security import forms
+
+        return getattr(forms, name)
     raise AttributeError(f"module 'tether.security' has no attribute {name!r}")

@@ -1,9 +1,9 @@
-"""``OAuth2PasswordRequestForm``: the form of OAuth2's password flow (RFC 6749 section 4.3.2).
+"""The OAuth2 password flow's login form (RFC 6749 section 4.3.2), as FastAPI declares it.
 
-Used as a dependency (``form: Annotated[OAuth2PasswordRequestForm, Depends()]``), as in
-FastAPI: the route then reads a URL-encoded form with ``username``, ``password``, an optional
-``scope`` (space-separated, split into ``scopes``), ``grant_type`` (``"password"`` when given;
-required by the ``Strict`` variant), ``client_id`` and ``client_secret``.
+Use as a dependency of the token route: ``form: OAuth2PasswordRequestForm = Depends()``.
+The fields are form fields (``application/x-www-form-urlencoded`` or multipart), so this works
+on HTTP routes only. Loaded on first use by :mod:`tether.security`, whose schemes the
+dependency system itself imports.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ __all__ = ["OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict"]
 
 
 class OAuth2PasswordRequestForm:
-    """The password-flow form fields; ``scopes`` is ``scope`` split on spaces."""
+    """``username``, ``password`` and optional ``grant_type``, ``scope``, client credentials.
+
+    ``scopes`` is ``scope`` split on spaces. Use :class:`OAuth2PasswordRequestFormStrict` to
+    require ``grant_type=password``, as the specification does.
+    """
 
     def __init__(
         self,
@@ -37,11 +41,10 @@ class OAuth2PasswordRequestForm:
 
 
 class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
-    """The same form with ``grant_type=password`` required, as RFC 6749 says."""
+    """The login form with ``grant_type`` required (and equal to ``password``)."""
 
     def __init__(
         self,
-        *,
         grant_type: Annotated[str, Form(pattern="^password$")],
         username: Annotated[str, Form()],
         password: Annotated[str, Form()],
