@@ -50,7 +50,11 @@ def make_app(**hub_options: Any) -> tuple[Tether, Channels]:
     app.add_route("/room/{name}", hub.sse_endpoint(lambda r: [f"room:{r.path_params['name']}"]))
 
     @app.post("/publish/{channel}")
-    async def publish(channel: str, n: int) -> dict[str, int]:
+    async def publish(channel: str, n: int, pad: int = 0) -> dict[str, int]:
+        if pad:  # a burst of n large messages
+            for index in range(n):
+                await hub.publish(channel, {"n": index, "pad": "x" * pad})
+            return {"offset": -1}
         return {"offset": (await hub.publish(channel, {"n": n})).offset}
 
     @app.post("/stop")
@@ -315,3 +319,32 @@ def test_resume_on_another_node_through_redis() -> None:
         resumed = events(two, "/news", 2, **{"last-event-id": second["id"]})
         assert [e["data"] for e in resumed] == ['{"n":3}', '{"n":4}']
         assert resumed[0]["id"].split(":")[0] == first["id"].split(":")[0]  # one epoch
+
+
+def test_a_reader_that_stops_reading_is_ended_on_a_real_server() -> None:
+    """A client that never reads: the server's buffers fill, the queue overflows, the stream is
+    ended (the policy of WebSocket subscribers) and the hub forgets the connection."""
+    import socket
+
+    limits = ConnectionLimits(max_queue_bytes=256 * 1024, write_timeout=0.5)
+    app, hub = make_app(limits=limits)
+    with uvicorn_thread(app) as url, httpx.Client(base_url=url, timeout=WAIT) as client:
+        host, port = url.rsplit("//", 1)[1].split(":")
+        stalled = socket.create_connection((host, int(port)))
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        try:
+            stalled.sendall(b"GET /news HTTP/1.1\r\nHost: test\r\n\r\n")
+            for _ in range(int(WAIT / 0.01)):
+                if hub.connections:
+                    break
+                threading.Event().wait(0.01)
+            assert len(hub.connections) == 1
+            for _ in range(40):  # bursts of 100 x 32 kB until the stream is cut (2-3 bursts)
+                burst = client.post("/publish/news", params={"n": 100, "pad": 32_000})
+                assert burst.status_code == 200
+                if not hub.connections:
+                    break
+            assert hub.connections == []
+            assert hub.metrics.slow_disconnects >= 1
+        finally:
+            stalled.close()
