@@ -41,6 +41,7 @@ class Events(ClientEventHandler):
         self.errors: list[Any] = []
         self.server_pubs: list[Any] = []
         self.server_subs: list[Any] = []
+        self.server_unsubs: list[Any] = []
 
     async def on_connected(self, ctx: ConnectedContext) -> None:
         self.connected.append(ctx)
@@ -56,6 +57,9 @@ class Events(ClientEventHandler):
 
     async def on_publication(self, ctx: Any) -> None:
         self.server_pubs.append(ctx)
+
+    async def on_unsubscribed(self, ctx: Any) -> None:
+        self.server_unsubs.append(ctx)
 
 
 class SubEvents(SubscriptionEventHandler):
@@ -282,9 +286,43 @@ async def test_server_side_subscriptions_from_token_and_api(served: Any) -> None
     await hub.publish("news:alice", {"n": 1})
     await until(lambda: len(events.server_pubs) == 1)
     assert events.server_pubs[0].pub.data == {"n": 1}
-    assert await endpoint.subscribe("alice", "news:extra") == 1
+    await endpoint.subscribe("alice", "news:extra")
     await until(lambda: len(events.server_subs) == 2)
     await hub.publish("news:extra", {"n": 2})
     await until(lambda: len(events.server_pubs) == 2)
-    assert await endpoint.unsubscribe("alice", "news:extra") == 1
+    await endpoint.unsubscribe("alice", "news:extra")
+    await until(lambda: [u.channel for u in events.server_unsubs] == ["news:extra"])
     await alice.disconnect()
+
+
+@pytest.mark.redis
+async def test_server_side_commands_reach_every_node_through_redis() -> None:
+    import secrets
+
+    from cf_app import make_app
+
+    from servers import redis_url, uvicorn_thread
+
+    broker = f"{redis_url()}?prefix=cf{secrets.token_hex(4)}"
+    (app_a, node_a), (app_b, node_b) = make_app(broker), make_app(broker)
+    with uvicorn_thread(app_a) as url_a, uvicorn_thread(app_b) as url_b:
+        clients = []
+        for url in (url_a, url_b):
+            ws_url = url.replace("http://", "ws://") + "/connection/websocket"
+            clients.append(client(ws_url, token=token("carol")))
+        for sdk, _ in clients:
+            await sdk.connect()
+            await sdk.ready(5)
+        # Commands are sent from node B; the connection on node A obeys too.
+        await node_b.subscribe("carol", "news:carol")
+        for _, events in clients:
+            await until(lambda events=events: len(events.server_subs) == 1)
+        await node_a.hub.publish("news:carol", {"n": 1})
+        for _, events in clients:
+            await until(lambda events=events: len(events.server_pubs) == 1)
+        await node_b.disconnect("carol")
+        for _, events in clients:
+            await until(lambda events=events: bool(events.disconnected))
+            assert events.disconnected[-1].code == 3503  # force disconnect: no reconnect
+        for sdk, _ in clients:
+            await sdk.disconnect()

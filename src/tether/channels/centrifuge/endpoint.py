@@ -19,6 +19,7 @@ from tether.channels.backends.base import BrokerUnavailable
 from tether.channels.centrifuge.codec_json import JsonCodec
 from tether.channels.centrifuge.codes import CentrifugeError, Close, ErrorCode
 from tether.channels.centrifuge.commands import HANDLERS, error_for, subscribe_channel
+from tether.channels.centrifuge.control import Control
 from tether.channels.centrifuge.session import Codec, Session, SubState, Wire
 from tether.channels.centrifuge.shapes import Raw
 from tether.channels.centrifuge.tokens import InvalidToken, TokenExpired, TokenVerifier
@@ -73,6 +74,7 @@ class CentrifugeEndpoint:
         self._json = Wire(self, JsonCodec())
         self._protobuf: Wire | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.control = Control(hub, self._apply)
 
     # -- registration -------------------------------------------------------------------------
 
@@ -272,6 +274,7 @@ class CentrifugeEndpoint:
             result.update(expires=True, ttl=ttl)
         if identity.get("data") is not None:
             result["data"] = Raw(dumps(identity["data"]))
+        await self.control.listen()  # this node hears server-side commands from here on
         session.send({"id": reply_id, "connect": result})
         session.start_pings()
         await self._server_side(session, identity, request)
@@ -350,43 +353,37 @@ class CentrifugeEndpoint:
 
     # -- server-side operations ---------------------------------------------------------------
 
-    async def subscribe(self, user: str, channel: str) -> int:
-        """Subscribe every connection of ``user`` on this node to ``channel`` (a ``sub`` push).
+    async def subscribe(self, user: str, channel: str) -> None:
+        """Subscribe ``user``'s connections on every node to ``channel`` (a ``subscribe`` push).
 
-        Returns how many connections were subscribed.
+        Sent through the broker (see :mod:`tether.channels.centrifuge.control`); returns once
+        published, before the nodes have applied it.
         """
-        count = 0
-        for session in [s for s in self.sessions.values() if s.user == user]:
-            if channel in session.subs:
-                continue
-            await subscribe_channel(
-                session,
-                channel,
-                {},
-                SubState(server_side=True),
-                partial(session.push, channel, "subscribe"),
-            )
-            count += 1
-        return count
+        await self.control.send({"op": "subscribe", "user": user, "channel": channel})
 
-    async def unsubscribe(self, user: str, channel: str) -> int:
-        """Unsubscribe ``user``'s connections on this node from ``channel`` (code 2000)."""
-        count = 0
-        for session in [s for s in self.sessions.values() if s.user == user]:
-            if channel not in session.subs:
-                continue
-            session.forget(channel)
-            await session.connection.unsubscribe(channel)
-            session.push(channel, "unsubscribe", {"code": 2000, "reason": "server unsubscribe"})
-            count += 1
-        return count
+    async def unsubscribe(self, user: str, channel: str) -> None:
+        """Unsubscribe ``user``'s connections on every node from ``channel`` (code 2000)."""
+        await self.control.send({"op": "unsubscribe", "user": user, "channel": channel})
 
-    def disconnect(self, user: str, *, reconnect: bool = False) -> int:
-        """Close ``user``'s connections on this node (3503, or 3011 to make them reconnect)."""
-        sessions = [s for s in self.sessions.values() if s.user == user]
-        for session in sessions:
-            session.close(Close.FORCE_RECONNECT if reconnect else Close.FORCE_NO_RECONNECT)
-        return len(sessions)
+    async def disconnect(self, user: str, *, reconnect: bool = False) -> None:
+        """Close ``user``'s connections on every node (3503, or 3011 to make them reconnect)."""
+        await self.control.send({"op": "disconnect", "user": user, "reconnect": reconnect})
+
+    async def _apply(self, command: dict[str, Any]) -> None:
+        """Carry out a control command on this node's sessions of its user."""
+        op, user = command.get("op"), command.get("user")
+        for session in [s for s in self.sessions.values() if s.user == user]:
+            channel = str(command.get("channel") or "")
+            if op == "subscribe" and channel not in session.subs:
+                push = partial(session.push, channel, "subscribe")
+                await subscribe_channel(session, channel, {}, SubState(server_side=True), push)
+            elif op == "unsubscribe" and channel in session.subs:
+                session.forget(channel)
+                await session.connection.unsubscribe(channel)
+                session.push(channel, "unsubscribe", {"code": 2000, "reason": "server unsubscribe"})
+            elif op == "disconnect":
+                reconnect = bool(command.get("reconnect"))
+                session.close(Close.FORCE_RECONNECT if reconnect else Close.FORCE_NO_RECONNECT)
 
 
 def _close_for(exc: CentrifugeError) -> tuple[int, str]:
