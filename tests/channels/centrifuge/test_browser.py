@@ -98,3 +98,31 @@ def test_json_and_protobuf_pages_chat_through_the_endpoint(browser: Any, npm_sdk
         assert ben.evaluate("() => window.rpc()") == {"sum": 42, "user": "ben"}
         assert ann.evaluate("() => window.rpc()") == {"sum": 42, "user": "ann"}
         assert ann_errors == [] and ben_errors == []
+
+
+def test_the_example_chat_page_on_the_npm_client(browser: Any, npm_sdk: Path) -> None:
+    """docs/examples/centrifuge_app.py's page; its CDN script is served from the npm install."""
+    from docs.examples import centrifuge_app
+
+    sdk = (npm_sdk / "centrifuge" / "dist" / "centrifuge.js").read_bytes()
+    with uvicorn_thread(centrifuge_app.app) as url:
+        pages = []
+        for name in ("ann", "ben"):
+            page = browser.new_context().new_page()
+            page.route(
+                centrifuge_app.CDN,
+                lambda route: route.fulfill(body=sdk, content_type="text/javascript"),
+            )
+            page.goto(url + "/")
+            page.fill("#name", name)
+            page.click("#join button")
+            page.wait_for_selector("#say:not([hidden])")
+            pages.append(page)
+        ann, ben = pages
+        ann.wait_for_function("() => document.getElementById('online').textContent === 'ann, ben'")
+        ann.fill("#text", "hi ben")
+        ann.click("#say button")
+        for page in pages:
+            page.wait_for_function(
+                "() => document.getElementById('log').textContent.includes('ann: hi ben')"
+            )
