@@ -244,3 +244,40 @@ def test_llm_json_lines_follow(llm: tuple[ModuleType, str]) -> None:
                 if frame["data"].get("done"):
                     break
     assert text == expected_answer("a b", 12)
+
+
+def test_llm_answer_produced_on_one_worker_is_followed_on_another(broker: str) -> None:
+    """Two workers on one Redis: the producer runs on A, a JSON-lines follower on B reads the
+    whole answer from the start; a cancel sent to B is published on the answer's channel,
+    which A's producer follows (that it then stops is checked in process, above)."""
+    import json
+
+    env = {"TETHER_BROKER": broker, "LLM_TOKEN_DELAY": "0.02"}
+    target = "docs.examples.llm_stream:app"
+    with uvicorn_process(target, env=env) as one, uvicorn_process(target, env=env) as two:
+
+        def follow(answer_id: str, until: str) -> list[dict[str, Any]]:
+            frames = []
+            with (
+                httpx.Client(base_url=two.url, timeout=20) as client,
+                client.stream("GET", f"/answers/{answer_id}/lines?since=start") as response,
+            ):
+                for line in response.iter_lines():
+                    frame = json.loads(line)
+                    if frame["type"] == "pub":
+                        frames.append(frame["data"])
+                        if until in frame["data"]:
+                            break
+            return frames
+
+        with httpx.Client(base_url=one.url, timeout=20) as client:
+            answer = client.post("/answers", json={"prompt": "x y", "tokens": 30}).json()["id"]
+        frames = follow(answer, "done")
+        assert "".join(f.get("text", "") for f in frames) == expected_answer("x y", 30)
+
+        with httpx.Client(base_url=one.url, timeout=20) as client:
+            endless = client.post("/answers", json={"prompt": "z", "tokens": 10**6}).json()["id"]
+        with httpx.Client(base_url=two.url, timeout=20) as client:
+            assert client.post(f"/answers/{endless}/cancel").status_code == 200
+        frames = follow(endless, "cancel")
+        assert frames[-1] == {"cancel": True}
