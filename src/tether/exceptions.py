@@ -27,6 +27,7 @@ from typing import Any
 
 __all__ = [
     "ConfigurationError",
+    "FastAPIError",
     "HTTPException",
     "MissingDependencyError",
     "RequestValidationError",
@@ -92,6 +93,10 @@ class ConfigurationError(TetherError, TypeError):
     Raised at registration time, so the mistake shows when the app is built rather than
     on the first request.
     """
+
+
+FastAPIError = ConfigurationError
+"""FastAPI's name for a declaration that cannot work (code catching it keeps working)."""
 
 
 class ValidationError(TetherError):

@@ -35,6 +35,7 @@ __all__ = [
     "ResponseModel",
     "SerializeOptions",
     "body_allowed",
+    "check_model",
     "generate_unique_id",
     "resolve",
     "return_annotation",
@@ -121,13 +122,26 @@ def _resolve_alone(endpoint: Callable[..., Any], raw: Any) -> Any:
 
 
 def _is_response_type(annotation: Any) -> bool:
-    if isinstance(annotation, type):
-        return issubclass(annotation, Response)
-    args = typing.get_args(annotation)
+    # Only a Response class itself: a union with one (``Response | None``, ``Response | dict``)
+    # is refused by ResponseModel as FastAPI refuses it; response_model=None allows it.
+    return isinstance(annotation, type) and issubclass(annotation, Response)
+
+
+def check_model(annotation: Any) -> None:
+    """Raise :class:`ConfigurationError` when ``annotation`` cannot be a response model."""
+    pydantic = require("pydantic", "pydantic")
+    try:
+        pydantic.TypeAdapter(annotation)
+    except Exception as exc:  # noqa: BLE001 - pydantic's own error, kept as the cause
+        raise ConfigurationError(_invalid_model(annotation, exc)) from exc
+
+
+def _invalid_model(annotation: Any, exc: Exception) -> str:
+    # FastAPI's users and tests look for "valid Pydantic field type" and the way out.
     return (
-        bool(args)
-        and typing.get_origin(annotation) is not None
-        and all(_is_response_type(arg) for arg in args if arg is not type(None))
+        f"cannot use {annotation!r} as a response model: it is not a valid Pydantic field type "
+        f"({exc}); to send the value as it is, give the path operation parameter "
+        "response_model=None"
     )
 
 
@@ -176,10 +190,7 @@ class ResponseModel:
         try:
             adapter = pydantic.TypeAdapter(annotation)
         except Exception as exc:  # noqa: BLE001 - pydantic's own error, kept as the cause
-            raise ConfigurationError(
-                f"cannot use {annotation!r} as a response model ({exc}); give the route "
-                "response_model=None to send the value as it is"
-            ) from exc
+            raise ConfigurationError(_invalid_model(annotation, exc)) from exc
         error_type = pydantic.ValidationError
         validate_python = adapter.validate_python
         dump_json = adapter.dump_json

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -37,12 +36,14 @@ from tether.applications.responses import (
     ResponseModel,
     SerializeOptions,
     body_allowed,
+    check_model,
     generate_unique_id,
     resolve,
     return_annotation,
 )
 from tether.dependencies import EndpointPlan
 from tether.dependencies.forms import FORM_LIMITS_KEY
+from tether.encoders import jsonable_encoder
 from tether.exceptions import ConfigurationError
 from tether.formparsers import FormLimits
 from tether.requests import BODY_LIMIT_KEY, Request
@@ -77,16 +78,8 @@ def _guard_route(route: BaseRoute) -> BaseRoute:
 
 
 def jsonable(value: Any) -> Any:
-    """JSON-compatible data from a value without a response model (models, dataclasses...)."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return jsonable(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    return value
+    """JSON-compatible data from a value without a response model (FastAPI's encoder rules)."""
+    return jsonable_encoder(value)
 
 
 class APIWebSocketRoute(WebSocketRoute):
@@ -198,6 +191,9 @@ class APIRoute(Route):
         if isinstance(response_model, DefaultPlaceholder):
             response_model = return_annotation(endpoint)
         self.response_model = response_model
+        for extra in self.responses.values():
+            if isinstance(extra, dict) and extra.get("model") is not None:
+                check_model(extra["model"])
         self.plan = EndpointPlan.compile(
             endpoint, websocket=False, dependencies=self.dependencies, path=path
         )

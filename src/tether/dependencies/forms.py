@@ -13,6 +13,8 @@ after the response has been sent.
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -23,11 +25,11 @@ from tether.dependencies.params import ParamInfo
 from tether.exceptions import ConfigurationError
 from tether.formparsers import FormLimits
 
-__all__ = ["FORM_LIMITS_KEY", "form_extractor", "is_upload_type", "read_form_body"]
+__all__ = ["FORM_LIMITS_KEY", "form_extractor", "form_models", "is_upload_type", "read_form_body"]
 
 #: Scope key of a route's :class:`~tether.formparsers.FormLimits` (when it sets its own).
 FORM_LIMITS_KEY: Final = "tether.form_limits"
-_MISSING_MSG: Final = "required, but not given"
+_MISSING_MSG: Final = "Field required"  # pydantic's phrase, which FastAPI's tests match
 _DEFAULT_LIMITS: Final = FormLimits()
 
 
@@ -71,8 +73,9 @@ def form_extractor(name: str, annotation: Any, info: ParamInfo, layout: Any) -> 
     layout.form = True
     key = info.alias or name
     shape = shape_of(annotation)
-    if shape.container is None and is_model_type(shape.inner):
-        return _model_extractor(shape.inner, layout)
+    models = form_models(annotation)
+    if models:
+        return _model_extractor(annotation, models)
     convert = _converter(shape.inner, info, key, layout, item=shape.container is not None)
     return _field_extractor(key, info, convert, shape.container)
 
@@ -113,30 +116,65 @@ def _field_extractor(key: str, info: ParamInfo, convert: Any, container: Any) ->
     return extract
 
 
-def _model_extractor(model: Any, layout: Any) -> Any:
-    from tether.dependencies.body import body_validator
+def form_models(annotation: Any) -> list[Any]:
+    """The models a form parameter reads the whole form into: one, or a union of them."""
+    shape = shape_of(annotation)
+    if shape.container is not None:
+        return []
+    members = typing.get_args(shape.inner) if typing.get_origin(shape.inner) else [shape.inner]
+    if typing.get_origin(shape.inner) not in (None, typing.Union, types.UnionType):
+        return []
+    models = [member for member in members if member is not type(None)]
+    return models if models and all(is_model_type(model) for model in models) else []
 
-    validate = body_validator(model)
-    fields = getattr(model, "model_fields", None)
-    if fields is None:
-        raise ConfigurationError(f"a form model must be a pydantic model, not {model!r}")
-    keys = []
-    for field_name, field in fields.items():
-        many = shape_of(field.annotation).container is not None
-        keys.append((field.alias or field_name, many))
+
+def _model_extractor(annotation: Any, models: list[Any]) -> Any:
+    import pydantic
+
+    fields: dict[str, Any] = {}
+    for model in models:
+        model_fields = getattr(model, "model_fields", None)
+        if model_fields is None:
+            raise ConfigurationError(f"a form model must be a pydantic model, not {model!r}")
+        fields.update(model_fields)
+    adapter = pydantic.TypeAdapter(annotation)
+    many = {
+        field.alias or name
+        for name, field in fields.items()
+        if shape_of(field.annotation).container is not None
+    }
+    # Fields not sent take their defaults before validation, as in FastAPI (so an error's
+    # input shows them); keys the model does not declare keep every value they were given.
+    defaults = [
+        (field.alias or name, field) for name, field in fields.items() if not field.is_required()
+    ]
 
     def extract(ctx: Context) -> Any:
         form: FormData | Any = ctx.body
         data: dict[str, Any] = {}
         if form is not MISSING:
-            for key, many in keys:
+            for key in dict.fromkeys(form.keys()):
                 values = [v for v in form.getlist(key) if v != ""]
                 if values:
-                    data[key] = values if many else values[-1]
-        value, problems = validate(data)
-        for sub_loc, problem in problems:
-            ctx.fail(("body", *sub_loc), problem.kind, problem.msg, data, **(problem.ctx or {}))
-        return MISSING if problems else value
+                    single = key in fields or len(values) == 1
+                    data[key] = values if key in many or not single else values[-1]
+        for key, field in defaults:
+            if key not in data:
+                default = field.get_default(call_default_factory=True)
+                if default is not None:
+                    data[key] = default
+        try:
+            return adapter.validate_python(data)
+        except pydantic.ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                ctx.fail(
+                    ("body", *error["loc"]),
+                    error["type"],
+                    error["msg"],
+                    error.get("input"),
+                    **(error.get("ctx") or {}),
+                )
+            return MISSING
 
     return extract
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tether.applications.responses import body_allowed, resolve
-from tether.dependencies.convert import is_model_type
+from tether.dependencies.forms import form_models
 from tether.openapi.schemas import REF_PREFIX, SchemaRegistry, deep_update
 from tether.responses import JSONResponse
 from tether.streams.responses import JSONLinesResponse
@@ -146,7 +146,7 @@ def _request_body(route: Any, found: Collected, schemas: SchemaRegistry) -> Any:
     required = any(field.info.required for field in found.body)
     embed = route.plan.body_embedded or media_type != "application/json"
     if len(found.body) == 1 and found.body[0].info.source == "form":
-        embed = not is_model_type(found.body[0].annotation)  # a form model is the body
+        embed = not form_models(found.body[0].annotation)  # a form model (or union) is the body
     if not embed:
         field = found.body[0]
         schema = schemas.field(field.annotation, field.info, field.info.alias or field.name)

@@ -84,9 +84,7 @@ class SchemaRegistry:
         """Generate every schema, fill the placeholders, return the named definitions."""
         if not self._inputs:
             return {}
-        from pydantic.json_schema import GenerateJsonSchema
-
-        generator = GenerateJsonSchema(ref_template=REF_PREFIX + "{model}")
+        generator = _generator_class()(ref_template=REF_PREFIX + "{model}")
         mapping, definitions = generator.generate_definitions(inputs=self._inputs)
         for hole, key, mode, title in self._holes:
             deep_update(hole, mapping[(key, mode)])
@@ -98,6 +96,26 @@ class SchemaRegistry:
                 definition["description"] = description.split("\f")[0]
         self.definitions = {str(name): value for name, value in definitions.items()}
         return self.definitions
+
+
+def _generator_class() -> Any:
+    """pydantic's schema generator, with FastAPI's schema for ``bytes`` (OpenAPI 3.1 style)."""
+    from pydantic.json_schema import GenerateJsonSchema
+
+    class Generator(GenerateJsonSchema):
+        def bytes_schema(self, schema: Any) -> Any:
+            result: dict[str, Any] = {
+                "type": "string",
+                "contentMediaType": "application/octet-stream",
+            }
+            config = self._config
+            mode = config.ser_json_bytes if self.mode == "serialization" else config.val_json_bytes
+            if mode == "base64":
+                result["contentEncoding"] = "base64"
+            self.update_with_validations(result, schema, self.ValidationsMapping.bytes)
+            return result
+
+    return Generator
 
 
 def deep_update(target: dict[str, Any], update: dict[str, Any]) -> None:
