@@ -39,7 +39,15 @@ from tether.requests import HTTPConnection
 from tether.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from tether.types import ASGIApp
+
+    class MessageLimiter(Protocol):
+        """What :mod:`tether.runtime.limits_inline` attaches to a WebSocket."""
+
+        async def over_limit(self, websocket: WebSocket, message: Message) -> Message: ...
+
 
 __all__ = [
     "RECEIVE_TRANSITIONS",
@@ -130,6 +138,10 @@ _NOT_CONNECTED = 'WebSocket is not connected. Need to call "accept" first.'
 _BAD_MODE = 'The "mode" argument should be "text" or "binary".'
 _NO_DENIAL = "The server doesn't support the Websocket Denial Response extension."
 _MAX_REASON_BYTES = 123  # RFC 6455 section 5.5: control frame payload <= 125, minus the code
+# Both below 2**30: CPython 3.11 specialises -= and < only for one-digit ints. A socket that
+# takes a billion frames with no limiter just goes through _over_limit once, which refills.
+_NO_LIMIT: Final = (1 << 30) - 1
+_NO_CAP: Final = (1 << 30) - 1
 
 
 def _allowed(
@@ -254,6 +266,14 @@ def _frame_error(method: str, wanted: str, message: Message) -> WebSocketFrameTy
     return WebSocketFrameTypeError(f"{method} expected a {wanted} frame, but got {got}{hint}")
 
 
+def _over_cap(websocket: WebSocket, message: Message) -> bool:
+    """Whether a frame may be over the limiter's size cap (text: 4 UTF-8 bytes per character)."""
+    text = message.get("text")
+    if text is not None:
+        return len(text) > websocket._text_cap
+    return len(message.get("bytes") or b"") > websocket._bytes_cap
+
+
 def _payload(message: Message, method: str, key: str) -> Any:
     """The ``text``/``bytes`` of a received message, or the matching exception."""
     if message.get("type") == "websocket.disconnect":
@@ -274,7 +294,16 @@ class WebSocket(HTTPConnection):
         AssertionError: the scope is not a WebSocket scope.
     """
 
-    __slots__ = ("_receive", "_send", "client_state", "application_state")
+    __slots__ = (
+        "_receive",
+        "_send",
+        "client_state",
+        "application_state",
+        "_budget",
+        "_text_cap",
+        "_bytes_cap",
+        "_limiter",
+    )
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # HTTPConnection.__init__ inlined (one is built per connection): the scope and its
@@ -286,6 +315,11 @@ class WebSocket(HTTPConnection):
         self._receive = receive
         self._send = send
         self.client_state = self.application_state = _CONNECTING
+        # Inline limits (see MessageLimiter): a frame that takes the budget below zero or is
+        # over a cap goes to the limiter; without one, neither can happen.
+        self._budget = _NO_LIMIT
+        self._text_cap = self._bytes_cap = _NO_CAP
+        self._limiter: MessageLimiter | None = None
 
     async def receive(self) -> Message:
         """Await the next ASGI message from the server, checked against the client state.
@@ -300,7 +334,13 @@ class WebSocket(HTTPConnection):
             message = await receive()
             kind = message["type"]
             if kind == "websocket.receive":
-                return message
+                self._budget -= 1
+                if not (self._budget < 0 or _over_cap(self, message)):
+                    return message
+                message = await self._over_limit(message)
+                kind = message["type"]
+                if kind == "websocket.receive":
+                    return message
             moves = _CONNECTED_RECEIVE
         else:
             moves = _RECEIVE_MOVES[state]
@@ -393,7 +433,12 @@ class WebSocket(HTTPConnection):
                 except KeyError:
                     text = None
                 if text is not None:
+                    self._budget -= 1
+                    if self._budget < 0 or len(text) > self._text_cap:
+                        message = self._settle(await self._over_limit(message))
+                        return _payload(message, "receive_text()", "text")  # type: ignore[no-any-return]
                     return text  # type: ignore[no-any-return]
+                message = await self._check_other(message)  # the wrong frame type
             elif message["type"] == "websocket.disconnect":  # every connection's last frame
                 self.client_state = _CLIENT_LEFT
                 raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
@@ -419,7 +464,12 @@ class WebSocket(HTTPConnection):
                 except KeyError:
                     data = None
                 if data is not None:
+                    self._budget -= 1
+                    if self._budget < 0 or len(data) > self._bytes_cap:
+                        message = self._settle(await self._over_limit(message))
+                        return _payload(message, "receive_bytes()", "bytes")  # type: ignore[no-any-return]
                     return data  # type: ignore[no-any-return]
+                message = await self._check_other(message)  # the wrong frame type
             elif message["type"] == "websocket.disconnect":
                 self.client_state = _CLIENT_LEFT
                 raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
@@ -427,6 +477,36 @@ class WebSocket(HTTPConnection):
                 self.client_state = _connected_receive(message)
             return _payload(message, "receive_bytes()", "bytes")  # type: ignore[no-any-return]
         return await self._receive_payload("receive_bytes()", "bytes")  # type: ignore[no-any-return]
+
+    async def _over_limit(self, message: Message) -> Message:
+        """A frame the inline budget flagged: the message to go on with.
+
+        That is ``message`` itself when the limiter lets it through, or the next message
+        from the server after the limiter dropped it (rate limit in "error" mode). Raises
+        ``WebSocketDisconnect`` when the limiter closed the connection (1009, 1008).
+        """
+        limiter = self._limiter
+        if limiter is None:  # budget and caps only run out with a limiter attached
+            self._budget = _NO_LIMIT
+            return message
+        return await limiter.over_limit(self, message)
+
+    async def _check_other(self, message: Message) -> Message:
+        """The limits for a frame of the other type than asked for (refused after this)."""
+        self._budget -= 1
+        if self._budget < 0 or _over_cap(self, message):
+            return self._settle(await self._over_limit(message))
+        return message
+
+    def _settle(self, message: Message) -> Message:
+        """Move the client state for a message the limiter returned; raise on a disconnect."""
+        kind = message["type"]
+        if kind == "websocket.disconnect":
+            self.client_state = _CLIENT_LEFT
+            raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))
+        if kind != "websocket.receive":
+            self.client_state = _connected_receive(message)
+        return message
 
     async def _receive_payload(self, method: str, key: str) -> Any:
         """The slow path of the ``receive_*`` helpers: any state but both CONNECTED."""
@@ -458,10 +538,15 @@ class WebSocket(HTTPConnection):
                 except KeyError:
                     data = None
                 if data is not None:
+                    self._budget -= 1  # text_cap for bytes too: stricter, the limiter decides
+                    if self._budget < 0 or len(data) > self._text_cap:
+                        message = self._settle(await self._over_limit(message))
+                        return _json.loads(_payload(message, "receive_json()", key))
                     try:
                         return _raw_loads(data)
                     except ValueError:  # let the stdlib try (NaN literals...) or explain
                         return _json.loads(data)
+                message = await self._check_other(message)  # the wrong frame type
             elif message["type"] == "websocket.disconnect":
                 self.client_state = _CLIENT_LEFT
                 raise WebSocketDisconnect(message.get("code", 1005), message.get("reason"))

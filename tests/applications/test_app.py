@@ -237,7 +237,7 @@ async def test_send_after_drain_close_is_a_disconnect_for_the_endpoint() -> None
 
 
 def test_graceful_shutdown_off_puts_nothing_in_the_stack() -> None:
-    app = Tether(graceful_shutdown=False)
+    app = Tether(graceful_shutdown=False, limits=None)
     stack = app.build_middleware_stack()
     assert isinstance(stack, ServerErrorMiddleware)
     assert isinstance(stack.app, ExceptionMiddleware)

@@ -58,7 +58,8 @@ def test_stack_order_and_only_configured_options() -> None:
         HeartbeatMiddleware,
         LimitsMiddleware,
     ]
-    bare = stack_types(echo_app(graceful_shutdown=False))
+    assert LimitsMiddleware in stack_types(echo_app(graceful_shutdown=False))  # on by default
+    bare = stack_types(echo_app(graceful_shutdown=False, limits=WebSocketLimits.none()))
     assert not {ShutdownMiddleware, MetricsMiddleware, HeartbeatMiddleware, LimitsMiddleware} & set(
         bare
     )

@@ -16,12 +16,14 @@ from websockets.exceptions import InvalidStatus
 
 from servers import uvicorn_thread
 from tether import Tether, WebSocket
-from tether.limits import WebSocketLimits
+from tether.limits import WebSocketLimits, client_host
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
 def _app(**limits: object) -> Tether:
+    # client_host: recommended() does not count loopback peers per client (a local proxy)
+    limits.setdefault("client_key", client_host)
     app = Tether(limits=WebSocketLimits.recommended(**limits), heartbeat=25)
 
     @app.websocket("/ws")

@@ -68,7 +68,8 @@ from tether.routing.errors import (
 )
 from tether.routing.routes import direct_websocket_call
 from tether.runtime.heartbeat import Heartbeat, HeartbeatMiddleware
-from tether.runtime.limits import LimitsMiddleware, WebSocketLimits
+from tether.runtime.limits import LimitsMiddleware, Refusal, WebSocketLimits
+from tether.runtime.limits_inline import AppLimits, inline_capable
 from tether.runtime.metrics import (
     MetricsEndpoint,
     MetricsMiddleware,
@@ -82,6 +83,9 @@ from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 from tether.websockets import WebSocket
 
 __all__ = ["APIRoute", "APIWebSocketRoute", "Router", "Tether"]
+
+DEFAULT_LIMITS = WebSocketLimits.recommended()
+"""The limits of an app that passes none (``limits=None`` or ``WebSocketLimits.none()``: none)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,7 +129,7 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         dependencies: Sequence[Any] | None = None,
         allowed_origins: Sequence[str] | None = None,
-        limits: WebSocketLimits | None = None,
+        limits: WebSocketLimits | None = DEFAULT_LIMITS,
         heartbeat: Heartbeat | float | None = None,
         metrics: bool | TetherMetrics = False,
         graceful_shutdown: GracefulShutdown | bool = True,
@@ -213,7 +217,7 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
         if self.heartbeat is not None:
             options = dataclasses.asdict(self.heartbeat)
             stack.append(Middleware(HeartbeatMiddleware, metrics=parts, **options))
-        if self.limits is not None:
+        if self.limits is not None and self.limits.enabled:
             stack.append(Middleware(LimitsMiddleware, self.limits, metrics=parts))
         return stack
 
@@ -237,7 +241,11 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
             app = cls(app, *args, **kwargs)
             layers.append(app)
         self._direct = None
-        plain = all(entry.cls is ShutdownMiddleware for entry in hardening)
+        inline = self.limits is not None and inline_capable(self.limits)
+        plain = all(
+            entry.cls is ShutdownMiddleware or (entry.cls is LimitsMiddleware and inline)
+            for entry in hardening
+        )
         if plain and not self.user_middleware and self.router.middleware_stack == self.router.app:
             self._direct = _DirectWebSocket(app, self.router, layers)
         return app
@@ -257,41 +265,35 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
             await telemetry.handle(self, scope, receive, send)  # comes back here, marked
             return
         direct = self._direct
-        if (
-            direct is None
-            or scope["type"] != "websocket"
-            or direct.stack is not self.middleware_stack
-            or (direct.registry is not None and direct.registry.draining)
-        ):  # not a WebSocket, not the direct path, or draining (the full stack refuses it)
+        if direct is None or not direct.serves(scope, self.middleware_stack):
             if self.middleware_stack is None:
                 self.middleware_stack = self.build_middleware_stack()
             await self.middleware_stack(scope, receive, send)
             return
-        # _DirectWebSocket.open and close, and SendTracker.bind, inlined: one frame each.
+        # SendTracker.bind inlined; the endpoint is awaited here, so that no frame of ours
+        # sits between the server and the endpoint (each would be resumed on every message).
         tracker = SendTracker(send)
         scope[TRACKER_KEY] = tracker
         scope[HANDLERS_KEY] = direct.tables
-        registry = direct.registry
-        if registry is not None:
-            registry.add(tracker)
-        websocket: WebSocket | None = None
+        key = direct.open(scope, tracker)
         try:
             try:
+                if key.__class__ is Refusal:
+                    await key.send(scope, tracker)
+                    return
                 route = direct.router.match_websocket(scope)
                 call = None if route is None else direct_websocket_call(route)
                 if call is not None:
                     websocket = tracker.websocket = WebSocket(scope, receive, send)
+                    direct.attach(websocket, route)
                     await call(websocket)
-                elif route is not None:
-                    await route.handle(scope, receive, tracker)
                 else:
-                    await direct.router.default(scope, receive, tracker)
+                    await direct.fallback(route, scope, receive, tracker)
             except Exception as exc:
-                if not await _recover(exc, scope, receive, tracker, websocket):
+                if not await _recover(exc, scope, receive, tracker, tracker.websocket):
                     raise
             finally:
-                if registry is not None:
-                    registry.discard(tracker)
+                direct.close(tracker, key)
         except Exception as exc:
             await direct.errors.websocket_error(exc, scope, receive, tracker, tracker)
         finally:
@@ -400,7 +402,7 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
 class _DirectWebSocket:
     """What the direct WebSocket path needs from a built stack (see the module docstring)."""
 
-    __slots__ = ("stack", "router", "errors", "tables", "registry")
+    __slots__ = ("stack", "router", "errors", "tables", "registry", "limits")
 
     def __init__(self, stack: ASGIApp, router: Router, layers: list[Any]) -> None:
         self.stack = stack
@@ -410,6 +412,50 @@ class _DirectWebSocket:
         self.tables: HandlerTables = exceptions.tables
         shutdown = [layer for layer in layers if isinstance(layer, ShutdownMiddleware)]
         self.registry: ConnectionRegistry | None = shutdown[0].registry if shutdown else None
+        guards = [layer for layer in layers if isinstance(layer, LimitsMiddleware)]
+        self.limits: AppLimits | None = AppLimits(guards[0]) if guards else None
+
+    def serves(self, scope: Scope, stack: ASGIApp | None) -> bool:
+        """Whether this path serves ``scope``: a WebSocket, the stack unchanged, not draining
+        (a draining app's full stack refuses new connections)."""
+        registry = self.registry
+        return (
+            scope["type"] == "websocket"
+            and self.stack is stack
+            and (registry is None or not registry.draining)
+        )
+
+    def open(self, scope: Scope, tracker: SendTracker) -> str | Refusal | None:
+        """Register the connection for the drain and admit it past the connection caps:
+        the client key to release, the refusal to answer with, or None (no limits)."""
+        if self.registry is not None:
+            self.registry.add(tracker)
+        limits = self.limits
+        return None if limits is None else limits.middleware.admit(scope)
+
+    def attach(self, websocket: WebSocket, route: Any) -> None:
+        """Put the app's inline limits on the endpoint's WebSocket."""
+        if self.limits is not None:
+            self.limits.attach(websocket, route)
+
+    async def fallback(self, route: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        """A route with its own ``handle`` (middleware, route limits) or no route (404)."""
+        if route is None:
+            await self.router.default(scope, receive, send)
+        elif self.limits is not None:
+            await self.limits.handle(route, scope, receive, send)
+        else:
+            await route.handle(scope, receive, send)
+
+    def close(self, tracker: SendTracker, key: str | Refusal | None) -> None:
+        """Undo :meth:`open` (and release the WebSocket's limiter)."""
+        if self.registry is not None:
+            self.registry.discard(tracker)
+        if key.__class__ is str:
+            self.limits.middleware.release(key)  # type: ignore[union-attr]
+        websocket = tracker.websocket
+        if websocket is not None and websocket._limiter is not None:
+            websocket._limiter.detach()  # type: ignore[attr-defined]
 
 
 async def _recover(

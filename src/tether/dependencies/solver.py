@@ -152,6 +152,16 @@ class EndpointPlan:
         _decide_caching(root)
         return cls(root, endpoint, websocket, path)
 
+    def dependency_calls(self) -> list[Any]:
+        """Every callable of the plan: the endpoint, then its dependencies, depth first."""
+        calls: list[Any] = []
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            calls.append(node.call)
+            stack.extend(sub for _, sub in reversed(node.subs))
+        return calls
+
     async def run(self, connection: Any, *, exit_stack: AsyncExitStack | None = None) -> Any:
         """Solve the parameters and dependencies for ``connection``, call the endpoint.
 

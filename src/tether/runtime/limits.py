@@ -47,6 +47,7 @@ from typing import Any, Literal, TypeVar
 
 from tether import _json
 from tether.routing.errors import ClosedByServerError
+from tether.runtime.limits_policy import authenticates, first_message_timeout, remote_client_host
 from tether.runtime.metrics import TetherMetrics, default_metrics
 from tether.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,11 +57,13 @@ __all__ = [
     "LimitsMiddleware",
     "WebSocketLimits",
     "apply_route_limits",
+    "authenticates",
     "client_host",
     "deny",
     "limits",
     "limits_overrides",
     "message_size",
+    "remote_client_host",
     "route_limits",
     "spawn",
 ]
@@ -118,10 +121,13 @@ class WebSocketLimits:
     """Open connections allowed through this middleware; more get a 503 denial."""
     max_connections_per_client: int | None = None
     """Open connections allowed per client key; more get a 429 denial."""
-    client_key: Callable[[Scope], str] = client_host
-    """Maps a scope to the key ``max_connections_per_client`` counts by."""
+    client_key: Callable[[Scope], str | None] = client_host
+    """Maps a scope to the key ``max_connections_per_client`` counts by (None: not counted)."""
     first_message_timeout: float | None = None
     """Seconds after accept within which the client must send its first message (auth)."""
+    authenticated_exempt: bool = False
+    """True: ``first_message_timeout`` spares routes that authenticate at the handshake (a
+    ``tether.security`` scheme among their dependencies)."""
     idle_timeout: float | None = None
     """Seconds of client silence after which the connection is closed."""
     first_message_close_code: int = 1008
@@ -143,17 +149,37 @@ class WebSocketLimits:
 
     @classmethod
     def recommended(cls, **overrides: Any) -> WebSocketLimits:
-        """Limits we suggest for a public deployment; ``overrides`` change single fields."""
+        """The limits every ``Tether`` app has unless it passes its own; ``overrides`` change
+        single fields (``None`` lifts one).
+
+        1 MiB messages; 100 messages per second with bursts of 200; 256 connections per
+        client address (loopback peers not counted, see :func:`remote_client_host`); 30 s
+        for the first message on routes that do not authenticate at the handshake.
+        """
         base = cls(
             max_message_size=1 << 20,
-            messages_per_second=50.0,
-            burst=100,
-            max_connections=10_000,
-            max_connections_per_client=50,
-            first_message_timeout=None,
+            messages_per_second=100.0,
+            burst=200,
+            max_connections=None,
+            max_connections_per_client=256,
+            client_key=remote_client_host,
+            first_message_timeout=30.0,
+            authenticated_exempt=True,
             idle_timeout=None,
         )
         return dataclasses.replace(base, **overrides)
+
+    @classmethod
+    def none(cls) -> WebSocketLimits:
+        """No limit at all: ``Tether(limits=WebSocketLimits.none())`` lifts the defaults."""
+        return cls()
+
+    @property
+    def enabled(self) -> bool:
+        """True when any limit is set (``WebSocketLimits.none()``: False)."""
+        return self.checks_messages or (
+            self.max_connections is not None or self.max_connections_per_client is not None
+        )
 
     @property
     def checks_messages(self) -> bool:
@@ -332,15 +358,47 @@ async def deny(scope: Scope, send: Send, status: int, reason: str, fallback_code
         await send({"type": "websocket.close", "code": fallback_code, "reason": reason})
 
 
+class Refusal:
+    """A handshake refused by a connection cap: the denial status, reason and fallback close."""
+
+    __slots__ = ("status", "reason", "fallback_code")
+
+    def __init__(self, status: int, reason: str, fallback_code: int) -> None:
+        self.status, self.reason, self.fallback_code = status, reason, fallback_code
+
+    async def send(self, scope: Scope, send: Send) -> None:
+        """Send the denial (see :func:`deny`)."""
+        await deny(scope, send, self.status, self.reason, self.fallback_code)
+
+
+AT_CAPACITY = Refusal(503, "server is at its connection limit", 1013)
+TOO_MANY_FROM_CLIENT = Refusal(429, "too many connections from this client", 1008)
+
+
 class _LimitedConnection(ConnectionGuard):
     """Enforces the per-message limits and the timeouts of one connection."""
 
-    __slots__ = ("limits", "metrics", "_tokens", "_stamp", "_last_seen", "_timer", "_got_message")
+    __slots__ = (
+        "limits",
+        "metrics",
+        "scope",
+        "_tokens",
+        "_stamp",
+        "_last_seen",
+        "_timer",
+        "_got_message",
+    )
 
     def __init__(
-        self, receive: Receive, send: Send, limits: WebSocketLimits, metrics: TetherMetrics
+        self,
+        receive: Receive,
+        send: Send,
+        limits: WebSocketLimits,
+        metrics: TetherMetrics,
+        scope: Scope,
     ) -> None:
         super().__init__(receive, send)
+        self.scope = scope
         self.limits = limits
         self.metrics = metrics
         self._tokens = limits.bucket_size
@@ -358,7 +416,7 @@ class _LimitedConnection(ConnectionGuard):
         loop = asyncio.get_running_loop()
         now = loop.time()
         self._stamp = self._last_seen = now
-        first = self.limits.first_message_timeout
+        first = first_message_timeout(self.limits, self.scope.get("route"))
         delay = first if first is not None else self.limits.idle_timeout
         if delay is not None:
             self._timer = loop.call_at(now + delay, self._on_timer)
@@ -375,7 +433,7 @@ class _LimitedConnection(ConnectionGuard):
             return
         loop = asyncio.get_running_loop()
         limits = self.limits
-        if not self._got_message and limits.first_message_timeout is not None:
+        if not self._got_message and first_message_timeout(limits, self.scope.get("route")):
             self._expire(
                 "first_message_timeout", limits.first_message_close_code, "no message in time"
             )
@@ -497,26 +555,39 @@ class LimitsMiddleware:
         try:
             await self._run(scope, receive, send)
         finally:
-            self._release(key)
+            self.release(key)
 
-    async def _admit(self, scope: Scope, send: Send) -> str | None:
+    def admit(self, scope: Scope) -> str | Refusal:
+        """Count a new connection in: its client key, or the :class:`Refusal` to answer with.
+
+        A client key of None (the default key's loopback peers) is counted only in the total.
+        """
         limits = self.limits
         if limits.max_connections is not None and self.open_connections >= limits.max_connections:
             self.metrics.connections_rejected.labels(reason="max_connections").inc()
-            await deny(scope, send, 503, "server is at its connection limit", 1013)
-            return None
-        key = limits.client_key(scope) if limits.max_connections_per_client is not None else ""
-        count = self._per_client.get(key, 0)
+            return AT_CAPACITY
         cap = limits.max_connections_per_client
-        if cap is not None and count >= cap:
-            self.metrics.connections_rejected.labels(reason="max_connections_per_client").inc()
-            await deny(scope, send, 429, "too many connections from this client", 1008)
-            return None
+        key = limits.client_key(scope) if cap is not None else ""
+        if key is None:
+            key = ""
+        elif cap is not None and key:
+            count = self._per_client.get(key, 0)
+            if count >= cap:
+                self.metrics.connections_rejected.labels(reason="max_connections_per_client").inc()
+                return TOO_MANY_FROM_CLIENT
         self.open_connections += 1
-        self._per_client[key] = count + 1
+        self._per_client[key] = self._per_client.get(key, 0) + 1
         return key
 
-    def _release(self, key: str) -> None:
+    async def _admit(self, scope: Scope, send: Send) -> str | None:
+        verdict = self.admit(scope)
+        if isinstance(verdict, Refusal):
+            await verdict.send(scope, send)
+            return None
+        return verdict
+
+    def release(self, key: str) -> None:
+        """Count a connection :meth:`admit` let in out again."""
         self.open_connections -= 1
         left = self._per_client[key] - 1
         if left:
@@ -534,12 +605,13 @@ class LimitsMiddleware:
         if not self.limits.checks_messages:
             await self.app(scope, receive, send)
             return
-        guard = _LimitedConnection(receive, send, self.limits, self.metrics)
+        guard = _LimitedConnection(receive, send, self.limits, self.metrics, scope)
         scope[SCOPE_KEY] = guard
         try:
             await self.app(scope, guard.receive, guard.send)
         finally:
             guard.on_closed()
+            del scope[SCOPE_KEY]  # scope -> guard -> scope: freed without the cyclic GC
 
 
 def limits(**overrides: Any) -> Callable[[F], F]:

@@ -1,0 +1,197 @@
+"""Limits are on unless lifted: what a fresh ``Tether()`` refuses, on a real uvicorn.
+
+Each case runs on both of the app's paths: the direct one (limits enforced inline by the
+WebSocket) and the full stack (``metrics=True`` puts a middleware in, so ``LimitsMiddleware``
+enforces them). The outcomes must be the same, and the documented ones (docs/limits.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Annotated
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from servers import uvicorn_thread
+from tether import Depends, Tether, WebSocket, WebSocketDisconnect
+from tether.limits import WebSocketLimits
+from tether.metrics import MetricsRegistry, TetherMetrics
+from tether.security import APIKeyQuery
+from tether.testclient import TestClient, WebSocketDenialResponse
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+MIB = 1 << 20
+key_scheme = APIKeyQuery(name="key")
+
+
+def build(path: str, limits: WebSocketLimits | None | str = "default") -> Tether:
+    options: dict[str, object] = {} if limits == "default" else {"limits": limits}
+    if path == "full stack":
+        options["metrics"] = TetherMetrics(MetricsRegistry())
+    app = Tether(**options)  # type: ignore[arg-type]
+
+    @app.websocket("/echo")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                text = await websocket.receive_text()
+                await websocket.send_text(str(len(text)))
+        except WebSocketDisconnect:
+            pass
+
+    @app.websocket("/private")
+    async def private(websocket: WebSocket, key: Annotated[str, Depends(key_scheme)]) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello " + key)
+        await websocket.receive_text()
+
+    return app
+
+
+@pytest.fixture(scope="module", params=["direct", "full stack"])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    with uvicorn_thread(build(request.param)) as base:
+        yield base.replace("http://", "ws://")
+
+
+async def closed_with(ws: object) -> tuple[int, str]:
+    with pytest.raises(ConnectionClosed) as info:
+        async with asyncio.timeout(10):
+            while True:
+                await ws.recv()  # type: ignore[attr-defined]
+    close = info.value.rcvd
+    assert close is not None, "the server dropped TCP without a close frame"
+    return close.code, close.reason
+
+
+async def test_a_fresh_app_refuses_a_2_mib_message_with_1009(url: str) -> None:
+    async with connect(url + "/echo", max_size=None) as ws:
+        await ws.send("x" * 1000)
+        assert await ws.recv() == "1000"
+        await ws.send("x" * (2 * MIB))
+        assert await closed_with(ws) == (1009, "message too big")
+
+
+async def test_a_fresh_app_takes_a_1_mib_message(url: str) -> None:
+    async with connect(url + "/echo", max_size=None) as ws:
+        await ws.send("x" * MIB)
+        assert await ws.recv() == str(MIB)
+
+
+async def test_a_fresh_app_closes_a_1000_per_second_flood_with_1008(url: str) -> None:
+    async with connect(url + "/echo") as ws:
+        for _ in range(1000):  # sent as fast as the loop goes: far above 1,000 per second
+            try:
+                await ws.send("x")
+            except ConnectionClosed:
+                break
+        assert await closed_with(ws) == (1008, "rate limit exceeded")
+
+
+async def test_a_burst_of_the_bucket_then_the_refill_passes(url: str) -> None:
+    async with connect(url + "/echo") as ws:
+        for _ in range(200):  # the whole bucket at once
+            await ws.send("x")
+        for _ in range(200):
+            assert await ws.recv() == "1"
+        await asyncio.sleep(0.1)  # time is what is tested here: 0.1 s at 100/s refills 10
+        for _ in range(5):
+            await ws.send("y")
+            assert await ws.recv() == "1"
+
+
+@pytest.mark.parametrize("path", ["direct", "full stack"])
+@pytest.mark.parametrize(
+    "limits",
+    [None, WebSocketLimits.none(), WebSocketLimits.recommended(max_message_size=None)],
+    ids=["limits=None", "none()", "field None"],
+)
+async def test_lifted_limits_let_a_2_mib_message_through(
+    path: str, limits: WebSocketLimits | None
+) -> None:
+    with uvicorn_thread(build(path, limits)) as base:
+        async with connect(base.replace("http", "ws") + "/echo", max_size=None) as ws:
+            await ws.send("x" * (2 * MIB))
+            assert await ws.recv() == str(2 * MIB)
+
+
+@pytest.mark.parametrize("path", ["direct", "full stack"])
+async def test_rate_limit_lifted_by_none(path: str) -> None:
+    with uvicorn_thread(build(path, WebSocketLimits.recommended(messages_per_second=None))) as b:
+        async with connect(b.replace("http", "ws") + "/echo") as ws:
+            for _ in range(1000):
+                await ws.send("x")
+            for _ in range(1000):
+                assert await ws.recv() == "1"
+
+
+@pytest.mark.parametrize("path", ["direct", "full stack"])
+async def test_first_message_timeout_spares_authenticated_routes(path: str) -> None:
+    limits = WebSocketLimits.recommended(first_message_timeout=0.3)
+    with uvicorn_thread(build(path, limits)) as base:
+        url = base.replace("http", "ws")
+        async with connect(url + "/echo") as silent:
+            assert await closed_with(silent) == (1008, "no message in time")
+        async with connect(url + "/private?key=k1") as authenticated:
+            assert await authenticated.recv() == "hello k1"
+            await asyncio.sleep(0.6)  # twice the timeout: the route authenticated at the handshake
+            await authenticated.send("bye")  # still open
+        async with connect(url + "/echo") as talker:
+            await talker.send("hi")
+            assert await talker.recv() == "2"
+            await asyncio.sleep(0.6)  # the first message came in time: no more deadline
+            await talker.send("again")
+            assert await talker.recv() == "5"
+
+
+@pytest.mark.parametrize("path", ["direct", "full stack"])
+async def test_rate_limit_error_mode_drops_and_keeps_the_connection(path: str) -> None:
+    limits = WebSocketLimits.recommended(
+        messages_per_second=0.001, burst=2, rate_limit_action="error"
+    )
+    with uvicorn_thread(build(path, limits)) as base:
+        async with connect(base.replace("http", "ws") + "/echo") as ws:
+            for text in ("a", "bb", "ccc", "dddd"):
+                await ws.send(text)
+            replies = [await ws.recv() for _ in range(4)]
+            assert replies[:2] == ["1", "2"]
+            error = (
+                '{"type":"error","code":"rate_limited",'
+                '"message":"more than 0.001 messages per second; message dropped"}'
+            )
+            assert replies[2:] == [error, error]
+
+
+@pytest.mark.parametrize("path", ["direct", "full stack"])
+def test_per_client_cap_counts_remote_clients_only(path: str) -> None:
+    """In-process the client is "testclient", a remote address: counted (429 past the cap)."""
+    app = build(path, WebSocketLimits.recommended(max_connections_per_client=2))
+    with TestClient(app) as client:
+        with client.websocket_connect("/echo"), client.websocket_connect("/echo"):
+            with (
+                pytest.raises(WebSocketDenialResponse) as info,
+                client.websocket_connect("/echo"),
+            ):
+                pass
+            assert (info.value.status_code, info.value.text) == (
+                429,
+                "too many connections from this client",
+            )
+        with client.websocket_connect("/echo"):  # released on close
+            pass
+
+
+@pytest.mark.parametrize("path", ["direct", "full stack"])
+async def test_loopback_peers_are_not_capped_per_client(path: str) -> None:
+    app = build(path, WebSocketLimits.recommended(max_connections_per_client=2))
+    with uvicorn_thread(app) as base:
+        url = base.replace("http", "ws") + "/echo"
+        async with connect(url) as a, connect(url) as b, connect(url) as c:
+            for ws in (a, b, c):
+                await ws.send("x")
+                assert await ws.recv() == "1"
