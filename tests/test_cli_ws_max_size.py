@@ -76,7 +76,8 @@ def test_ws_max_size_reads_app_and_route_limits() -> None:
     from tether.limits import limits
 
     assert cli.ws_max_size(app) == 1024
-    assert cli.ws_max_size(Tether()) is None
+    assert cli.ws_max_size(Tether()) == 1 << 20  # the default limits
+    assert cli.ws_max_size(Tether(limits=None)) is None
     bigger = Tether(limits=app.limits)
 
     @bigger.websocket("/big")

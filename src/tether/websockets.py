@@ -337,7 +337,13 @@ class WebSocket(HTTPConnection):
                 self._budget -= 1
                 if not (self._budget < 0 or _over_cap(self, message)):
                     return message
-                message = await self._over_limit(message)
+                try:
+                    message = await self._over_limit(message)
+                except WebSocketDisconnect as closed:  # receive() reports it as a message
+                    message = {"type": "websocket.disconnect", "code": closed.code}
+                    message["reason"] = closed.reason or ""
+                    self.client_state = _CLIENT_LEFT
+                    return message
                 kind = message["type"]
                 if kind == "websocket.receive":
                     return message

@@ -15,7 +15,9 @@ import pytest
 from hostile import Client, serve_app
 
 from servers import RedisServer
+from tether import Tether
 from tether.channels import ChannelOptions, Channels
+from tether.limits import WebSocketLimits
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis, pytest.mark.timeout(60)]
 
@@ -38,7 +40,11 @@ async def test_bad_input_is_answered_not_crashed(
     hub = Channels(
         f"{private_redis.url}?prefix=b{secrets.token_hex(3)}", namespaces={"chat": options}
     )
-    with caplog.at_level(logging.INFO), serve_app(hub) as url:
+    # Hundreds of bad frames in a row: above the default rate limit, which is not under test.
+    app = Tether(
+        lifespan=hub.lifespan, limits=WebSocketLimits.recommended(messages_per_second=None)
+    )
+    with caplog.at_level(logging.INFO), serve_app(hub, app) as url:
         client = await Client.connect(url)
         await client.request({"type": "publish", "channel": "chat:a", "data": 1}, 0)
         cases: list[tuple[str, str]] = [

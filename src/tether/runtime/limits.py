@@ -491,17 +491,22 @@ class _LimitedConnection(ConnectionGuard):
             # a policy close as final, so one burst would have cut a user off for good.
             await self.close(RATE_LIMIT_CLOSE, "rate limit exceeded")
             return False
-        text = f"more than {rate:g} messages per second; message dropped"
-        frame = {
-            "type": "error",
-            "id": _request_id(message),
-            "code": "rate_limited",
-            "message": text,
-            # The channels protocol's error shape, so a client's pending request settles.
-            "error": {"code": "rate_limited", "message": text},
-        }
-        await self._send({"type": "websocket.send", "text": _json.dumps(frame)})
+        await self._send({"type": "websocket.send", "text": rate_limit_frame(rate, message)})
         return False
+
+
+def rate_limit_frame(rate: float, message: Message) -> str:
+    """The error frame that answers a message dropped by the rate limit ("error" mode)."""
+    text = f"more than {rate:g} messages per second; message dropped"
+    frame = {
+        "type": "error",
+        "id": _request_id(message),
+        "code": "rate_limited",
+        "message": text,
+        # The channels protocol's error shape, so a client's pending request settles.
+        "error": {"code": "rate_limited", "message": text},
+    }
+    return _json.dumps(frame)
 
 
 def _request_id(message: Message) -> Any:

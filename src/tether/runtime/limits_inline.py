@@ -7,7 +7,7 @@ another way: it attaches a :class:`MessageLimiter` to the endpoint's
 :class:`~tether.websockets.WebSocket`, whose receive methods subtract one from a budget and
 compare the frame's length with a cap inline. Only a frame that takes the budget below zero, or
 may be over the cap, calls the limiter; what the client sees is what the middleware does
-(1009, 1008 or the ``rate_limited`` error frame; the endpoint gets ``WebSocketDisconnect``).
+(1009, 1013 or the ``rate_limited`` error frame; the endpoint gets ``WebSocketDisconnect``).
 
 The token bucket is refilled lazily: the clock is read when the budget runs out, not per
 frame (a clock read costs as much as an echo on some machines). The bucket then gains what
@@ -26,14 +26,15 @@ import asyncio
 import contextlib
 from typing import Any
 
-from tether import _json
 from tether.runtime.limits import (
+    RATE_LIMIT_CLOSE,
     SCOPE_KEY,
     GuardClosedError,
     LimitsMiddleware,
     WebSocketLimits,
     _LimitedConnection,
     message_size,
+    rate_limit_frame,
     spawn,
 )
 from tether.runtime.limits_policy import first_message_timeout
@@ -179,7 +180,7 @@ class MessageLimiter:
         """Check a flagged frame: return it, or the next one after a dropped frame.
 
         Raises ``WebSocketDisconnect`` after closing the connection (1009 message too big,
-        1008 rate limit exceeded).
+        1013 rate limit exceeded).
         """
         limits = self.app.limits
         while message["type"] == "websocket.receive":
@@ -190,19 +191,13 @@ class MessageLimiter:
                 await self._refuse(websocket, 1009, "message too big", "max_message_size")
             if websocket._budget >= 0 or self._refill(websocket):
                 return message
-            if limits.rate_limit_action == "close":
-                await self._refuse(websocket, 1008, "rate limit exceeded", "messages_per_second")
+            if limits.rate_limit_action == "close":  # 1013: retryable (see tether.runtime.limits)
+                await self._refuse(
+                    websocket, RATE_LIMIT_CLOSE, "rate limit exceeded", "messages_per_second"
+                )
             self._count("messages_per_second")
-            await self._rate_error(websocket)
+            text = rate_limit_frame(limits.messages_per_second or 0.0, message)
+            await websocket._send({"type": "websocket.send", "text": text})
             message = await websocket._receive()
             websocket._budget -= 1
         return message
-
-    async def _rate_error(self, websocket: WebSocket) -> None:
-        rate = self.app.limits.messages_per_second or 0.0
-        frame = {
-            "type": "error",
-            "code": "rate_limited",
-            "message": f"more than {rate:g} messages per second; message dropped",
-        }
-        await websocket._send({"type": "websocket.send", "text": _json.dumps(frame)})

@@ -1,0 +1,83 @@
+"""The target of the adversarial suite: a default ``Tether()`` app on a real uvicorn.
+
+Built as the docs show (no limits configured: the defaults apply), with an echo route, a route
+that authenticates with a query token, routes that fail before and after accept, and the
+channels endpoint on the memory broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Annotated
+
+import pytest
+
+from servers import uvicorn_thread
+from tether import Depends, Tether, WebSocket, WebSocketDisconnect
+from tether.channels import ChannelOptions, Channels
+from tether.security import APIKeyQuery
+
+SECRET = "s3cr3t-T0KEN-value"
+
+token_scheme = APIKeyQuery(name="token")
+
+
+def build_app() -> Tether:
+    channels = Channels("memory://", namespaces={"room": ChannelOptions(client_publish=True)})
+    app = Tether(lifespan=channels.lifespan)
+    app.state.channels = channels
+    app.add_websocket_route("/channels", channels.endpoint)
+
+    @app.websocket("/echo")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                if message.get("text") is not None:
+                    await websocket.send_text(message["text"])
+                else:
+                    await websocket.send_bytes(message["bytes"])
+        except WebSocketDisconnect:
+            pass
+
+    @app.websocket("/private")
+    async def private(websocket: WebSocket, token: Annotated[str, Depends(token_scheme)]) -> None:
+        if token != SECRET:
+            raise ValueError(f"bad token {token}")  # a careless app: the token in an error
+        await websocket.accept()
+        await websocket.send_text("welcome")
+        await websocket.receive_text()
+        raise RuntimeError(f"crash after accept, token={token}")
+
+    @app.websocket("/items/{item_id}")
+    async def item(websocket: WebSocket, item_id: int) -> None:
+        await websocket.accept()
+        await websocket.close()
+
+    return app
+
+
+@pytest.fixture(scope="package")
+def target() -> Iterator[tuple[Tether, int]]:
+    """``(app, port)`` of the shared target server."""
+    app = build_app()
+    with uvicorn_thread(app, log_level="info") as base:
+        yield app, int(base.rsplit(":", 1)[1])
+
+
+@pytest.fixture
+def port(target: tuple[Tether, int]) -> int:
+    return target[1]
+
+
+@pytest.fixture
+def errors(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.LogRecord]]:
+    """ERROR records logged while the test ran (the test asserts what it expects)."""
+    with caplog.at_level(logging.INFO):
+        records: list[logging.LogRecord] = []
+        yield records
+        records.extend(r for r in caplog.records if r.levelno >= logging.ERROR)
