@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+from importlib import metadata
 
 import pytest
 
 from tether import cli
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # cli.main sets TETHER_BROKER and TETHER_WORKERS for its workers; later tests must not see them.
+    for name in ("TETHER_BROKER", "TETHER_WORKERS"):
+        monkeypatch.setenv(name, "")  # records the original value (or its absence) for undo
+        monkeypatch.delenv(name)
 
 
 def test_import_app_reports_missing_module() -> None:
@@ -29,17 +39,84 @@ def test_import_app_defaults_to_app_attribute() -> None:
 def test_several_workers_on_the_memory_broker_are_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    status = cli.main(["run", "tether.cli:main", "--workers", "2"])
+    status = cli.main(["run", "tether.demo.app:app", "--workers", "2"])
     err = capsys.readouterr().err
     assert status == 2
     assert "--broker redis://" in err
     assert "in-memory broker" in err
 
 
-def test_several_workers_with_memory_url_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+def test_several_workers_with_memory_url_are_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     status = cli.main(["demo", "--workers", "3", "--broker", "memory://"])
     assert status == 2
-    assert "shared channels broker" in capsys.readouterr().err
+    assert "each worker would reach only its own sockets" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("broker", "message"),
+    [
+        ("foo://bar", "unknown channels broker scheme 'foo://'"),
+        ("redis://127.0.0.1:notaport/0", "the port must be a number"),
+        ("redis://127.0.0.1:6379/zero", "the database after the last '/' must be a number"),
+        ("localhost:6379", "a broker URL starts with memory:// or redis://"),
+    ],
+)
+def test_a_bad_broker_is_one_line(broker: str, message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tether", "run", "tether.demo.app:app", "--broker", broker],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_out_of_range_is_refused(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", "tether.demo.app:app", "--port", port])
+    assert exited.value.code == 2
+    assert "is not a port number (0 to 65535)" in capsys.readouterr().err
+
+
+def test_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tether", "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"tether {metadata.version('tether')}"
+
+
+def test_asyncapi_of_something_that_is_not_an_app_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["asyncapi", "tether.cli:main"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "tether.cli:main is not an app" in captured.err
+
+
+def test_demo_announces_its_url_only_once_the_port_is_free() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "tether", "demo", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "open http" not in result.stdout
+    assert result.stderr.strip() == (
+        f"tether: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
 
 
 def test_zero_workers_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

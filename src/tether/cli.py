@@ -8,7 +8,10 @@
     tether asyncapi module:app [--output FILE]
 
 The channels broker is handed to the app through the ``TETHER_BROKER`` environment variable, so
-every worker process that uvicorn starts sees the same one.
+every worker process that uvicorn starts sees the same one; a broker named in the app's code
+wins over it. ``TETHER_WORKERS`` tells the workers how many of them there are. Before serving,
+the app is imported here and asked what it runs: ``--workers N`` is refused only for an app
+that keeps channels in memory, and ``--broker`` for an app without channels is a warning.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import argparse
 import importlib
 import json
 import os
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tether.channels.backends import BROKER_ENV
+from tether.channels.processes import WORKERS_ENV
 from tether.exceptions import TetherError, require
 from tether.runtime.limits import route_limits
 
@@ -60,32 +65,78 @@ def import_app(target: str) -> Any:
     return obj
 
 
-def _broker_is_shared(broker: str | None) -> bool:
-    return bool(broker) and not str(broker).startswith("memory")
-
-
-def _check_workers(workers: int, broker: str | None, reload: bool = False) -> None:
+def _check_workers(workers: int, reload: bool = False) -> None:
     if workers < 1:
         raise CLIError("--workers must be at least 1")
-    if workers > 1 and not _broker_is_shared(broker):
-        raise CLIError(
-            f"--workers {workers} needs a shared channels broker: with the in-memory broker a "
-            "message published in one worker never reaches sockets held by another. "
-            "Add --broker redis://127.0.0.1:6379/0 (or run a single worker)."
-        )
     if workers > 1 and reload:
         raise CLIError("--reload runs a single worker; drop --workers or --reload")
 
 
-def _serve(target: str, args: argparse.Namespace) -> int:
-    _check_workers(args.workers, args.broker, args.reload)
+def _check_broker(url: str) -> None:
+    """Parse ``--broker`` here, so a bad URL is one line instead of a worker's traceback."""
+    from tether.channels.backends import backend_from_url
+
+    try:
+        backend_from_url(url)
+    except ValueError as exc:
+        raise CLIError(f"--broker: {exc}") from None
+
+
+def _check_app(target: str, args: argparse.Namespace) -> None:
+    """Ask the imported app what it runs: its hubs decide, not the flags."""
+    from tether.channels.hub import live_hubs
+
+    hubs = live_hubs()
+    if args.broker and not hubs:
+        print(
+            f"tether: warning: --broker is ignored: {target} builds no channels hub (Channels)",
+            file=sys.stderr,
+        )
+    if args.workers == 1:
+        return
+    for hub in hubs:
+        if hub.backend.capabilities.cross_process:
+            continue
+        if hub.broker_source == "code":
+            advice = (
+                "the broker named in code wins over --broker and TETHER_BROKER: build Channels()"
+                " to follow --broker, name a redis:// broker, or run one worker"
+            )
+        else:
+            advice = "add --broker redis://127.0.0.1:6379/0 or run one worker"
+        raise CLIError(
+            f"--workers {args.workers}: {target} keeps its channels in the in-memory broker, so"
+            f" each worker would reach only its own sockets; {advice}"
+        )
+
+
+def _check_bind(host: str, port: int) -> None:
+    """Bind the address once before announcing it: a busy port is one line, not a false URL."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CLIError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _serve(target: str, args: argparse.Namespace, announce: bool = False) -> int:
+    _check_workers(args.workers, args.reload)
     if args.broker:
+        _check_broker(args.broker)
         os.environ[BROKER_ENV] = args.broker
+    # Every worker learns how many processes serve the app (tether.channels.processes).
+    os.environ[WORKERS_ENV] = str(args.workers)
     uvicorn = require("uvicorn", "server")
     # Fail fast on an import error, in this process, with a readable message.
     app = import_app(target)
     max_size = args.ws_max_size or ws_max_size(app)
     options = {"ws_max_size": max_size} if max_size else {}
+    _check_app(target, args)
+    _check_bind(args.host, args.port)
+    if announce:
+        print(f"tether chat demo: open http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(
         target,
         host=args.host,
@@ -184,6 +235,8 @@ def _routes(args: argparse.Namespace) -> int:
 
 def _asyncapi(args: argparse.Namespace) -> int:
     app = import_app(args.app)
+    if not isinstance(getattr(app, "routes", None), list | tuple):
+        raise CLIError(f"{args.app} is not an app: it has no routes to document")
     generator = importlib.import_module("tether.asyncapi")
     document = generator.generate(app)
     text = json.dumps(document, indent=2, ensure_ascii=False)
@@ -199,7 +252,7 @@ def _add_server_options(parser: argparse.ArgumentParser, port: int) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface to bind (default %(default)s)"
     )
-    parser.add_argument("--port", type=int, default=port, help="port (default %(default)s)")
+    parser.add_argument("--port", type=_port, default=port, help="port (default %(default)s)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--reload", action="store_true", help="restart when the code changes")
     parser.add_argument(
@@ -226,9 +279,29 @@ def _add_server_options(parser: argparse.ArgumentParser, port: int) -> None:
     )
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("tether")
+    except metadata.PackageNotFoundError:  # run from a source tree without installing
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tether`` command."""
     parser = argparse.ArgumentParser(prog="tether", description="tether: real-time Python apps")
+    parser.add_argument("--version", action="version", version=f"tether {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="serve an app with uvicorn")
@@ -254,9 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _serve(args.app, args)
         if args.command == "demo":
-            if args.workers == 1 and not args.reload:
-                print(f"tether chat demo: open http://{args.host}:{args.port}/", flush=True)
-            return _serve(DEMO_TARGET, args)
+            return _serve(DEMO_TARGET, args, announce=True)
         if args.command == "routes":
             return _routes(args)
         return _asyncapi(args)

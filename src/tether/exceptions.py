@@ -6,6 +6,7 @@ The tree::
     ├── HTTPException                 an HTTP error response (also a denial before accept)
     ├── WebSocketException            close a WebSocket with a code and reason
     ├── ConfigurationError            (also TypeError) refused at registration time
+    ├── StartupRefused                the app must not start; the server logs one line
     ├── ValidationError               request data that does not fit the declared parameters
     │   ├── RequestValidationError        ... on an HTTP route (422 response)
     │   ├── WebSocketRequestValidationError ... on a WebSocket route (422 denial / close 1008)
@@ -32,6 +33,7 @@ __all__ = [
     "MissingDependencyError",
     "RequestValidationError",
     "ResponseValidationError",
+    "StartupRefused",
     "TetherError",
     "ValidationError",
     "WebSocketDisconnect",
@@ -97,6 +99,14 @@ class ConfigurationError(TetherError, TypeError):
 
 FastAPIError = ConfigurationError
 """FastAPI's name for a declaration that cannot work (code catching it keeps working)."""
+
+
+class StartupRefused(TetherError):
+    """Raised during lifespan startup when the app must not serve, for a reason its message gives.
+
+    The lifespan reports only the message (one line, no traceback) to the server, which then
+    exits: the message says what is wrong and what to do, a traceback would bury it.
+    """
 
 
 class ValidationError(TetherError):

@@ -25,6 +25,7 @@ from tether.channels.errors import (
     InvalidText,
     PublishRejected,
 )
+from tether.channels.health import broker_unavailable_handler
 from tether.channels.hub import HistoryResult
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.names import InvalidChannelName
@@ -63,4 +64,5 @@ __all__ = [
     "PublishRejected",
     "SlowConsumerPolicy",
     "SubscribeResult",
+    "broker_unavailable_handler",
 ]

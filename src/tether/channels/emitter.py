@@ -23,6 +23,8 @@ class _Deaf:
 
     def on_resubscribed(self) -> None: ...
 
+    def on_broker_state(self, available: bool) -> None: ...
+
 
 class Emitter:
     """Publishes with the same offsets, epochs and history as a :class:`Channels` hub.

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from tether.exceptions import TetherError
+from tether.channels.backends.base import BrokerUnavailable
+from tether.exceptions import StartupRefused, TetherError
 
 __all__ = [
+    "BrokerUnreachable",
     "ChannelError",
     "ChannelForbidden",
     "ChannelLimitExceeded",
     "ChannelNotFound",
     "ChannelsClosed",
     "InvalidText",
+    "ProcessSplit",
     "PublishRejected",
 ]
 
@@ -71,3 +74,11 @@ def check_text(text: str) -> None:
             text.encode()
         except UnicodeEncodeError:
             raise InvalidText("the publication holds a lone surrogate") from None
+
+
+class BrokerUnreachable(StartupRefused, BrokerUnavailable):
+    """The broker did not answer when the hub started; the message names its address."""
+
+
+class ProcessSplit(StartupRefused):
+    """A broker that lives in one process, in an app served by several worker processes."""

@@ -1,4 +1,4 @@
-"""The health-check ASGI app of a hub: 200 or 503 with the broker and hub state as JSON."""
+"""HTTP faces of the broker state: the health-check app, and 503 for a broker that is down."""
 
 from __future__ import annotations
 
@@ -7,7 +7,25 @@ from typing import Any
 from tether._json import dumps
 from tether.channels.hub import Hub
 
-__all__ = ["HealthApp"]
+__all__ = ["BROKER_UNAVAILABLE_DETAIL", "HealthApp", "broker_unavailable_handler"]
+
+BROKER_UNAVAILABLE_DETAIL = "the server cannot reach its message broker; try again shortly"
+
+
+async def broker_unavailable_handler(request: Any, exc: Exception) -> Any:
+    """Exception handler answering ``BrokerUnavailable`` with 503 and a JSON body.
+
+    Register it with ``app.add_exception_handler(BrokerUnavailable, broker_unavailable_handler)``
+    so a route that publishes while the broker is down says so (``{"detail": ...,
+    "code": "unavailable"}``, ``Retry-After: 2``) instead of a plain-text 500.
+    """
+    from tether.responses import JSONResponse
+
+    return JSONResponse(
+        {"detail": BROKER_UNAVAILABLE_DETAIL, "code": "unavailable"},
+        status_code=503,
+        headers={"retry-after": "2"},
+    )
 
 
 class HealthApp:

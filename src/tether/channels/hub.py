@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import secrets
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Self
 
@@ -24,25 +25,41 @@ from tether.channels.backends import BROKER_ENV, backend_from_url
 from tether.channels.backends.base import (
     FRESH_META_TTL,
     Backend,
+    BrokerUnavailable,
     HistoryPage,
     Position,
     Publication,
 )
 from tether.channels.connection import Connection, SubscribeResult, Subscription
-from tether.channels.errors import ChannelLimitExceeded, ChannelsClosed, check_text
+from tether.channels.errors import (
+    BrokerUnreachable,
+    ChannelLimitExceeded,
+    ChannelsClosed,
+    ProcessSplit,
+    check_text,
+)
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.names import Namespaces
 from tether.channels.options import ChannelOptions, ConnectionLimits
+from tether.channels.processes import serving_processes
 from tether.channels.router import LocalChannel, LocalRouter
 from tether.channels.subscriber import Outbox
 from tether.telemetry import TelemetryConfig, channel_backend, resolve_telemetry
 
-__all__ = ["HistoryResult", "Hub"]
+__all__ = ["HistoryResult", "Hub", "live_hubs"]
 
 logger = logging.getLogger("tether.channels")
 
 Authenticate = Callable[[Any], "Awaitable[Mapping[str, Any] | None] | Mapping[str, Any] | None"]
 CLOSE_GOING_AWAY = 1012
+
+
+_hubs: weakref.WeakSet[Channels] = weakref.WeakSet()
+
+
+def live_hubs() -> list[Channels]:
+    """Every :class:`Channels` built in this process and not garbage yet (the CLI asks it)."""
+    return list(_hubs)
 
 
 class HistoryResult:
@@ -65,8 +82,15 @@ class Hub:
     and deliveries and observes the hub's counters; see :mod:`tether.telemetry.channels`.
 
     ``broker`` is ``"memory://"``, ``"redis://host:port/db?prefix=app"`` or a
-    :class:`Backend`; without one, the ``TETHER_BROKER`` environment variable (set by
-    ``tether run --broker``) is used, else ``"memory://"``. Options are looked up by channel namespace (``chat`` in ``chat:lobby``).
+    :class:`Backend`. Precedence: a broker given here wins; without one (``None``, the
+    default) the ``TETHER_BROKER`` environment variable (set by ``tether run --broker``) is
+    used, else ``"memory://"``. Options are looked up by channel namespace (``chat`` in
+    ``chat:lobby``).
+
+    :meth:`start` refuses (:class:`~tether.exceptions.StartupRefused`, one line) a memory
+    broker when several worker processes serve the app (see :mod:`.processes`), and a broker
+    that cannot be reached, unless ``degraded_start=True``: then the hub starts, reports the
+    broker as unavailable (``health()``, ``unavailable`` errors) and connects when it can.
     """
 
     def __init__(
@@ -80,11 +104,16 @@ class Hub:
         node_id: str | None = None,
         presence_ttl: float = 30.0,
         telemetry: TelemetryConfig | bool | None = None,
+        degraded_start: bool = False,
     ) -> None:
+        self.broker_source = "code"
         if broker is None:
             # `tether run --broker URL` hands its broker to every worker through the environment.
+            self.broker_source = BROKER_ENV if os.environ.get(BROKER_ENV) else "default"
             broker = os.environ.get(BROKER_ENV) or "memory://"
         self.backend = backend_from_url(broker) if isinstance(broker, str) else broker
+        self.degraded_start = degraded_start
+        _hubs.add(self)
         self.namespaces = Namespaces(namespaces, default)
         self.limits = limits or ConnectionLimits()
         self.authenticate = authenticate
@@ -103,6 +132,7 @@ class Hub:
         self._stopped = False
         self._start_lock: asyncio.Lock | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._broker_available = True
 
     def namespace(self, name: str, options: ChannelOptions) -> None:
         """Use ``options`` for every channel ``name:*``; raises ``ConfigurationError``."""
@@ -122,9 +152,35 @@ class Hub:
             self._start_lock = asyncio.Lock()
         async with self._start_lock:
             if not self._started:
+                self._check_processes()
+                self._broker_available = True
                 await self.backend.start(_Listener(self))
+                if not self.backend.health().get("ok") and not self.degraded_start:
+                    await self.backend.stop()
+                    raise BrokerUnreachable(
+                        f"cannot reach the channels broker at {self.backend.address}"
+                        f" ({self.backend.health().get('last_error') or 'no answer'}):"
+                        " start it, fix the URL, or pass Channels(degraded_start=True)"
+                    )
                 self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
                 self._started = True
+
+    def _check_processes(self) -> None:
+        """Refuse a per-process broker in one of several worker processes (a silent split)."""
+        if self.backend.capabilities.cross_process:
+            return
+        count = serving_processes()
+        if count > 1:
+            origin = {
+                "code": "given in code",
+                "default": "the default: no broker given and TETHER_BROKER unset",
+            }.get(self.broker_source, f"from {self.broker_source}")
+            raise ProcessSplit(
+                f"{count} worker processes serve this app but its Channels broker is in memory"
+                f" ({origin}), so each worker would only reach its own sockets: use a shared"
+                " broker (Channels() with TETHER_BROKER or --broker redis://host:6379/0) or"
+                " run one worker"
+            )
 
     async def stop(self) -> None:
         """Close every channel connection with 1012, leave presence, disconnect the backend."""
@@ -161,6 +217,25 @@ class Hub:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+    @property
+    def broker_available(self) -> bool:
+        """False from the moment the broker stops answering until it answers again."""
+        return self._broker_available
+
+    def _broker_state(self, available: bool) -> None:
+        """Tell every protocol client once per change; the frame is in docs/channels-protocol.md."""
+        if available == self._broker_available:
+            return
+        self._broker_available = available
+        frame: dict[str, Any] = {"type": "broker", "available": available}
+        if not available:
+            frame["code"] = "unavailable"
+            frame["message"] = "the server cannot reach its message broker; retrying"
+        text = dumps(frame)
+        for connection in list(self._connections.values()):
+            if not connection.raw:
+                connection.send_text(text)
 
     # -- publishing and reading ---------------------------------------------------------------
 
@@ -418,7 +493,7 @@ class Hub:
             if options.join_leave:
                 await self.backend.presence_event(channel, "join", connection.client_id, info)
         except Exception as exc:  # the heartbeat adds it again once the broker is back
-            logger.warning("presence join on %s failed: %r", channel, exc)
+            self._log_broker_failure("presence join on %s failed: %r", channel, exc)
 
     async def _leave(
         self, channel: str, client_id: str, info: str, options: ChannelOptions
@@ -439,7 +514,7 @@ class Hub:
                     await self.backend.presence_refresh(dict(self._present), self.presence_ttl)
                 await self._expire_presence()
             except Exception as exc:
-                logger.warning("presence heartbeat failed: %r", exc)
+                self._log_broker_failure("presence heartbeat failed: %r", exc)
 
     async def _expire_presence(self) -> None:
         """Sweep the presence channels this node serves; send ``leave`` for expired members.
@@ -462,7 +537,15 @@ class Hub:
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            logger.warning("channels background task failed: %r", task.exception())
+            self._log_broker_failure("channels background task failed: %r", task.exception())
+
+    def _log_broker_failure(self, message: str, *args: Any) -> None:
+        # While the broker is known to be down its outage was logged once, with its address:
+        # the failures it causes go to debug instead of repeating it for every member and beat.
+        if not self._broker_available and isinstance(args[-1], BrokerUnavailable):
+            logger.debug(message, *args)
+        else:
+            logger.warning(message, *args)
 
     # -- serving ------------------------------------------------------------------------------
 
@@ -515,3 +598,6 @@ class _Listener:
     def on_resubscribed(self) -> None:
         self.hub.metrics.broker_reconnects += 1
         self.hub.router.check_positions()
+
+    def on_broker_state(self, available: bool) -> None:
+        self.hub._broker_state(available)

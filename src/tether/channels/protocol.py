@@ -61,9 +61,14 @@ async def serve(hub: Hub, websocket: Any) -> None:
         await websocket.close(CLOSE_POLICY, refusal)
         return
     connection = hub.open(websocket, info=identity.get("info"), user=identity.get("user"))
-    connection.send_text(
-        dumps({"type": "connected", "client": connection.client_id, "node": hub.node_id})
-    )
+    connected: dict[str, Any] = {
+        "type": "connected",
+        "client": connection.client_id,
+        "node": hub.node_id,
+    }
+    if not hub.broker_available:
+        connected["broker"] = "unavailable"
+    connection.send_text(dumps(connected))
     try:
         await _receive_loop(hub, connection, websocket)
         # A close the server decided (4003, 4001...) is sent by the outbox's writer: wait for

@@ -32,11 +32,13 @@ from urllib.parse import urlsplit
 
 from tether.applications import Tether
 from tether.channels import (
+    BrokerUnavailable,
     ChannelOptions,
     Channels,
     Connection,
     ConnectionLimits,
     PublishRejected,
+    broker_unavailable_handler,
 )
 from tether.channels.errors import ChannelForbidden
 from tether.demo.rules import (
@@ -163,9 +165,8 @@ def create_app(broker: str | None = None) -> Tether:
 
     Raises ``ValueError`` for a broker URL that is neither ``memory://`` nor ``redis://``.
     """
-    broker = broker or os.environ.get(BROKER_ENV) or "memory://"
     channels = Channels(
-        broker,
+        broker,  # None: TETHER_BROKER (set by `tether demo --broker`), else memory://
         namespaces=room_namespaces(),
         default=ChannelOptions(authorize=_authorize),
         limits=ConnectionLimits(max_message_bytes=512, max_channels=8),
@@ -185,10 +186,12 @@ def create_app(broker: str | None = None) -> Tether:
         ),
     )
     app.state.channels = channels
+    # A publish while the broker is down answers 503 with JSON (the page shows it), not 500.
+    app.add_exception_handler(BrokerUnavailable, broker_unavailable_handler)
     app.add_websocket_route("/channels", channels.endpoint)
     app.add_route("/_tether/channels.js", channels.client_js, methods=["GET", "HEAD"])
     _add_pages(app)
-    _add_api(app, channels, _broker_kind(broker))
+    _add_api(app, channels, _broker_kind(channels.backend.address))
     return app
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from tether.convertors import Convertor, register_url_convertor
 from tether.datastructures import URL, URLPath
-from tether.exceptions import HTTPException
+from tether.exceptions import HTTPException, StartupRefused
 from tether.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from tether.routing.errors import has_denial_extension
 from tether.routing.index import RouteIndex, RouteList
@@ -290,8 +290,12 @@ class Router:
                 await send({"type": "lifespan.startup.complete"})
                 started = True
                 await receive()  # lifespan.shutdown
-        except BaseException:
+        except BaseException as exc:
             failed = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
+            if isinstance(exc, StartupRefused) and not started:
+                # A refusal whose message says it all: one line, and no traceback after it.
+                await send({"type": failed, "message": f"{type(exc).__name__}: {exc}"})
+                raise
             await send({"type": failed, "message": traceback.format_exc()})
             raise
         await send({"type": "lifespan.shutdown.complete"})

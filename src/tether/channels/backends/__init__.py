@@ -22,7 +22,7 @@ def backend_from_url(url: str) -> Backend:
     """
     from tether.channels.backends.memory import MemoryBackend, MemoryBroker
 
-    scheme, _, rest = url.partition("://")
+    scheme, separator, rest = url.partition("://")
     if scheme == "memory":
         if not rest:
             return MemoryBackend()
@@ -32,4 +32,8 @@ def backend_from_url(url: str) -> Backend:
         from tether.channels.backends.redis import RedisBackend
 
         return RedisBackend.from_url(url)
-    raise ValueError(f"unknown channels broker URL {url!r}: use memory:// or redis://")
+    if not separator:
+        raise ValueError(f"a broker URL starts with memory:// or redis://, got {url!r}")
+    raise ValueError(
+        f"unknown channels broker scheme {scheme + '://'!r}: use memory:// or redis://host:6379/0"
+    )

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import math
 import random
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -35,8 +36,13 @@ class PubSubListener:
         *,
         ping_interval: float = 5.0,
         max_backoff: float = 5.0,
+        address: str = "Redis",
+        on_state: Callable[[bool], None] | None = None,
     ) -> None:
         self._make_connection = make_connection
+        self.address = address
+        self._on_state = on_state
+        self._failures = 0
         self._on_message = on_message
         self._on_resubscribed = on_resubscribed
         self.ping_interval = ping_interval
@@ -46,6 +52,8 @@ class PubSubListener:
         self._outstanding: dict[bytes, int] = {}
         self._waiters: dict[bytes, list[asyncio.Future[None]]] = {}
         self._resync: set[bytes] | None = None
+        self._commands: deque[tuple[str | bytes, ...]] = deque()
+        self._commands_ready = asyncio.Event()
         self._conn: Any = None
         self._flush_scheduled = False
         self._task: asyncio.Task[None] | None = None
@@ -104,30 +112,44 @@ class PubSubListener:
 
     def _flush_now(self) -> None:
         self._flush_scheduled = False
-        conn = self._conn
-        if conn is None:
+        if self._conn is None:
             return  # the next connection subscribes ``desired`` as a whole
         add = self.desired - self._requested
         remove = self._requested - self.desired
         if add or remove:
-            asyncio.get_running_loop().create_task(self._send(conn, add, remove))
+            self._queue(add, remove)
 
-    async def _send(self, conn: Any, add: set[bytes], remove: set[bytes]) -> None:
-        # Bookkeeping happens before the first await, in the same order as the commands.
+    def _queue(self, add: set[bytes], remove: set[bytes]) -> None:
+        """Book the change and queue its commands for the one sender of this connection.
+
+        One sender writes the commands in the order they were booked. (A task per flush, as
+        before, let a later SUBSCRIBE reach Redis before an earlier UNSUBSCRIBE of the same
+        key whenever a write waited: Redis then dropped a channel the node still wanted.)
+        """
         for key in add:
             self._requested.add(key)
             self._outstanding[key] = self._outstanding.get(key, 0) + 1
         for key in remove:
             self._requested.discard(key)
             self._outstanding[key] = self._outstanding.get(key, 0) + 1
-        try:
-            if add:
-                await conn.send_command("SUBSCRIBE", *add, check_health=False)
-            if remove:
-                await conn.send_command("UNSUBSCRIBE", *remove, check_health=False)
-        except Exception as exc:  # the reader notices the broken connection and reconnects
-            logger.warning("sending (un)subscribe to Redis failed: %r", exc)
-            await _disconnect(conn)
+        if add:
+            self._commands.append(("SUBSCRIBE", *add))
+        if remove:
+            self._commands.append(("UNSUBSCRIBE", *remove))
+        self._commands_ready.set()
+
+    async def _send_loop(self, conn: Any) -> None:
+        while True:
+            await self._commands_ready.wait()
+            self._commands_ready.clear()
+            while self._commands:
+                command = self._commands.popleft()
+                try:
+                    await conn.send_command(*command, check_health=False)
+                except Exception as exc:  # the reader sees the broken connection and reconnects
+                    self.last_error = str(exc) or type(exc).__name__
+                    await _disconnect(conn)
+                    return
 
     def _confirm(self, key: bytes) -> None:
         left = self._outstanding.get(key, 0) - 1
@@ -149,11 +171,39 @@ class PubSubListener:
         for key in list(self._waiters):
             if self.is_confirmed(key):
                 self._wake(key)
+        if self._failures:
+            logger.warning(
+                "Redis pub/sub at %s is back after %d failed attempt(s)",
+                self.address,
+                self._failures,
+            )
+            self._failures = 0
+            self._tell(True)
         if self._connected_once:
             self.reconnects += 1
             self._on_resubscribed()
         self._connected_once = True
         self.connected.set()
+
+    def _tell(self, available: bool) -> None:
+        if self._on_state is not None:
+            self._on_state(available)
+
+    def _failed(self, exc: Exception) -> None:
+        """Log the first failure of an outage with the address; the retries after it quietly."""
+        self.last_error = str(exc) or type(exc).__name__
+        self._failures += 1
+        if self._failures == 1:
+            lost = "lost its connection to" if self._connected_once else "cannot connect to"
+            logger.warning(
+                "Redis pub/sub %s %s (%s); retrying quietly until it answers",
+                lost,
+                self.address,
+                self.last_error,
+            )
+            self._tell(False)
+        else:
+            logger.debug("Redis pub/sub at %s: attempt %d failed", self.address, self._failures)
 
     # -- supervision --------------------------------------------------------------------------
 
@@ -185,8 +235,7 @@ class PubSubListener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.last_error = repr(exc)
-                logger.warning("Redis pub/sub listener lost its connection: %r", exc)
+                self._failed(exc)
             finally:
                 await self._reset()
             if self._closing:
@@ -202,6 +251,7 @@ class PubSubListener:
         conn, self._conn = self._conn, None
         self._requested.clear()
         self._outstanding.clear()
+        self._commands.clear()  # the next connection resubscribes ``desired`` as a whole
         self._resync = None
         if conn is not None:
             await _disconnect(conn)
@@ -213,14 +263,16 @@ class PubSubListener:
         self._resync = set(self.desired)
         self._last_rx = asyncio.get_running_loop().time()
         if self._resync:
-            await self._send(conn, set(self._resync), set())
+            self._queue(set(self._resync), set())
         else:
             self._finish_resync()
-        watchdog = asyncio.get_running_loop().create_task(self._watch(conn))
+        loop = asyncio.get_running_loop()
+        helpers = [loop.create_task(self._send_loop(conn)), loop.create_task(self._watch(conn))]
         try:
             await self._read(conn)
         finally:
-            watchdog.cancel()
+            for helper in helpers:
+                helper.cancel()
 
     async def _read(self, conn: Any) -> None:
         loop = asyncio.get_running_loop()

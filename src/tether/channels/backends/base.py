@@ -84,11 +84,19 @@ class BackendListener(Protocol):
     def on_resubscribed(self) -> None:
         """The backend reconnected and resubscribed: live messages may have been missed."""
 
+    def on_broker_state(self, available: bool) -> None:
+        """The broker became unreachable (``False``) or reachable again (``True``).
+
+        Called once per change, not once per retry.
+        """
+
 
 class Backend(abc.ABC):
     """Abstract broker. Methods raise :class:`BrokerUnavailable` when the broker is down."""
 
     capabilities: Capabilities = Capabilities()
+    #: Where the broker is, for messages and logs (a URL without its password).
+    address: str = "(unknown broker)"
 
     @abc.abstractmethod
     async def start(self, listener: BackendListener) -> None:

@@ -179,6 +179,7 @@ class MemoryBackend(Backend):
     """A hub's handle on a :class:`MemoryBroker` (a private one unless one is given)."""
 
     capabilities = Capabilities(has_history=True, has_presence=True, cross_process=False)
+    address = "memory://"
 
     def __init__(self, broker: MemoryBroker | None = None) -> None:
         self.broker = broker if broker is not None else MemoryBroker()

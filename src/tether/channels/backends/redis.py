@@ -85,6 +85,7 @@ class RedisBackend(Backend):
         self.url = url
         self.max_connections = max_connections
         self._slots = asyncio.Semaphore(max_connections)
+        self.address = masked_url(url)
         self.prefix = prefix
         self.command_timeout = command_timeout
         self.ping_interval = ping_interval
@@ -107,6 +108,7 @@ class RedisBackend(Backend):
     def from_url(cls, url: str) -> RedisBackend:
         """Build from ``redis://host:port/db?prefix=name&max_connections=50`` (neither is
         sent to Redis)."""
+        check_url(url)
         parts = urlsplit(url)
         query = parse_qs(parts.query)
         prefix = query.pop("prefix", ["tether"])[0]
@@ -153,6 +155,8 @@ class RedisBackend(Backend):
             self._on_message,
             listener.on_resubscribed,
             ping_interval=self.ping_interval,
+            address=self.address,
+            on_state=getattr(listener, "on_broker_state", None),
         )
         self._listener.start()
         # Wait a little for the first connection, but start even while Redis is down:
@@ -454,12 +458,41 @@ class RedisBackend(Backend):
         if report["state"] == "connected" and self._pipeline is not None and self._pipeline.failing:
             # Commands time out (a stall longer than command_timeout) while pub/sub looks fine.
             report["state"] = "unresponsive"
+        report["address"] = self.address
         report["ok"] = report["state"] == "connected"
         return report
 
     def subscribed_keys(self) -> set[bytes]:
         """Pub/sub keys this node wants (a test oracle next to ``PUBSUB NUMSUB``)."""
         return set(self._listener.desired) if self._listener is not None else set()
+
+
+def masked_url(url: str) -> str:
+    """``url`` without its password, fit for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + host))
+
+
+def check_url(url: str) -> None:
+    """Raise ``ValueError`` (one line) for a Redis URL whose host, port or database is unusable."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- parsing the port is the check
+    except ValueError:
+        raise ValueError(
+            f"bad Redis URL {masked_url(url)!r}: the port must be a number from 1 to 65535"
+        ) from None
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        raise ValueError(
+            f"bad Redis URL {masked_url(url)!r}: the database after the last '/' must be a number"
+        )
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ValueError(f"bad Redis URL {masked_url(url)!r}: no host (redis://host:6379/0)")
 
 
 def _opener(pool: Any) -> Connect:
