@@ -12,7 +12,8 @@
  * (protocol error) is final: the client stops reconnecting and calls
  * options.onError({code, reason, message}). Every other close is retried, 1013 (rate limit
  * exceeded: try again later) included. options.onClose({code, reason, retrying}) sees every
- * close. Protocol: docs/channels-protocol.md.
+ * close. options.onBroker(available) hears when the server loses or regains its broker
+ * (client.brokerAvailable holds the last state). Protocol: docs/channels-protocol.md.
  */
 (function (root) {
   "use strict";
@@ -28,6 +29,8 @@
     this.onState = options.onState || function () {};
     this.onClose = options.onClose || function () {};
     this.onError = options.onError || function () {};
+    this.onBroker = options.onBroker || function () {};
+    this.brokerAvailable = true;
     this.channels = {};
     this.pending = {};
     this.nextId = 1;
@@ -120,6 +123,9 @@
       waiter.resolve(frame.result);
     } else if (frame.type === "connected") {
       this.clientId = frame.client;
+      this._broker(frame.broker !== "unavailable");
+    } else if (frame.type === "broker") {
+      this._broker(frame.available === true);
     } else if (frame.type === "pub" && state) {
       this._publication(state, frame);
     } else if (frame.type === "unsubscribed" && state && frame.resubscribe) {
@@ -128,6 +134,12 @@
       var hook = frame.type === "join" ? state.handlers.onJoin : state.handlers.onLeave;
       if (hook) hook(frame.client, frame.info);
     }
+  };
+
+  TetherChannels.prototype._broker = function (available) {
+    if (available === this.brokerAvailable) return;
+    this.brokerAvailable = available;
+    this.onBroker(available);
   };
 
   TetherChannels.prototype._publication = function (state, frame) {
