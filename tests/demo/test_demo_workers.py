@@ -151,4 +151,4 @@ def test_several_workers_on_the_memory_broker_are_refused() -> None:
         env={**os.environ, "TETHER_BROKER": ""},
     )
     assert result.returncode == 2
-    assert "needs a shared channels broker" in result.stderr
+    assert "each worker would reach only its own sockets" in result.stderr
