@@ -55,21 +55,20 @@ def test_block_1_echo(tour: list[str]) -> None:
 def test_blocks_2_and_3_rooms_and_their_test(tour: list[str]) -> None:
     run_block(tour[2], "tour3")["test_room"]()
     app = sys.modules["rooms"].app
-    with TestClient(app) as client:
-        with client.websocket_connect("/rooms/7?token=secret") as ws:
-            assert ws.receive_json() == {"room": 7, "user": "ann"}
+    with TestClient(app) as client, client.websocket_connect("/rooms/7?token=secret") as ws:
+        assert ws.receive_json() == {"room": 7, "user": "ann"}
 
 
 def test_block_4_channels(tour: list[str]) -> None:
     app = run_block(tour[3], "tour4")["app"]
-    with TestClient(app) as client:
-        with (
-            client.websocket_connect("/chat/lobby") as one,
-            client.websocket_connect("/chat/lobby") as two,
-        ):
-            one.send_text("hello")
-            assert two.receive_json() == {"text": "hello"}
-            assert one.receive_json() == {"text": "hello"}
+    with (
+        TestClient(app) as client,
+        client.websocket_connect("/chat/lobby") as one,
+        client.websocket_connect("/chat/lobby") as two,
+    ):
+        one.send_text("hello")
+        assert two.receive_json() == {"text": "hello"}
+        assert one.receive_json() == {"text": "hello"}
 
 
 def test_block_5_typed_messages_and_their_document(tour: list[str]) -> None:

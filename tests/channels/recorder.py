@@ -1,8 +1,8 @@
-"""A protocol client for multi-process tests that records everything §5.1 asks for.
+"""A protocol client for multi-process tests that records every frame it is sent.
 
 It remembers per channel every (offset, epoch) received, every close code and every
 subscribe result, and can reconnect (to any node) and resubscribe from its last position.
-The checker :func:`check_invariants` asserts §5.3 (no silent loss, no duplicates, order).
+The checker :func:`check_invariants` asserts no silent loss, no duplicate and one order.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class Recorder:
 
 
 def check_invariants(recorder: Recorder) -> None:
-    """§5.3: every session is one contiguous run from its start; a session that lost
+    """Every session is one contiguous run from its start; a session that lost
     continuity ended with an explicit signal; recovery sessions continue exactly."""
     previous: Session | None = None
     for session in recorder.sessions:

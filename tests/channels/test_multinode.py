@@ -1,7 +1,7 @@
-"""Multi-node correctness (spec channels.md §5): real uvicorn processes sharing one Redis.
+"""Multi-node correctness: real uvicorn processes sharing one Redis.
 
 Each test starts its own private redis-server and two tether nodes (tests/channels/node_app.py)
-and ends by checking the §5.3 invariants on every recording client.
+and ends by checking the invariants of recorder.check_invariants on every recording client.
 """
 
 from __future__ import annotations
@@ -259,4 +259,90 @@ async def test_s12_slow_consumer(redis: RedisServer) -> None:
         check_invariants(slow)
         check_invariants(fast)
         for client in (fast, slow, publisher):
+            await client.close()
+
+
+# -- the fault figures: a numbered stream through kill -9 / restart empty, and a pause -------
+
+RATE = 300  # publications per second, alternating between the two nodes
+
+
+def numbers(client: Recorder) -> list[list[int]]:
+    """The publication numbers each session of ``client`` received, in arrival order."""
+    return [[d["n"] for d in s.data if d.get("n", -1) >= 0] for s in client.sessions]
+
+
+def check_every_publication(client: Recorder, published: list[int]) -> int:
+    """Each acknowledged publication arrived once and in order, or its loss was signalled.
+
+    Returns how many were lost with a signal (``unsubscribed`` ending the session, then a
+    session that started with ``recovered: false``).
+    """
+    per_session = numbers(client)
+    seen = [n for session in per_session for n in session]
+    assert seen == sorted(set(seen)), "a duplicate or a reordering"
+    signalled = 0
+    received = set(seen)
+    for n in published:
+        if n in received:
+            continue
+        # The session that continued past n must have started after it, without recovery,
+        # right after a session that ended with an explicit signal.
+        later = next(i for i, s in enumerate(per_session) if s and s[-1] > n)
+        assert per_session[later][0] > n, f"publication {n} silently missing in a session"
+        session = client.sessions[later]
+        assert later > 0 and not session.recovered, f"publication {n} lost without a signal"
+        assert client.sessions[later - 1].ended_by, f"publication {n} lost without a signal"
+        signalled += 1
+    return signalled
+
+
+@pytest.mark.parametrize("fault", ["kill -9, restart empty", "pause"])
+async def test_a_numbered_stream_through_a_redis_fault(redis: RedisServer, fault: str) -> None:
+    with nodes(redis) as (a, b):
+        clients = [await started(ws_url(node)) for node in (a, b, a, b)]
+        publishers = clients[:2]
+        acknowledged: list[int] = []
+        refused: list[int] = []
+        streaming = True
+
+        async def stream() -> None:
+            n = 0
+            while streaming:
+                try:
+                    await publishers[n % 2].publish({"n": n})
+                    acknowledged.append(n)
+                except (RuntimeError, TimeoutError):  # an error frame: failed loudly
+                    refused.append(n)
+                n += 1
+                await asyncio.sleep(1 / RATE)
+
+        task = asyncio.create_task(stream())
+        await wait_until(lambda: len(acknowledged) > RATE // 2, 10, "the stream to flow")
+        if fault == "pause":
+            await asyncio.to_thread(redis.pause, 2.0)  # SIGSTOP, shorter than command_timeout
+        else:
+            redis.stop()  # SIGKILL: nothing saved, it comes back empty
+            await asyncio.sleep(1.0)
+            redis.start()
+        for node in (a, b):
+            await wait_until(lambda n=node: _status(n, 200), 20, "the node to see Redis again")
+        mark = len(acknowledged)
+        await wait_until(lambda: len(acknowledged) > mark + RATE // 2, 15, "the stream to go on")
+        streaming = False
+        await task
+        await publishers[0].publish({"n": -1, "end": True})
+
+        def ended(client: Recorder) -> bool:
+            return any(d.get("end") for d in client.sessions[-1].data)
+
+        for client in clients:
+            await wait_until(lambda c=client: ended(c), 15, "the end marker")
+            check_invariants(client)
+            lost = check_every_publication(client, acknowledged)
+            if fault == "pause":
+                assert lost == 0 and not refused  # a pause shorter than the timeouts loses nothing
+        if fault != "pause":
+            assert refused, "publishes while Redis was down must fail loudly"
+        for client in clients:
             await client.close()

@@ -54,11 +54,11 @@ Authenticate = Callable[[Any], "Awaitable[Mapping[str, Any] | None] | Mapping[st
 CLOSE_GOING_AWAY = 1012
 
 
-_hubs: weakref.WeakSet[Channels] = weakref.WeakSet()
+_hubs: weakref.WeakSet[Hub] = weakref.WeakSet()
 
 
-def live_hubs() -> list[Channels]:
-    """Every :class:`Channels` built in this process and not garbage yet (the CLI asks it)."""
+def live_hubs() -> list[Hub]:
+    """Every hub (:class:`Channels`) built in this process and not garbage yet (the CLI asks)."""
     return list(_hubs)
 
 

@@ -167,6 +167,9 @@ class _TracedListener:
     def on_resubscribed(self) -> None:
         self.listener.on_resubscribed()
 
+    def on_broker_state(self, available: bool) -> None:
+        self.listener.on_broker_state(available)
+
 
 def _fanout_counters(hub: Any) -> tuple[int, int, int]:
     metrics = hub.metrics
