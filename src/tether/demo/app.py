@@ -41,6 +41,7 @@ from tether.channels import (
     broker_unavailable_handler,
 )
 from tether.channels.errors import ChannelForbidden
+from tether.demo.icon import favicon
 from tether.demo.rules import (
     NAME_MAX,
     ROOM_MAX,
@@ -199,6 +200,12 @@ def _add_pages(app: Tether) -> None:
     @app.get("/")
     async def index() -> HTMLResponse:
         return HTMLResponse(_static("index.html"), headers={"cache-control": "no-cache"})
+
+    icon = favicon()
+
+    @app.get("/favicon.ico")
+    async def favicon_ico() -> Response:
+        return Response(icon, media_type="image/x-icon", headers={"cache-control": "max-age=86400"})
 
     @app.get("/static/{name}")
     async def static(name: str) -> Response:

@@ -11,7 +11,7 @@
 
   var TYPING_EVERY = 2000;   // ms between two typing pings while someone types
   var TYPING_SHOWN = 4000;   // ms a typing ping stays visible
-  var OFFLINE_AFTER = 3;     // failed reconnects before the badge says "offline"
+  var OFFLINE_AFTER = 15000; // ms without a connection before the badge says "offline"
   var HISTORY_LIMIT = 100;
 
   function $(id) { return document.getElementById(id); }
@@ -21,7 +21,8 @@
   var roomChannel = "";
   var typingChannel = "";
   var connectedOnce = false;
-  var failures = 0;
+  var downSince = 0;                          // when the socket went away (0: it is up)
+  var brokerUp = true;                        // the server can reach its broker
   var lastTypingSent = 0;
   var limits = { name: 24, room: 32, text: 500 };
   var stream = { epoch: null, shown: {} };   // offsets shown in the current epoch
@@ -80,17 +81,31 @@
     document.body.setAttribute("data-connection", state);
   }
 
+  function showConnected() {
+    if (brokerUp) setStatus("connected", "connected");
+    else setStatus("degraded", "connected, but the server lost its message broker: retrying");
+  }
+
+  function onBroker(available) {
+    brokerUp = available;
+    if (!downSince) showConnected();
+    if (available) refreshPresence();
+    else $("people").classList.add("stale");
+  }
+
   function onState(state, code, detail) {
     if (state === "connected") {
-      failures = 0;
+      downSince = 0;
       connectedOnce = true;
-      setStatus("connected", "connected");
+      show($("send-error"), "");   // whatever failed while offline is not true any more
+      showConnected();
+      whoami();                    // after a restart another process may serve this page
     } else if (state === "connecting") {
       if (!connectedOnce) setStatus("connecting", "connecting…");
     } else if (state === "reconnecting") {
-      failures += 1;
+      if (!downSince) downSince = Date.now();
       var seconds = Math.max(1, Math.round((detail || 0) / 1000));
-      if (failures > OFFLINE_AFTER || !navigator.onLine) {
+      if (Date.now() - downSince > OFFLINE_AFTER || !navigator.onLine) {
         setStatus("offline", "offline, retrying in " + seconds + " s");
       } else {
         setStatus("reconnecting", "reconnecting…");
@@ -136,6 +151,7 @@
         notice("Back online.", 3000);
       }
     } else {
+      startEpoch(result.epoch);   // the divider goes up now, not with the next message
       notice("Back online, but some messages could not be recovered (the server lost its " +
              "history). Showing what it still has.", 10000);
       loadHistory();
@@ -181,6 +197,7 @@
   }
 
   function startEpoch(epoch) {
+    if (epoch === stream.epoch) return;
     var list = $("messages");
     if (stream.epoch !== null && list.querySelector(".msg")) {
       var divider = document.createElement("li");
@@ -376,7 +393,10 @@
     me = { name: name, room: room };
     roomChannel = "room:" + room;
     typingChannel = "typing:" + room;
-    try { localStorage.setItem("tether-chat-name", name); } catch (e) { /* private mode */ }
+    try {
+      localStorage.setItem("tether-chat-name", name);
+      sessionStorage.setItem("tether-chat-joined", room);   // a reload of this tab rejoins
+    } catch (e) { /* private mode */ }
     history.replaceState(null, "", "?room=" + encodeURIComponent(room));
     document.title = "#" + room + " · tether chat";
     $("join-view").hidden = true;
@@ -387,12 +407,14 @@
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     client = new TetherChannels(scheme + location.host + "/channels?name=" + encodeURIComponent(name), {
       onState: onState,
+      onBroker: onBroker,
       maxDelay: 5000
     });
     subscribe();
   }
 
   function leave() {
+    try { sessionStorage.removeItem("tether-chat-joined"); } catch (e) { /* ok */ }
     if (client) client.close();
     location.href = "/?room=" + encodeURIComponent(me.room);
   }
@@ -409,11 +431,25 @@
     setInterval(renderTyping, 1000);
     fetch("/api/limits").then(function (r) { return r.json(); }).then(function (l) { limits = l; },
       function () { /* keep the defaults */ });
-    fetch("/api/whoami").then(function (r) { return r.json(); }).then(function (who) {
-      $("broker").textContent = who.broker;
-      $("served-by").textContent = String(who.pid);
-    }, function () { /* the footer stays vague */ });
-    (($("name").value ? $("room") : $("name"))).focus();
+    whoami();
+    if (!rejoin(params)) (($("name").value ? $("room") : $("name"))).focus();
+  }
+
+  function whoami() {
+    fetch("/api/whoami", { cache: "no-store" }).then(function (r) { return r.json(); })
+      .then(function (who) {
+        $("broker").textContent = who.broker;
+        $("served-by").textContent = String(who.pid);
+      }, function () { /* the footer keeps what it had */ });
+  }
+
+  // A reload of a tab that had joined goes straight back to the room (same name and room).
+  function rejoin(params) {
+    var joined = null;
+    try { joined = sessionStorage.getItem("tether-chat-joined"); } catch (e) { /* ok */ }
+    if (!joined || joined !== params.get("room") || !$("name").value) return false;
+    $("join-form").requestSubmit();
+    return true;
   }
 
   init();
