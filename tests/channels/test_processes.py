@@ -190,3 +190,39 @@ def test_broker_for_an_app_without_channels_is_a_warning() -> None:
     with started(cmd, _env()) as (proc, log):
         wait_serving(port, proc, log)
         assert "--broker is ignored: worker_apps:echo_app builds no channels hub" in output(log)
+
+
+def gunicorn(target: str, port: int) -> list[str]:
+    # gunicorn forks its workers: they see the master's command line, "-w 2" included.
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "2",
+        "-k",
+        "uvicorn.workers.UvicornWorker",
+        "--bind",
+        f"127.0.0.1:{port}",
+        target,
+    ]
+
+
+@pytest.mark.integration
+def test_gunicorn_workers_refuse_a_memory_broker_in_one_line() -> None:
+    with started(gunicorn("worker_apps:memory_app", free_port()), _env()) as (proc, log):
+        proc.wait(60)
+        text = output(log)
+    refusals = [line for line in text.splitlines() if "ProcessSplit:" in line]
+    assert refusals, text
+    assert "2 worker processes serve this app" in refusals[0]
+    assert "Traceback" not in text
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+def test_gunicorn_workers_share_a_redis_broker(redis: RedisServer) -> None:
+    port = free_port()
+    env = _env(TETHER_BROKER=redis.url)
+    with started(gunicorn("worker_apps:default_app", port), env) as (proc, log):
+        assert len(wait_serving(port, proc, log, pids=2)) == 2
