@@ -155,15 +155,28 @@ class Hub:
                 self._check_processes()
                 self._broker_available = True
                 await self.backend.start(_Listener(self))
-                if not self.backend.health().get("ok") and not self.degraded_start:
-                    await self.backend.stop()
-                    raise BrokerUnreachable(
-                        f"cannot reach the channels broker at {self.backend.address}"
-                        f" ({self.backend.health().get('last_error') or 'no answer'}):"
-                        " start it, fix the URL, or pass Channels(degraded_start=True)"
-                    )
+                broker = self.backend.health()
+                if not broker.get("ok"):
+                    await self._unreachable(broker.get("last_error") or "no answer")
                 self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
                 self._started = True
+
+    async def _unreachable(self, reason: str) -> None:
+        """Refuse to start on a broker that does not answer, unless ``degraded_start``."""
+        address = self.backend.address
+        if self.degraded_start:
+            logger.warning(
+                "starting without the channels broker at %s (%s): degraded_start=True;"
+                " it connects as soon as the broker answers",
+                address,
+                reason,
+            )
+            return
+        await self.backend.stop()
+        raise BrokerUnreachable(
+            f"cannot reach the channels broker at {address} ({reason}):"
+            " start it, fix the URL, or pass Channels(degraded_start=True)"
+        )
 
     def _check_processes(self) -> None:
         """Refuse a per-process broker in one of several worker processes (a silent split)."""

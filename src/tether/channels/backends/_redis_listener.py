@@ -194,8 +194,11 @@ class PubSubListener:
         self.last_error = str(exc) or type(exc).__name__
         self._failures += 1
         if self._failures == 1:
+            # Before the first connection the hub reports it (a refusal, or a degraded start).
+            level = logging.WARNING if self._connected_once else logging.DEBUG
             lost = "lost its connection to" if self._connected_once else "cannot connect to"
-            logger.warning(
+            logger.log(
+                level,
                 "Redis pub/sub %s %s (%s); retrying quietly until it answers",
                 lost,
                 self.address,
