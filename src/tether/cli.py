@@ -87,13 +87,16 @@ def _check_app(target: str, args: argparse.Namespace) -> None:
     from tether.channels.hub import live_hubs
 
     hubs = live_hubs()
+    if args.workers > 1:
+        _refuse_split(target, args.workers, hubs)
     if args.broker and not hubs:
-        print(
-            f"tether: warning: --broker is ignored: {target} builds no channels hub (Channels)",
-            file=sys.stderr,
-        )
-    if args.workers == 1:
-        return
+        _warn(f"--broker is ignored: {target} builds no channels hub (Channels)")
+    elif args.broker and all(hub.broker_source == "code" for hub in hubs):
+        named = ", ".join(sorted({hub.backend.address for hub in hubs}))
+        _warn(f"--broker is ignored: {target} names its broker in code ({named}), which wins")
+
+
+def _refuse_split(target: str, workers: int, hubs: Sequence[Any]) -> None:
     for hub in hubs:
         if hub.backend.capabilities.cross_process:
             continue
@@ -105,9 +108,13 @@ def _check_app(target: str, args: argparse.Namespace) -> None:
         else:
             advice = "add --broker redis://127.0.0.1:6379/0 or run one worker"
         raise CLIError(
-            f"--workers {args.workers}: {target} keeps its channels in the in-memory broker, so"
+            f"--workers {workers}: {target} keeps its channels in the in-memory broker, so"
             f" each worker would reach only its own sockets; {advice}"
         )
+
+
+def _warn(message: str) -> None:
+    print(f"tether: warning: {message}", file=sys.stderr)
 
 
 def _check_bind(host: str, port: int) -> None:

@@ -226,3 +226,15 @@ def test_gunicorn_workers_share_a_redis_broker(redis: RedisServer) -> None:
     env = _env(TETHER_BROKER=redis.url)
     with started(gunicorn("worker_apps:default_app", port), env) as (proc, log):
         assert len(wait_serving(port, proc, log, pids=2)) == 2
+
+
+@pytest.mark.integration
+def test_broker_for_an_app_that_names_its_own_is_a_warning() -> None:
+    port = free_port()
+    cmd = tether_run("worker_apps:memory_app", "--broker", "redis://127.0.0.1:6379/0", port=port)
+    with started(cmd, _env()) as (proc, log):
+        wait_serving(port, proc, log)
+        assert (
+            "--broker is ignored: worker_apps:memory_app names its broker in code (memory://)"
+            in output(log)
+        )
