@@ -211,10 +211,16 @@ async def test_s9_redis_kills_pubsub_clients(redis: RedisServer) -> None:
                 await clients[n % 2].publish({"n": n})
                 await asyncio.sleep(0.004)
 
+        async def reconnected(count: int) -> bool:
+            reports = [await health(node) for node in (a, b)]
+            return all(r["metrics"]["broker_reconnects"] >= count for _, r in reports if r)
+
         task = asyncio.create_task(publisher())
         await asyncio.sleep(0.15)
         redis_cli(redis, "CLIENT", "KILL", "TYPE", "pubsub")
-        await asyncio.sleep(0.2)
+        # The second kill waits for both listeners to be back (on a busy machine a fixed pause
+        # could land before they were, and kill nothing new).
+        await wait_until(lambda: reconnected(1), 10, "both listeners to reconnect")
         redis_cli(redis, "CLIENT", "KILL", "TYPE", "pubsub")
         await task
         for client in clients:
