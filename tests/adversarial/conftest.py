@@ -47,11 +47,11 @@ def build_app() -> Tether:
     @app.websocket("/private")
     async def private(websocket: WebSocket, token: Annotated[str, Depends(token_scheme)]) -> None:
         if token != SECRET:
-            raise ValueError(f"bad token {token}")  # a careless app: the token in an error
+            raise ValueError("bad token")  # an unhandled error before accept: 500
         await websocket.accept()
         await websocket.send_text("welcome")
         await websocket.receive_text()
-        raise RuntimeError(f"crash after accept, token={token}")
+        raise RuntimeError("crash after accept")  # an unhandled error after accept: 1011
 
     @app.websocket("/items/{item_id}")
     async def item(websocket: WebSocket, item_id: int) -> None:
