@@ -17,7 +17,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple
 
-from tether.dependencies.convert import is_model_type
+from tether.dependencies.convert import is_model_type, shape_of
 from tether.dependencies.extract import (
     BodyLayout,
     Extractor,
@@ -334,8 +334,8 @@ def _implicit_marker(name: str, annotation: Any, env: CompileEnv) -> ParamInfo:
         return PathInfo()
     if is_upload_type(annotation):
         return FileInfo()
-    if is_model_type(annotation) or is_model_type(typing.get_args(annotation)[:1] or None):
-        return BodyInfo()
+    if is_model_type(annotation) or is_model_type(shape_of(annotation).inner):
+        return BodyInfo()  # a model, an optional one or a list of them (FastAPI's rule)
     return QueryInfo()
 
 

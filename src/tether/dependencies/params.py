@@ -59,7 +59,9 @@ class ParamInfo:
     Numeric bounds ``gt``/``ge``/``lt``/``le`` apply to numbers; ``min_length``/``max_length``
     apply to strings and lists; ``pattern`` is a regular expression a string must match
     (searched, as pydantic does, so anchor it with ``^...$`` to match the whole value).
-    ``description``, ``title``, ``examples`` and ``deprecated`` are documentation only.
+    ``description``, ``title``, ``examples``, ``deprecated``, ``json_schema_extra`` (merged into
+    the parameter's JSON Schema) and ``openapi_examples`` (OpenAPI's named examples) are
+    documentation only.
     """
 
     __slots__ = (
@@ -74,6 +76,8 @@ class ParamInfo:
         "ge",
         "gt",
         "include_in_schema",
+        "json_schema_extra",
+        "openapi_examples",
         "le",
         "lt",
         "max_length",
@@ -104,6 +108,8 @@ class ParamInfo:
         examples: Sequence[Any] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        json_schema_extra: dict[str, Any] | None = None,
+        openapi_examples: dict[str, Any] | None = None,
     ) -> None:
         if default is not Required and default_factory is not None:
             raise ConfigurationError("give a parameter a default or a default_factory, not both")
@@ -121,6 +127,8 @@ class ParamInfo:
         self.examples = list(examples) if examples is not None else None
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
+        self.json_schema_extra = json_schema_extra
+        self.openapi_examples = openapi_examples
 
     @property
     def required(self) -> bool:

@@ -31,7 +31,7 @@ def field_info(info: Any) -> Any:
 
     kw: dict[str, Any] = {}
     # "deprecated" is documented on the parameter itself (pydantic ignores it in a TypeAdapter).
-    for name in (*_CONSTRAINTS, "title", "description", "examples"):
+    for name in (*_CONSTRAINTS, "title", "description", "examples", "json_schema_extra"):
         value = getattr(info, name, None)
         if value is not None:
             kw[name] = value
