@@ -480,3 +480,21 @@ def test_served_pages_forbid_outside_loads() -> None:
         policy = client.get(url).headers["content-security-policy"]
         assert "default-src 'self'" in policy and "connect-src 'self'" in policy
     assert '"validatorUrl": null' in client.get("/docs").text
+
+
+NAMED = {"normal": {"summary": "A normal item", "value": {"name": "Foo", "price": 3.5}}}
+
+
+def test_openapi_examples_of_parameters_and_bodies() -> None:
+    app = Tether()
+
+    @app.put("/items/{item_id}")
+    async def update(
+        item_id: Annotated[int, PathParam(openapi_examples={"one": {"value": 1}})],
+        item: Annotated[Item, Body(openapi_examples=NAMED)],
+    ) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    operation = document_of(app)["paths"]["/items/{item_id}"]["put"]
+    assert operation["parameters"][0]["examples"] == {"one": {"value": 1}}
+    assert operation["requestBody"]["content"]["application/json"]["examples"] == NAMED

@@ -152,7 +152,11 @@ def _request_body(route: Any, found: Collected, schemas: SchemaRegistry) -> Any:
         schema = schemas.field(field.annotation, field.info, field.info.alias or field.name)
     else:
         schema = schemas.schema(_body_model(route.unique_id, found.body))
-    body: dict[str, Any] = {"content": {media_type: {"schema": schema}}}
+    content: dict[str, Any] = {"schema": schema}
+    named = getattr(found.body[0].info, "openapi_examples", None)
+    if named and not embed:
+        content["examples"] = named
+    body: dict[str, Any] = {"content": {media_type: content}}
     if required:
         body = {"required": True, **body}
     return body
