@@ -167,7 +167,8 @@ def redis_url() -> str:
 class RedisServer:
     """A private ``redis-server`` on a free port, for tests that stop, pause or restart Redis."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, extra_args: Sequence[str] = ()) -> None:
+        self.extra_args = list(extra_args)
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed; scripts/test installs it")
@@ -193,6 +194,7 @@ class RedisServer:
                 "",
                 "--appendonly",
                 "no",
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -227,3 +229,110 @@ class RedisServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def redis_cli(port: int, *args: str) -> str:
+    """Run one ``redis-cli`` command against 127.0.0.1:``port``; its output, stripped."""
+    return subprocess.run(
+        ["redis-cli", "-p", str(port), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    ).stdout.strip()
+
+
+class SentinelGroup:
+    """A master, a replica and three Sentinels (quorum 2) on free ports, all private.
+
+    ``url`` is the ``redis+sentinel://`` URL of the group. ``failover()`` asks a Sentinel to
+    promote the replica; ``kill_master()`` kills the master with SIGKILL (the Sentinels then
+    agree that it is down and fail over). Every process is killed on exit.
+    """
+
+    SERVICE = "tethermaster"
+
+    def __init__(self) -> None:
+        self.master = RedisServer()
+        self.replica = RedisServer(extra_args=["--replicaof", "127.0.0.1", str(self.master.port)])
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self._dir = tempfile.mkdtemp(prefix="tether-sentinel-")
+        self._sentinels: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
+        return f"redis+sentinel://{hosts}/{self.SERVICE}/0"
+
+    def start(self) -> SentinelGroup:
+        self.master.start()
+        self.replica.start()
+        for port in self.sentinel_ports:
+            config = Path(self._dir) / f"sentinel-{port}.conf"
+            config.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {self._dir}\n"
+                f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.master.port} 2\n"
+                f"sentinel down-after-milliseconds {self.SERVICE} 1000\n"
+                f"sentinel failover-timeout {self.SERVICE} 4000\n"
+            )
+            assert self.master.binary is not None
+            self._sentinels.append(
+                subprocess.Popen(
+                    [self.master.binary, str(config), "--sentinel"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+            wait_for_port(port)
+        self._wait_until_ready()
+        return self
+
+    def _wait_until_ready(self, timeout: float = 20.0) -> None:
+        """Until the replica is in sync and every Sentinel knows it and the two others."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the Sentinel group did not come up in time")
+
+    def _ready(self) -> bool:
+        if "master_link_status:up" not in redis_cli(self.replica.port, "INFO", "replication"):
+            return False
+        for port in self.sentinel_ports:
+            replicas = redis_cli(port, "SENTINEL", "REPLICAS", self.SERVICE)
+            others = redis_cli(port, "SENTINEL", "SENTINELS", self.SERVICE)
+            if str(self.replica.port) not in replicas or others.count("127.0.0.1") < 2:
+                return False
+        return True
+
+    def master_port(self) -> int:
+        """The port of the master the first Sentinel names now."""
+        answer = redis_cli(
+            self.sentinel_ports[0], "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.SERVICE
+        )
+        return int(answer.split()[-1])
+
+    def failover(self) -> None:
+        """``SENTINEL FAILOVER``: the replica becomes master, the master a replica."""
+        redis_cli(self.sentinel_ports[0], "SENTINEL", "FAILOVER", self.SERVICE)
+
+    def kill_master(self) -> None:
+        """SIGKILL the current master; the Sentinels must notice and promote the replica."""
+        for server in (self.master, self.replica):
+            if server.proc is not None and server.port == self.master_port():
+                server.stop()
+                return
+
+    def __enter__(self) -> SentinelGroup:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self._sentinels:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        self.replica.stop()
+        self.master.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)

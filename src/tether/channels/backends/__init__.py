@@ -15,7 +15,7 @@ _memory_brokers: dict[str, Any] = {}
 
 
 def backend_from_url(url: str) -> Backend:
-    """Build a backend from ``memory://[name]`` or ``redis://...``.
+    """Build a backend from ``memory://[name]``, ``redis://...`` or ``redis+sentinel://...``.
 
     ``memory://name`` shares one in-process broker between hubs of the same name (handy to
     simulate several nodes in one test). Raises ``ValueError`` for an unknown scheme.
@@ -28,7 +28,7 @@ def backend_from_url(url: str) -> Backend:
             return MemoryBackend()
         broker = _memory_brokers.setdefault(rest, MemoryBroker())
         return MemoryBackend(broker)
-    if scheme in ("redis", "rediss", "unix"):
+    if scheme in ("redis", "rediss", "unix", "redis+sentinel"):
         from tether.channels.backends.redis import RedisBackend
 
         return RedisBackend.from_url(url)

@@ -224,6 +224,14 @@ class PubSubListener:
         for key in list(self._waiters):
             self._wake(key)
 
+    def drop(self, why: str) -> None:
+        """Close the current connection; the supervisor reconnects (wherever the pool points
+        now) and resubscribes, and the hub checks every channel's position."""
+        conn = self._conn
+        if conn is not None:
+            self.last_error = why
+            asyncio.get_running_loop().create_task(_disconnect(conn))
+
     @property
     def running(self) -> bool:
         """Whether the supervisor task is alive (it only ends on :meth:`stop`)."""

@@ -185,6 +185,13 @@ class CommandPipeline:
                 if not inflight:
                     raise ValueError("a reply nobody asked for")
                 future = inflight.popleft()
+                if type(reply) is ReplyError and "READONLY" in str(reply):
+                    # A replica now (Sentinel demoted it): nothing was written. Reconnect, so
+                    # the next command goes to the master of the moment.
+                    if not future.done():
+                        future.set_exception(BrokerUnavailable(f"Redis is a replica now: {reply}"))
+                    self._broken(protocol, "the server became a replica")
+                    return
                 if not future.done():  # its caller may have been cancelled
                     future.set_result(reply)
         except _Incomplete:
@@ -275,6 +282,11 @@ class CommandPipeline:
         for future in futures:
             if not future.done():
                 future.set_exception(error)
+
+    def reconnect(self, why: str) -> None:
+        """Drop the connection (commands in flight fail with ``BrokerUnavailable``); the next
+        command opens a new one."""
+        self._broken(self._protocol, why)
 
     async def close(self) -> None:
         """Close the connection; callers still waiting get ``BrokerUnavailable``."""

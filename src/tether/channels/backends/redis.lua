@@ -3,13 +3,21 @@
 -- so every node and every subscriber sees one total order per channel.
 
 --@ publish
--- KEYS: meta hash, history stream. ARGV: pub/sub key, data, history size, history ttl ms,
--- meta ttl ms, epoch to use if the channel has none.
+-- KEYS: meta hash, history stream, server hash. ARGV: pub/sub key, data, history size,
+-- history ttl ms, meta ttl ms, epoch to use if the channel has none (or a stale one).
 local meta, stream = KEYS[1], KEYS[2]
+local gen = redis.call('HGET', KEYS[3], 'g')
+if not gen then
+  gen = ARGV[6]
+  redis.call('HSET', KEYS[3], 'g', gen)
+end
 local epoch = redis.call('HGET', meta, 'e')
-if not epoch then
+-- A channel whose meta was written under another server generation may have lost its last
+-- publications in a failover or restart (replication and persistence are asynchronous):
+-- its offsets must not be reused, so it starts a new epoch.
+if not epoch or redis.call('HGET', meta, 'g') ~= gen then
   epoch = ARGV[6]
-  redis.call('HSET', meta, 'e', epoch)
+  redis.call('HSET', meta, 'e', epoch, 's', 0, 'g', gen)
   -- history left from a lost epoch must never mix with the new one
   redis.call('DEL', stream)
 end
@@ -26,12 +34,18 @@ redis.call('PUBLISH', ARGV[1], 'p' .. id .. ':' .. epoch .. ':' .. ARGV[2])
 return {offset, epoch}
 
 --@ history
--- KEYS: meta hash, history stream. ARGV: since offset, limit, epoch to create, meta ttl ms.
+-- KEYS: meta hash, history stream, server hash. ARGV: since offset, limit, epoch to create,
+-- meta ttl ms.
 local meta, stream = KEYS[1], KEYS[2]
+local gen = redis.call('HGET', KEYS[3], 'g')
+if not gen then
+  gen = ARGV[3]
+  redis.call('HSET', KEYS[3], 'g', gen)
+end
 local epoch = redis.call('HGET', meta, 'e')
-if not epoch then
+if not epoch or redis.call('HGET', meta, 'g') ~= gen then
   epoch = ARGV[3]
-  redis.call('HSET', meta, 'e', epoch, 's', 0)
+  redis.call('HSET', meta, 'e', epoch, 's', 0, 'g', gen)
   redis.call('PEXPIRE', meta, ARGV[4])
   redis.call('DEL', stream)
 end
@@ -91,3 +105,18 @@ for _, key in ipairs(KEYS) do
   end
 end
 return 0
+
+--@ server
+-- KEYS: server hash.
+-- Run first on every connection of the publish pipeline. The hash is replicated and persisted
+-- with the data, so on a server that is not the one that last wrote it (a promoted replica,
+-- a restart that reloaded a snapshot) the run id differs: a new generation begins, and every
+-- channel starts a new epoch at its next publish or read instead of reusing offsets.
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+if redis.call('HGET', KEYS[1], 'run') ~= run then
+  -- run id and time: distinct from every earlier generation, also when a server becomes
+  -- master again later (its run id is the same, the hash was rewritten meanwhile)
+  local now = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'run', run, 'g', run .. ':' .. now[1] .. '.' .. now[2])
+end
+return redis.call('HGET', KEYS[1], 'g')

@@ -7,6 +7,16 @@ Keys for channel ``C`` under prefix ``P``::
     P:c:C   pub/sub "p<offset>:<epoch>:<data>" or "e<join|leave>:<client>:<info>"
     P:p:C   hash    client id -> info JSON           (presence)
     P:pe:C  zset    client id scored by expiry ms    (heartbeats push it forward)
+    P:srv   hash    run = run id of the server, g = generation token (see redis.lua)
+
+The meta hash also holds ``g``, the generation its epoch was made in. A server whose run id
+is not the one in ``P:srv`` (a replica promoted by a failover, a restart that reloaded a
+snapshot) starts a new generation, so every channel starts a new epoch instead of reusing
+offsets that the failover may have lost: subscribers are told (``recovered: false``), never
+handed a second publication under an offset they already have.
+
+``redis+sentinel://`` URLs find the master through Sentinel (:func:`parse_sentinel_url`);
+connections follow it after a failover.
 
 redis-py is imported lazily through :func:`tether.exceptions.require`.
 """
@@ -14,14 +24,17 @@ redis-py is imported lazily through :func:`tether.exceptions.require`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import logging
 import random
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from tether.channels.backends._redis_listener import PubSubListener
 from tether.channels.backends._redis_pipeline import (
@@ -44,7 +57,9 @@ from tether.channels.backends.base import (
 from tether.channels.options import ChannelOptions
 from tether.exceptions import require
 
-__all__ = ["RedisBackend"]
+__all__ = ["RedisBackend", "SentinelSettings", "parse_sentinel_url"]
+
+logger = logging.getLogger("tether.channels.redis")
 
 _SCRIPT_FILE = Path(__file__).with_name("redis.lua")
 
@@ -81,8 +96,10 @@ class RedisBackend(Backend):
         command_timeout: float = 5.0,
         ping_interval: float = 5.0,
         max_connections: int = 50,
+        sentinel: SentinelSettings | None = None,
     ) -> None:
         self.url = url
+        self.sentinel = sentinel
         self.max_connections = max_connections
         self._slots = asyncio.Semaphore(max_connections)
         self.address = masked_url(url)
@@ -91,12 +108,14 @@ class RedisBackend(Backend):
         self.ping_interval = ping_interval
         self._pre = prefix.encode()
         self._pubsub_pre = self._pre + b":c:"
+        self._server_key = self._pre + b":srv"
         self._client: Any = None
         self._pool: Any = None
         self._scripts: dict[str, Any] = {}
         self._listener: PubSubListener | None = None
         self._hub: BackendListener | None = None
         self._pipeline: CommandPipeline | None = None
+        self._follower: asyncio.Task[None] | None = None
         self._script_sources: dict[str, str] = {}
         self._shas: dict[str, str] = {}
         # channel -> (options, packed EVALSHA head, packed option arguments)
@@ -107,7 +126,18 @@ class RedisBackend(Backend):
     @classmethod
     def from_url(cls, url: str) -> RedisBackend:
         """Build from ``redis://host:port/db?prefix=name&max_connections=50`` (neither is
-        sent to Redis)."""
+        sent to Redis), or from a ``redis+sentinel://`` URL (see :func:`parse_sentinel_url`).
+
+        Raises ``ValueError`` for a malformed Sentinel URL.
+        """
+        if url.startswith("redis+sentinel://"):
+            settings, options = parse_sentinel_url(url)
+            return cls(
+                url,
+                prefix=options.get("prefix", "tether"),
+                max_connections=int(options.get("max_connections", "50")),
+                sentinel=settings,
+            )
         check_url(url)
         parts = urlsplit(url)
         query = parse_qs(parts.query)
@@ -130,8 +160,9 @@ class RedisBackend(Backend):
         self._hub = listener
         # Bounded: commands wait for one of max_connections slots (see _slot) instead of
         # failing with MaxConnectionsError at the pool's cap during a burst.
-        self._pool = redis.ConnectionPool.from_url(
+        self._pool = _make_pool(
             self.url,
+            self.sentinel,
             max_connections=self.max_connections,
             socket_timeout=self.command_timeout,
             socket_connect_timeout=2.0,
@@ -148,7 +179,9 @@ class RedisBackend(Backend):
         self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in scripts.items()}
         self._publish_heads.clear()
         self._pipeline = CommandPipeline(
-            _opener(self._pool), _setup_commands(self._pool, scripts), self.command_timeout
+            _sentinel_opener(self._pool) if self.sentinel is not None else _opener(self._pool),
+            _setup_commands(self._pool, scripts, self._server_key),
+            self.command_timeout,
         )
         self._listener = PubSubListener(
             self._pool.make_connection,
@@ -159,14 +192,45 @@ class RedisBackend(Backend):
             on_state=getattr(listener, "on_broker_state", None),
         )
         self._listener.start()
+        if self.sentinel is not None:
+            self._follower = asyncio.get_running_loop().create_task(self._follow_master())
         # Wait a little for the first connection, but start even while Redis is down:
         # the listener keeps trying and health() says so.
-        import contextlib
-
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._listener.connected.wait(), 2.0)
 
+    async def _follow_master(self) -> None:
+        """Ask the Sentinels every second where the master is; when it moved, drop the
+        connections so that they reopen there.
+
+        A demoted master answers READONLY, which also drops the pipeline, but until the
+        Sentinels reconfigure it (up to their INFO period, ten seconds) it still takes writes
+        that the switch then discards. Following the Sentinels' answer shortens that window;
+        what was written in it is not lost silently: the new master starts a new generation,
+        so every channel moves to a new epoch (see redis.lua).
+        """
+        pool = self._pool
+        current: Any = None
+        while True:
+            await asyncio.sleep(min(1.0, self.ping_interval))
+            try:
+                address = await pool.sentinel_manager.discover_master(pool.service_name)
+            except Exception:  # no Sentinel answers, or none knows a master: try again
+                continue
+            if current is not None and address != current:
+                logger.warning("Redis master moved to %s:%s (Sentinel)", *address)
+                if self._pipeline is not None:
+                    self._pipeline.reconnect("the master moved")
+                if self._listener is not None:
+                    self._listener.drop("the master moved")
+            current = address
+
     async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
         if self._pipeline is not None:
             await self._pipeline.close()
             self._pipeline = None
@@ -240,14 +304,15 @@ class RedisBackend(Backend):
         """The constant parts of a channel's EVALSHA command, packed once per channel."""
         if len(self._publish_heads) >= 10_000:
             self._publish_heads.clear()  # many short-lived channels: do not grow without end
-        head = b"*11\r\n" + b"".join(
+        head = b"*12\r\n" + b"".join(
             bulk(arg)
             for arg in (
                 b"EVALSHA",
                 self._shas["publish"].encode(),
-                b"2",
+                b"3",
                 self._key("m", channel).encode(),
                 self._key("h", channel).encode(),
+                self._server_key,
                 self._key("c", channel).encode(),
             )
         )
@@ -270,9 +335,10 @@ class RedisBackend(Backend):
         command = pack(
             b"EVAL",
             self._script_sources["publish"].encode(),
-            b"2",
+            b"3",
             self._key("m", channel).encode(),
             self._key("h", channel).encode(),
+            self._server_key,
             self._key("c", channel).encode(),
             encoded,
             b"%d" % options.history_size,
@@ -312,6 +378,7 @@ class RedisBackend(Backend):
             "history",
             self._key("m", channel).encode(),
             self._key("h", channel).encode(),
+            self._server_key,
             b"%d" % max(since, 0),
             b"%d" % max(limit, 0),
             secrets.token_hex(4).encode(),
@@ -339,19 +406,19 @@ class RedisBackend(Backend):
                 raise self._reply_error(exc) from None
 
     async def _script(self, name: str, *args: bytes) -> Any:
-        """EVALSHA a two-key script through the pipeline (EVAL if Redis lost it: no side
+        """EVALSHA a three-key script through the pipeline (EVAL if Redis lost it: no side
         effect happened then, so sending it again in full is safe)."""
         pipeline = self._pipeline
         if pipeline is None:
             raise BrokerUnavailable("the Redis backend is not started")
         try:
-            return await pipeline.call(pack(b"EVALSHA", self._shas[name].encode(), b"2", *args))
+            return await pipeline.call(pack(b"EVALSHA", self._shas[name].encode(), b"3", *args))
         except ReplyError as exc:
             if exc.code != "NOSCRIPT":
                 raise self._reply_error(exc) from None
         source = self._script_sources[name].encode()
         try:
-            return await pipeline.call(pack(b"EVAL", source, b"2", *args))
+            return await pipeline.call(pack(b"EVAL", source, b"3", *args))
         except ReplyError as exc:
             raise self._reply_error(exc) from None
 
@@ -520,8 +587,100 @@ def _opener(pool: Any) -> Connect:
     return connect
 
 
-def _setup_commands(pool: Any, scripts: dict[str, str]) -> list[bytes]:
-    """AUTH and SELECT as the pool would send them, then SCRIPT LOAD of ``publish``."""
+@dataclass(frozen=True, slots=True)
+class SentinelSettings:
+    """Where the Sentinels are and which master they watch (from a ``redis+sentinel://`` URL)."""
+
+    hosts: tuple[tuple[str, int], ...]
+    service: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    sentinel_password: str | None = None
+
+
+def parse_sentinel_url(url: str) -> tuple[SentinelSettings, dict[str, str]]:
+    """Parse ``redis+sentinel://[user:pass@]host:port,host:port/master-name[/db][?...]``.
+
+    The password is the master's; ``sentinel_password`` in the query is the Sentinels' own.
+    Returns the settings and the remaining query options (``prefix``, ``max_connections``).
+    Raises ``ValueError`` naming what is wrong.
+    """
+    rest = url.removeprefix("redis+sentinel://")
+    rest, _, query_text = rest.partition("?")
+    credentials, at, rest = rest.rpartition("@") if "@" in rest else ("", "", rest)
+    netloc, _, path = rest.partition("/")
+    hosts = tuple(_host_port(item, 26379) for item in netloc.split(",") if item)
+    parts = [part for part in path.split("/") if part]
+    if not hosts or not parts or len(parts) > 2:
+        raise ValueError(
+            f"a Sentinel URL is redis+sentinel://host:port[,host:port...]/master-name[/db], "
+            f"not {masked_url(url)!r}"
+        )
+    if len(parts) == 2 and not parts[1].isdigit():
+        raise ValueError(f"the database in {masked_url(url)!r} must be a number")
+    query = {key: values[-1] for key, values in parse_qs(query_text).items()}
+    username, _, password = credentials.partition(":") if at else ("", "", "")
+    settings = SentinelSettings(
+        hosts=hosts,
+        service=unquote(parts[0]),
+        db=int(parts[1]) if len(parts) == 2 else 0,
+        username=unquote(username) or None,
+        password=unquote(password) or None,
+        sentinel_password=query.pop("sentinel_password", None),
+    )
+    return settings, query
+
+
+def _host_port(item: str, default_port: int) -> tuple[str, int]:
+    host, colon, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
+    if not colon:
+        return item, default_port
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{port!r} is not a port number (in {item!r})")
+    return host, int(port)
+
+
+def _make_pool(url: str, sentinel: SentinelSettings | None, **options: Any) -> Any:
+    """A redis-py connection pool: to ``url``, or to the master that Sentinel names."""
+    if sentinel is None:
+        redis = require("redis.asyncio", "redis")
+        return redis.ConnectionPool.from_url(url, **options)
+    module = require("redis.asyncio.sentinel", "redis")
+    manager = module.Sentinel(
+        list(sentinel.hosts),
+        sentinel_kwargs={
+            "password": sentinel.sentinel_password,
+            "socket_timeout": options["socket_timeout"],
+            "socket_connect_timeout": options["socket_connect_timeout"],
+        },
+    )
+    return module.SentinelConnectionPool(
+        sentinel.service,
+        manager,
+        db=sentinel.db,
+        username=sentinel.username,
+        password=sentinel.password,
+        **options,
+    )
+
+
+def _sentinel_opener(pool: Any) -> Connect:
+    """Open connections to the master that the Sentinels name at the time of each connect."""
+
+    async def connect(factory: Callable[[], asyncio.Protocol]) -> Any:
+        try:
+            host, port = await pool.get_master_address()
+        except Exception as exc:  # MasterNotFoundError, or no Sentinel answered
+            raise OSError(f"no master found through Sentinel: {exc}") from exc
+        return await asyncio.get_running_loop().create_connection(factory, host, port)
+
+    return connect
+
+
+def _setup_commands(pool: Any, scripts: dict[str, str], server_key: bytes) -> list[bytes]:
+    """AUTH and SELECT as the pool would send them, SCRIPT LOAD of every script, then the
+    ``server`` script, so a connection's first publish already sees this server's generation."""
     settings = pool.connection_kwargs
     setup = []
     password = settings.get("password")
@@ -534,6 +693,7 @@ def _setup_commands(pool: Any, scripts: dict[str, str]) -> list[bytes]:
         setup.append(pack(b"SELECT", b"%d" % db))
     for source in scripts.values():  # publish, history (positions) run through the pipeline
         setup.append(pack(b"SCRIPT", b"LOAD", source.encode()))
+    setup.append(pack(b"EVAL", scripts["server"].encode(), b"1", server_key))
     return setup
 
 
