@@ -53,3 +53,42 @@ async def test_uni_websocket_connect_push_subscriptions_pubs_and_pings() -> None
             with pytest.raises(websockets.ConnectionClosed):
                 await next_json(ws)
             assert ws.close_code == 3500
+
+
+async def test_uni_sse_streams_pushes_as_events() -> None:
+    import httpx
+
+    app, endpoint = make_app(ping_interval=0)
+    app.add_route("/connection/uni_sse", endpoint.uni_sse)
+    with uvicorn_thread(app) as base:
+        url = base + "/connection/uni_sse"
+        connect = json.dumps({"token": token("dan", channels=["news:dan"])})
+        async with (
+            httpx.AsyncClient(timeout=5) as http,
+            http.stream("GET", url, params={"cf_connect": connect}) as response,
+        ):
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "text/event-stream"
+            events = aiter(response.aiter_lines())
+
+            async def event() -> Any:
+                while True:
+                    line = await asyncio.wait_for(anext(events), 5)
+                    if line.startswith("data: "):
+                        return json.loads(line[6:])
+
+            assert (await event())["connect"]["client"]
+            assert (await event())["channel"] == "news:dan"
+            await endpoint.hub.publish("news:dan", {"n": 1})
+            assert await event() == {"channel": "news:dan", "pub": {"data": {"n": 1}, "offset": 1}}
+        # The client left: its session and subscription are gone from the hub.
+        for _ in range(500):
+            if not endpoint.sessions and not endpoint.hub.router.channels.get("news:dan"):
+                break
+            await asyncio.sleep(0.01)
+        assert not endpoint.sessions and "news:dan" not in endpoint.hub.router.channels
+        async with httpx.AsyncClient(timeout=5) as http:
+            refused = await http.get(url, params={"cf_connect": json.dumps({"token": "forged"})})
+            assert refused.status_code == 401
+            malformed = await http.get(url, params={"cf_connect": "{nope"})
+            assert malformed.status_code == 400

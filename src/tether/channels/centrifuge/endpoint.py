@@ -115,6 +115,17 @@ class CentrifugeEndpoint:
 
         return UniWebSocket(self)
 
+    @property
+    def uni_sse(self) -> Any:
+        """ASGI app of the unidirectional Server-Sent Events transport (``uni_sse``).
+
+        ``GET ?cf_connect=<ConnectRequest JSON>`` (or a POST with it as the body) answers a
+        ``text/event-stream`` whose events are the unwrapped pushes of ``uni_websocket``.
+        """
+        from tether.channels.centrifuge.uni import UniSse
+
+        return UniSse(self)
+
     def _wire(self, websocket: Any) -> tuple[Wire, str | None]:
         offered = websocket.scope.get("subprotocols") or []
         query = websocket.scope.get("query_string", b"")
