@@ -72,8 +72,11 @@ class ProtobufCodec:
         return {"type": "websocket.send", "bytes": b"".join(parts)}
 
     def empty_reply(self, reply_id: int, method: str) -> dict[str, Any]:
-        """The reply ``{"id": reply_id, method: {}}``."""
-        return self.encode([{"id": reply_id, method: {}}])
+        """The reply ``{"id": reply_id, method: {}}`` (publish, unsubscribe), built directly."""
+        reply = self.pb.Reply(id=reply_id)
+        getattr(reply, method).SetInParent()
+        body = reply.SerializeToString()
+        return {"type": "websocket.send", "bytes": self._varint(len(body)) + body}
 
     def publication(self, publication: Publication, channel_json: str) -> dict[str, Any]:
         """The ``pub`` push of one publication."""
