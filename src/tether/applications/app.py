@@ -13,16 +13,20 @@ middleware stack built on first use, outermost first:
    frames a heartbeat or a limit then consumes);
 5. :class:`~tether.runtime.heartbeat.HeartbeatMiddleware` when ``heartbeat`` is set (pongs never reach
    the limits, so ``idle_timeout`` measures the application's silence);
-6. :class:`~tether.runtime.limits.LimitsMiddleware` when ``limits`` is set (it sees what the app gets);
+6. :class:`~tether.runtime.limits.LimitsMiddleware` unless ``limits`` is lifted (on by default:
+   ``WebSocketLimits.recommended()``; it sees what the app gets);
 7. user middleware, in list order (``add_middleware`` puts the newest outermost);
 8. :class:`~tether.middleware.exceptions.ExceptionMiddleware` (every other handler);
 9. the router.
 
 An option that is off puts nothing in the stack. With the defaults a WebSocket costs one set add
-and discard (the shutdown registry) and nothing per message.
+and discard (the shutdown registry), one admission count and one first-message timer (the
+limits), and per message a budget decrement and a length compare.
 
-The direct WebSocket path: when the stack holds nothing but layers 1, 2, 8 and 9 (no origin
-check, metrics, heartbeat, limits or user middleware), :meth:`Tether.__call__` serves a
+The direct WebSocket path: when the stack holds nothing but layers 1, 2, 6, 8 and 9 (no origin
+check, metrics, heartbeat or user middleware, and limits without ``idle_timeout``), the app's
+limits are enforced inline by the endpoint's WebSocket (:mod:`tether.runtime.limits_inline`:
+no wrapping frame per message) and :meth:`Tether.__call__` serves a
 WebSocket scope itself, doing what those layers do in one frame with one guard: register the
 connection for the drain, match the route, call the endpoint, and on an exception run the
 route's handler (with the endpoint's WebSocket), then the application's, then the server-error
