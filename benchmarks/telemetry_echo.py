@@ -45,8 +45,8 @@ from tether import WebSocketDisconnect as TetherDisconnect
 def _provider(ratio: float = 1.0) -> Any:
     """An SDK tracer provider whose exporter drops every span (sampling ``ratio`` of traces)."""
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-    from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
     class Drop(SpanExporter):
         def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
