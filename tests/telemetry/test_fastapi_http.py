@@ -5,8 +5,7 @@ whose subject tether implements, with the imports changed and nothing else: ``fa
 ``tether`` (``FastAPI`` is ``Tether``, ``APIRouter`` is ``Router``), ``starlette.middleware`` ->
 ``tether.middleware``, ``.conftest`` -> ``otel_helpers`` (the ``telemetry`` fixture is in this
 directory's conftest). The tests of that file not here need what tether does not have yet (see
-docs/observability.md, "Not yet"): operation spans, ``/docs``,
-``router.frontend``, FastAPI's internal ``NativeTelemetry``, the endpoint span
+docs/observability.md, "Not yet"): operation spans, ``router.frontend``, FastAPI's internal ``NativeTelemetry``, the endpoint span
 (``test_request_context_and_span_attributes``, which also expects ``REDACTED`` where tether masks
 with ``***``) and a subprocess helper of FastAPI's (tests/telemetry/test_asgi.py has an equivalent
 of ``test_late_global_providers_enable_existing_app``).
@@ -445,3 +444,21 @@ def test_included_router_redirect_template(telemetry, nested, route_type):
     assert point.count == 1
     assert point.attributes["http.route"] == template
     assert client.get(path + "/").text == "ok"
+
+
+def test_method_not_allowed_and_docs(telemetry):
+    config, exporter, reader = telemetry
+    app = FastAPI(telemetry=config)
+
+    @app.get("/items/{value}")
+    def endpoint(value: str):
+        return value
+
+    client = TestClient(app)
+    assert client.post("/items/x").status_code == 405
+    assert client.get("/docs").status_code == 200
+    assert [s.attributes["http.route"] for s in exporter.get_finished_spans()] == [
+        "/items/{value}",
+        "/docs",
+    ]
+    assert client.get("/items/x").json() == "x"
