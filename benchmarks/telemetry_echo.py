@@ -23,6 +23,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import apps
 from _common import (
     ECHO_TEXT,
     ASGIApp,
@@ -61,7 +62,8 @@ def build_tether(telemetry: Any) -> ASGIApp:
     """The echo endpoint of ``apps.build_tether`` with a telemetry setting."""
     from tether import Tether
 
-    app = Tether(telemetry=telemetry)
+    # Limits as apps.build_tether sets them (on by default, rate raised: the echo floods).
+    app = Tether(telemetry=telemetry, **apps._tether_limits())
 
     @app.websocket("/ws")
     async def echo(ws: TetherWebSocket) -> None:
