@@ -118,7 +118,9 @@ def _to_int(raw: Any) -> Any:
             return int(text)
     if type(raw) is float and raw.is_integer():
         return int(raw)
-    return Invalid("int_parsing", "expected an integer")
+    return Invalid(
+        "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+    )
 
 
 def _to_float(raw: Any) -> Any:
@@ -129,15 +131,19 @@ def _to_float(raw: Any) -> Any:
     try:
         return float(raw.replace("_", "!"))  # "1_0" is a Python literal, not a number to us
     except (ValueError, AttributeError):
-        return Invalid("float_parsing", "expected a number")
+        return Invalid(
+            "float_parsing", "Input should be a valid number, unable to parse string as a number"
+        )
 
 
 def _to_decimal(raw: Any) -> Any:
     try:
         value = decimal.Decimal(str(raw).strip())
     except decimal.InvalidOperation:
-        return Invalid("decimal_parsing", "expected a decimal number")
-    return value if value.is_finite() else Invalid("finite_number", "expected a finite number")
+        return Invalid("decimal_parsing", "Input should be a valid decimal")
+    return (
+        value if value.is_finite() else Invalid("finite_number", "Input should be a finite number")
+    )
 
 
 def _to_bool(raw: Any) -> Any:
@@ -148,7 +154,7 @@ def _to_bool(raw: Any) -> Any:
         return True
     if text in _FALSE:
         return False
-    return Invalid("bool_parsing", "expected a boolean (true/false, 1/0, yes/no, on/off)")
+    return Invalid("bool_parsing", "Input should be a valid boolean, unable to interpret input")
 
 
 def _to_uuid(raw: Any) -> Any:
@@ -157,7 +163,7 @@ def _to_uuid(raw: Any) -> Any:
     try:
         return uuid.UUID(str(raw))
     except ValueError:
-        return Invalid("uuid_parsing", "expected a UUID")
+        return Invalid("uuid_parsing", "Input should be a valid UUID")
 
 
 def _to_datetime(raw: Any) -> Any:
@@ -172,7 +178,7 @@ def _to_datetime(raw: Any) -> Any:
     if type(number) is float:
         # A Unix timestamp, in seconds, is what clients most often send besides ISO 8601.
         return dt.datetime.fromtimestamp(number, tz=dt.UTC)
-    return Invalid("datetime_parsing", "expected an ISO 8601 date-time or a Unix timestamp")
+    return Invalid("datetime_parsing", "Input should be a valid datetime")
 
 
 def _to_date(raw: Any) -> Any:
@@ -181,7 +187,7 @@ def _to_date(raw: Any) -> Any:
     try:
         return dt.date.fromisoformat(str(raw).strip())
     except ValueError:
-        return Invalid("date_parsing", "expected an ISO 8601 date (YYYY-MM-DD)")
+        return Invalid("date_parsing", "Input should be a valid date in the format YYYY-MM-DD")
 
 
 def _to_bytes(raw: Any) -> Any:
@@ -190,12 +196,13 @@ def _to_bytes(raw: Any) -> Any:
 
 def _choice_converter(choices: dict[str, Any], kind: str) -> Converter:
     """Match the string form of each allowed value (enum members, literal values)."""
-    expected = ", ".join(repr(key) for key in choices)
+    quoted = [repr(key) for key in choices]
+    expected = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
     def convert(raw: Any) -> Any:
         found = choices.get(raw if type(raw) is str else str(raw), _NOTHING)
         if found is _NOTHING:
-            return Invalid(kind, f"expected one of {expected}", {"expected": expected})
+            return Invalid(kind, f"Input should be {expected}", {"expected": expected})
         return found
 
     return convert
@@ -259,9 +266,9 @@ def _constraints(info: ParamInfo | None, lengths: bool) -> list[Callable[[Any], 
     checks: list[Callable[[Any], Invalid | None]] = []
     bounds = (
         (info.gt, "greater_than", "gt", lambda v, b: v > b, "greater than"),
-        (info.ge, "greater_than_equal", "ge", lambda v, b: v >= b, "at least"),
+        (info.ge, "greater_than_equal", "ge", lambda v, b: v >= b, "greater than or equal to"),
         (info.lt, "less_than", "lt", lambda v, b: v < b, "less than"),
-        (info.le, "less_than_equal", "le", lambda v, b: v <= b, "at most"),
+        (info.le, "less_than_equal", "le", lambda v, b: v <= b, "less than or equal to"),
     )
     for bound, kind, key, test, words in bounds:
         if bound is not None:
@@ -278,14 +285,16 @@ def _bound_check(
 ) -> Callable[[Any], Invalid | None]:
     def check(value: Any) -> Invalid | None:
         return (
-            None if test(value, bound) else Invalid(kind, f"must be {words} {bound}", {key: bound})
+            None
+            if test(value, bound)
+            else Invalid(kind, f"Input should be {words} {bound}", {key: bound})
         )
 
     return check
 
 
 def _length_check(low: int | None, high: int | None, what: str) -> Callable[[Any], Invalid | None]:
-    unit = "characters" if what == "string" else "items"
+    noun = "String" if what == "string" else "List"
     short, long = (
         ("string_too_short", "string_too_long") if what == "string" else ("too_short", "too_long")
     )
@@ -293,12 +302,29 @@ def _length_check(low: int | None, high: int | None, what: str) -> Callable[[Any
     def check(value: Any) -> Invalid | None:
         size = len(value)
         if low is not None and size < low:
-            return Invalid(short, f"must have at least {low} {unit}", {"min_length": low})
+            message = f"{noun} should have at least {_count(low, what)}{_after(what, size)}"
+            return Invalid(short, message, {"min_length": low, **_actual(what, size)})
         if high is not None and size > high:
-            return Invalid(long, f"must have at most {high} {unit}", {"max_length": high})
+            message = f"{noun} should have at most {_count(high, what)}{_after(what, size)}"
+            return Invalid(long, message, {"max_length": high, **_actual(what, size)})
         return None
 
     return check
+
+
+# pydantic's wording, which FastAPI's clients and tests compare: "String should have at least
+# 3 characters"; "List should have at least 1 item after validation, not 0".
+def _count(number: int, what: str) -> str:
+    unit = "character" if what == "string" else "item"
+    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
+
+
+def _after(what: str, size: int) -> str:
+    return "" if what == "string" else f" after validation, not {size}"
+
+
+def _actual(what: str, size: int) -> dict[str, int]:
+    return {} if what == "string" else {"actual_length": size}
 
 
 def _pattern_check(pattern: str) -> Callable[[Any], Invalid | None]:
@@ -307,7 +333,9 @@ def _pattern_check(pattern: str) -> Callable[[Any], Invalid | None]:
     def check(value: Any) -> Invalid | None:
         if compiled.search(value) is None:
             return Invalid(
-                "string_pattern_mismatch", f"must match {pattern!r}", {"pattern": pattern}
+                "string_pattern_mismatch",
+                f"String should match pattern '{pattern}'",
+                {"pattern": pattern},
             )
         return None
 
