@@ -42,7 +42,9 @@ def test_several_workers_on_the_memory_broker_are_refused(
     status = cli.main(["run", "tether.demo.app:app", "--workers", "2"])
     err = capsys.readouterr().err
     assert status == 2
-    assert "--broker redis://" in err
+    # The advice names a Redis broker; its wording depends on whether the demo's hub follows
+    # --broker or names its broker in code (an earlier import in this process may have decided).
+    assert "redis://" in err
     assert "in-memory broker" in err
 
 
