@@ -12,6 +12,7 @@ import os
 
 from tether import Tether
 from tether.channels import ChannelOptions, Channels, ConnectionLimits
+from tether.limits import WebSocketLimits
 
 channels = Channels(
     os.environ["TETHER_CHANNELS_BROKER"],
@@ -30,6 +31,9 @@ channels = Channels(
     ),
     presence_ttl=float(os.environ.get("TETHER_PRESENCE_TTL", 30)),
 )
-app = Tether(lifespan=channels.lifespan)
+# The multi-node tests publish thousands of numbered messages from one client as fast as the
+# broker takes them; the default per-connection rate limit (100/s, bursts of 200) would close
+# that client, which is what the limits tests check, not these.
+app = Tether(lifespan=channels.lifespan, limits=WebSocketLimits.none())
 app.add_websocket_route("/channels", channels.endpoint)
 app.add_route("/health", channels.health_endpoint)
