@@ -83,7 +83,28 @@ assert.deepStrictEqual([sockets[0].sent, errors], [[], []]);
   // The server says the stream cannot be continued: resubscribe as told.
   ws.serverSend({ type: "unsubscribed", channel: "chat:a", reason: "insufficient_state",
     resubscribe: true });
-  assert.strictEqual(ws.sent[ws.sent.length - 1].type, "subscribe");
+  const resub = ws.sent[ws.sent.length - 1];
+  assert.strictEqual(resub.type, "subscribe");
+  // The broker is down: the resubscribe is refused as unavailable and tried again (backoff).
+  ws.serverSend({ type: "error", id: resub.id,
+    error: { code: "unavailable", message: "the broker is unavailable: try again" } });
+  await tick();
+  assert.strictEqual(timers.length, 1, "a refused resubscribe is retried");
+  assert.ok(timers[0].delay >= 50 && timers[0].delay <= 150);
+  timers.shift().fn();
+  const retried = ws.sent[ws.sent.length - 1];
+  assert.deepStrictEqual([retried.type, retried.channel, retried.since],
+    ["subscribe", "chat:a", { offset: 8, epoch: "e1" }]);
+  ws.serverSend({ type: "error", id: retried.id, error: { code: "unavailable", message: "" } });
+  await tick();
+  assert.ok(timers[0].delay >= 100 && timers[0].delay <= 300, "the backoff doubles");
+  timers.shift().fn();
+  const third = ws.sent[ws.sent.length - 1];
+  ws.serverSend({ type: "reply", id: third.id, result: { channel: "chat:a", offset: 8,
+    epoch: "e1", recovered: true, was_recovering: true, replayed: 0, recoverable: true } });
+  await tick();
+  assert.strictEqual(timers.length, 0, "nothing more once it succeeded");
+  errors.length = 0;  // the channel's onError heard both refusals (checked above by the retries)
 
   // Publish resolves with the server's reply; errors reject.
   const published = client.publish("chat:a", { text: "hi" });

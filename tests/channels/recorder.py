@@ -49,6 +49,8 @@ class Recorder:
         self.paused = asyncio.Event()
         self.paused.set()
         self.closed = asyncio.Event()
+        self.refused_subscribes = 0  # resubscribes the server refused as "unavailable"
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def offsets(self) -> list[int]:
@@ -84,6 +86,24 @@ class Recorder:
         self._subscribe_ids.add(self._next_id)
         await self.request(frame)
         return self.sessions[-1]
+
+    async def _resubscribe(self) -> None:
+        """As tether-channels.js does: a resubscribe refused because the broker is unavailable
+        is tried again with backoff (any other refusal ends it)."""
+        delay = 0.1
+        while True:
+            try:
+                await self.subscribe()
+                return
+            except RuntimeError as exc:
+                error = exc.args[0] if exc.args else None
+                if not isinstance(error, dict) or error.get("code") != "unavailable":
+                    raise
+                self.refused_subscribes += 1
+            except (ConnectionError, TimeoutError):
+                return  # the socket is gone: a test that reconnects resubscribes itself
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     async def request(self, frame: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
         request_id = self._next_id
@@ -142,7 +162,9 @@ class Recorder:
             assert frame["epoch"] == session.epoch
         elif kind == "unsubscribed":
             self.sessions[-1].ended_by = frame["reason"]
-            asyncio.get_running_loop().create_task(self.subscribe())
+            task = asyncio.get_running_loop().create_task(self._resubscribe())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         elif kind in ("join", "leave"):
             self.presence_events.append(frame)
 

@@ -12,13 +12,16 @@
  * (protocol error) is final: the client stops reconnecting and calls
  * options.onError({code, reason, message}). Every other close is retried, 1013 (rate limit
  * exceeded: try again later) included. options.onClose({code, reason, retrying}) sees every
- * close. options.onBroker(available) hears when the server loses or regains its broker
+ * close. A (re)subscribe refused because the broker is unavailable (or rate_limited) is
+ * retried with the same backoff until it succeeds or the channel is unsubscribed; handlers.onError
+ * still hears each refusal. options.onBroker(available) hears when the server loses or regains its broker
  * (client.brokerAvailable holds the last state). Protocol: docs/channels-protocol.md.
  */
 (function (root) {
   "use strict";
 
   var NO_RETRY = { 1008: true, 4003: true };
+  var RETRY_SUBSCRIBE = { unavailable: true, rate_limited: true };
 
   function TetherChannels(url, options) {
     options = options || {};
@@ -105,11 +108,27 @@
       state.recoverable = result.recoverable;
       state.ready = true;
     }
+    var self = this;
     this._request(frame, started).then(function (result) {
+      state.retries = 0;
       if (state.handlers.onSubscribed) state.handlers.onSubscribed(result);
     }, function (error) {
       if (state.handlers.onError) state.handlers.onError(error);
+      // The broker is down (or the server asks to slow down): the channel is still wanted,
+      // so try again with backoff; every other refusal is final for this subscription.
+      if (error && RETRY_SUBSCRIBE[error.code]) self._retrySubscribe(name, state);
     });
+  };
+
+  TetherChannels.prototype._retrySubscribe = function (name, state) {
+    var self = this;
+    state.retries = (state.retries || 0) + 1;
+    var delay = Math.min(this.maxDelay, this.minDelay * Math.pow(2, state.retries - 1));
+    setTimeout(function () {
+      // Unsubscribed meanwhile, or the socket closed (onopen resubscribes every channel).
+      if (self.channels[name] !== state || !self.ws || self.ws.readyState !== 1) return;
+      self._subscribe(name);
+    }, delay * (0.5 + Math.random()));
   };
 
   TetherChannels.prototype._receive = function (frame) {
