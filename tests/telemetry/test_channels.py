@@ -188,3 +188,33 @@ async def test_an_unsampled_publish_carries_no_context(otel: Any, nodes: Any) ->
     await until(lambda: socket.texts)
     assert seen == ['{"n":1}'] and socket.texts == ['{"n":1}']
     assert not exporter.get_finished_spans()
+
+
+@pytest.mark.parametrize("nodes", BROKERS, indirect=True)
+async def test_an_untraced_node_strips_a_traced_nodes_envelope(otel: Any, nodes: Any) -> None:
+    """Nodes may differ in config: the untraced node's clients, live or replayed, get JSON."""
+    from tether.channels.backends.base import Position
+
+    config, exporter, _ = otel
+    traced = nodes(telemetry=config, node_id="traced", namespaces=CHAT)
+    untraced = nodes(node_id="plain", namespaces=CHAT)
+    await traced.start()
+    await untraced.start()
+    raw, framed, late = Socket(), Socket(), Socket()
+    first = await untraced.subscribe(raw, "chat:mixed", raw=True)
+    await untraced.subscribe(framed, "chat:mixed")
+    tracer = config["tracer_provider"].get_tracer("test")
+    for n in range(1, 4):
+        with tracer.start_as_current_span("request"):
+            await traced.publish("chat:mixed", {"n": n})
+    await until(lambda: len(raw.texts) == 3 and len(framed.texts) == 3)
+    assert len(named(exporter, "publish chat")) == 3  # the envelope did go through the broker
+    assert [json.loads(text) for text in raw.texts] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert [json.loads(text)["data"] for text in framed.texts] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    history = await untraced.history("chat:mixed")
+    assert [p.data for p in history.publications] == ['{"n":1}', '{"n":2}', '{"n":3}']
+    since = Position(first.position.offset, first.position.epoch)
+    await untraced.subscribe(late, "chat:mixed", since=since, raw=True)  # recovery replays
+    await until(lambda: len(late.texts) == 3)
+    assert [json.loads(text) for text in late.texts] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert not any("\x1e" in text or "\x1f" in text for text in raw.texts + framed.texts)

@@ -45,6 +45,7 @@ from tether.channels.processes import serving_processes
 from tether.channels.router import LocalChannel, LocalRouter
 from tether.channels.subscriber import Outbox
 from tether.telemetry import TelemetryConfig, channel_backend, resolve_telemetry
+from tether.telemetry.envelope import plain, plain_page
 
 __all__ = ["HistoryResult", "Hub", "live_hubs"]
 
@@ -120,7 +121,7 @@ class Hub:
         self.node_id = node_id or secrets.token_hex(6)
         self.presence_ttl = presence_ttl
         self.metrics = ChannelMetrics()
-        if telemetry is not None and telemetry is not False:  # opt-in: every node must agree
+        if telemetry is not None and telemetry is not False:  # opt-in; nodes may differ
             traced = resolve_telemetry(telemetry)
             if traced is not None:
                 self.backend = channel_backend(traced, self.backend, self)
@@ -281,7 +282,7 @@ class Hub:
         await self.start()
         count = options.history_size if limit is None else min(limit, options.history_size)
         after = since.offset if since is not None else 0
-        page = await self.backend.history(channel, after, count)
+        page = plain_page(await self.backend.history(channel, after, count))
         if since is not None and since.epoch != page.position.epoch:
             return HistoryResult([], page.position)
         return HistoryResult(page.publications, page.position)
@@ -487,7 +488,8 @@ class Hub:
         # Interest first (live messages buffer in the subscription), then the history read.
         await self.backend.subscribe(channel)
         if since is not None and options.history_size and since.offset >= 0:
-            return await self.backend.history(channel, since.offset, options.recovery_limit)
+            page = await self.backend.history(channel, since.offset, options.recovery_limit)
+            return plain_page(page)
         return HistoryPage([], await self.backend.position(channel))
 
     def _unsubscribe(self, connection: Connection, channel: str) -> None:
@@ -603,7 +605,8 @@ class _Listener:
         self.hub = hub
 
     def on_publication(self, publication: Publication) -> None:
-        self.hub.router.on_publication(publication)
+        # Another node may trace when this one does not: its envelope never reaches a client.
+        self.hub.router.on_publication(plain(publication))
 
     def on_presence_event(self, channel: str, kind: str, client_id: str, info: str) -> None:
         self.hub.router.on_presence_event(channel, kind, client_id, info)

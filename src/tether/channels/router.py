@@ -22,6 +22,7 @@ from tether.channels.connection import Connection, Subscription, Wire
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.options import ChannelOptions
 from tether.channels.subscriber import CLOSE_INSUFFICIENT_STATE, Entry
+from tether.telemetry.envelope import plain_page
 
 __all__ = ["LocalChannel", "LocalRouter", "publication_frame"]
 
@@ -307,7 +308,7 @@ class LocalRouter:
         page = None
         if target - since <= MAX_GAP_FILL:
             try:
-                page = await self.backend.history(channel.name, since, target - since)
+                page = plain_page(await self.backend.history(channel.name, since, target - since))
             except Exception as exc:
                 logger.warning("history read to fill a gap in %s failed: %r", channel.name, exc)
         pending, channel.filling = channel.filling or [], None

@@ -9,16 +9,17 @@ come: the context travels *inside the publication's data*.
   the JSON text with an envelope: ``"\\x1e" traceparent ["\\n" tracestate] "\\x1f"``. ``\\x1e`` can never start a
   JSON text (only whitespace may precede a value, RFC 8259 section 2), so a traced publication
   is recognised by its first character.
-- Every publication a traced hub receives (live, from history, or filling a gap) has the
-  envelope removed before anything else sees it, so clients never see it.
+- Every hub, traced or not, removes the envelope from every publication it receives (live,
+  from history, or filling a gap) before anything else sees it, so clients never see it
+  (:mod:`tether.telemetry.envelope`).
 - A live delivery starts a ``CONSUMER`` span ``"deliver <namespace>"`` whose parent is the
   publish span, on whichever node it arrives, and records the fan-out: ``tether.fanout.sockets``
   (local subscribers), ``.sent`` (written at once), ``.queued``, ``.dropped`` and ``.slow``
   (slow-consumer disconnects). A channel fanned out in chunks (more than 1024 local subscribers)
   counts the first chunk only.
 
-Every node that shares a broker must trace, or none: a node without telemetry would hand the
-envelope to its clients (who would then fail to parse the frame, loudly, rather than silently).
+Nodes sharing a broker may differ: a node without telemetry delivers a traced node's
+publications without the envelope (and without a delivery span).
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
+from tether.telemetry.envelope import ENVELOPE_END, ENVELOPE_START, open_envelope, with_data
+
 if TYPE_CHECKING:  # channels sit a layer above telemetry: their types only, never an import
     from tether.channels.backends.base import (
         Backend,
         BackendListener,
-        HistoryPage,
         Position,
         Publication,
     )
@@ -40,21 +42,6 @@ if TYPE_CHECKING:  # channels sit a layer above telemetry: their types only, nev
     from tether.telemetry.config import Telemetry  # config imports this module
 
 __all__ = ["ENVELOPE_END", "ENVELOPE_START", "TracedBackend", "open_envelope"]
-
-ENVELOPE_START = "\x1e"
-ENVELOPE_END = "\x1f"
-
-
-def open_envelope(data: str) -> tuple[dict[str, str], str]:
-    """Split a publication's data into (trace headers, the JSON text); no envelope: ``{}``."""
-    if not data.startswith(ENVELOPE_START):
-        return {}, data
-    head, _, body = data[1:].partition(ENVELOPE_END)
-    parent, _, state = head.partition("\n")
-    headers = {"traceparent": parent}
-    if state:
-        headers["tracestate"] = state
-    return headers, body
 
 
 def _seal(data: str) -> str:
@@ -71,16 +58,6 @@ def _seal(data: str) -> str:
 def _namespace(channel: str) -> str:
     # Span names stay low-cardinality: the namespace, not the channel (often per user).
     return channel.partition(":")[0]
-
-
-def _strip(publication: Publication) -> Publication:
-    if not publication.data.startswith(ENVELOPE_START):
-        return publication
-    return _with_data(publication, open_envelope(publication.data)[1])
-
-
-def _with_data(publication: Publication, data: str) -> Publication:
-    return type(publication)(publication.channel, publication.offset, publication.epoch, data)
 
 
 class TracedBackend:
@@ -119,11 +96,6 @@ class TracedBackend:
             span.set_attribute("messaging.message.id", f"{position.epoch}:{position.offset}")
             return position
 
-    async def history(self, channel: str, since: int, limit: int) -> HistoryPage:
-        """The wrapped backend's history, envelopes removed."""
-        page = await self.backend.history(channel, since, limit)
-        return type(page)([_strip(p) for p in page.publications], page.position)
-
 
 class _TracedListener:
     """Opens envelopes of live publications and times their fan-out in a delivery span."""
@@ -140,7 +112,7 @@ class _TracedListener:
         if not headers:
             self.listener.on_publication(publication)
             return
-        plain = _with_data(publication, body)
+        plain = with_data(publication, body)
         parent = propagate.extract(headers)
         span = self.telemetry.tracer.start_span(
             f"deliver {_namespace(plain.channel)}",

@@ -26,6 +26,7 @@ from tether.channels.errors import (
 )
 from tether.channels.names import InvalidChannelName
 from tether.channels.options import Action, ChannelOptions
+from tether.telemetry.envelope import plain_page
 
 __all__ = ["HANDLERS", "error_for", "subscribe_channel"]
 
@@ -227,7 +228,7 @@ async def _history(session: Session, request: dict[str, Any], reply_id: int) -> 
     limit = int(request.get("limit") or 0)
     since = request.get("since")
     hub = session.endpoint.hub
-    page = await hub.backend.history(channel, 0, options.history_size)
+    page = plain_page(await hub.backend.history(channel, 0, options.history_size))
     position = page.position
     publications = page.publications
     if isinstance(since, dict):
