@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from tether import Tether
 from tether.channels import ChannelForbidden, ChannelOptions, Channels, PublishRejected
+from tether.limits import WebSocketLimits
 from tether.testclient import AsyncTestClient
 
 CHAT = ChannelOptions(history_size=20, presence=True, join_leave=True, client_publish=True)
@@ -209,3 +211,27 @@ async def test_validate_hook_transforms_and_rejects_client_publishes(hook: Any) 
         await channels.publish("room:a", 7)
         history = await channels.history("room:a")
         assert [p.data for p in history.publications] == ['{"text":"hi","by":null}', "7"]
+
+
+async def test_a_silent_client_is_closed_though_the_server_greeted_it() -> None:
+    """The ``connected`` greeting does not meet the first-message deadline of the default
+    limits (the endpoint marks itself CLIENT_SPEAKS_FIRST); a subscribe does."""
+    channels = Channels("memory://", namespaces={"chat": CHAT})
+    limits = WebSocketLimits.recommended(first_message_timeout=0.2)
+    app = Tether(lifespan=channels.lifespan, limits=limits)
+    app.add_websocket_route("/channels", channels.endpoint)
+    async with AsyncTestClient(app) as client:
+        async with client.websocket_connect("/channels") as silent:
+            assert (await silent.receive_json())["type"] == "connected"
+            closed = await silent.receive()
+            assert closed == {
+                "type": "websocket.close",
+                "code": 1008,
+                "reason": "no message in time",
+            }
+        async with client.websocket_connect("/channels") as talker:
+            await talker.send_json({"id": 1, "type": "subscribe", "channel": "chat:x"})
+            assert (await next_of(talker, "reply"))["id"] == 1
+            await asyncio.sleep(0.4)
+            await channels.publish("chat:x", "still subscribed")
+            assert (await next_of(talker, "pub"))["data"] == "still subscribed"

@@ -8,6 +8,7 @@ enforces them). The outcomes must be the same, and the documented ones (docs/lim
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from servers import uvicorn_thread
 from tether import Depends, Tether, WebSocket, WebSocketDisconnect
 from tether.limits import WebSocketLimits
 from tether.metrics import MetricsRegistry, TetherMetrics
+from tether.runtime.limits_policy import CLIENT_SPEAKS_FIRST
 from tether.security import APIKeyQuery
 from tether.testclient import TestClient, WebSocketDenialResponse
 
@@ -47,10 +49,48 @@ def build(path: str, limits: WebSocketLimits | None | str = "default") -> Tether
     @app.websocket("/private")
     async def private(websocket: WebSocket, key: Annotated[str, Depends(key_scheme)]) -> None:
         await websocket.accept()
-        await websocket.send_text("hello " + key)
+        text = await websocket.receive_text()  # silent first: only the exemption keeps it open
+        await websocket.send_text(f"hello {key}: {text}")
         await websocket.receive_text()
 
+    app.add_websocket_route("/feed", feed)
+    app.add_websocket_route("/room", room)
+    app.add_websocket_route("/greeter", greeter)
     return app
+
+
+async def feed(websocket: WebSocket) -> None:
+    """Push only (a dashboard): never reads, and the client never writes."""
+    await websocket.accept()
+    for n in range(8):
+        await websocket.send_text(str(n))
+        await asyncio.sleep(0.1)
+    await websocket.close()
+
+
+async def room(websocket: WebSocket) -> None:
+    """A chat room after a welcome: a reader who never types keeps the socket."""
+    await websocket.accept()
+    await websocket.send_text("welcome")
+    try:
+        while True:
+            await websocket.send_text("echo " + await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass
+
+
+async def greeter(websocket: WebSocket) -> None:
+    """A protocol endpoint that greets first (as the channels endpoint does)."""
+    await websocket.accept()
+    await websocket.send_text("connected")
+    try:
+        while True:
+            await websocket.send_text(await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass
+
+
+setattr(greeter, CLIENT_SPEAKS_FIRST, True)
 
 
 @pytest.fixture(scope="module", params=["direct", "full stack"])
@@ -138,15 +178,44 @@ async def test_first_message_timeout_spares_authenticated_routes(path: str) -> N
         async with connect(url + "/echo") as silent:
             assert await closed_with(silent) == (1008, "no message in time")
         async with connect(url + "/private?key=k1") as authenticated:
-            assert await authenticated.recv() == "hello k1"
             await asyncio.sleep(0.6)  # twice the timeout: the route authenticated at the handshake
             await authenticated.send("bye")  # still open
+            assert await authenticated.recv() == "hello k1: bye"
         async with connect(url + "/echo") as talker:
             await talker.send("hi")
             assert await talker.recv() == "2"
             await asyncio.sleep(0.6)  # the first message came in time: no more deadline
             await talker.send("again")
             assert await talker.recv() == "5"
+
+
+@pytest.mark.parametrize("path", ["direct", "full stack"])
+async def test_first_message_deadline_is_met_by_the_apps_own_frames(path: str) -> None:
+    """Silent clients of a push-only feed or a chat room that greets them are connections the
+    app uses: kept. A protocol endpoint that greets everyone marks itself, and its silent
+    clients are closed as on a route that sends nothing."""
+    limits = WebSocketLimits.recommended(first_message_timeout=0.3)
+    with uvicorn_thread(build(path, limits)) as base:
+        url = base.replace("http", "ws")
+        async with connect(url + "/feed") as reader:
+            got = [await reader.recv() for _ in range(8)]  # 0.8 s: past the deadline
+            assert got == [str(n) for n in range(8)]
+            assert await closed_with(reader) == (1000, "")
+        async with connect(url + "/room") as lurker:
+            assert await lurker.recv() == "welcome"
+            await asyncio.sleep(0.7)
+            await lurker.send("at last")
+            assert await lurker.recv() == "echo at last"
+        async with connect(url + "/greeter") as silent:
+            assert await silent.recv() == "connected"
+            assert await closed_with(silent) == (1008, "no message in time")
+        async with connect(url + "/greeter") as talker:
+            assert await talker.recv() == "connected"
+            await talker.send("hi")
+            assert await talker.recv() == "hi"
+            await asyncio.sleep(0.6)
+            await talker.send("still here")
+            assert await talker.recv() == "still here"
 
 
 @pytest.mark.parametrize("path", ["direct", "full stack"])
@@ -196,3 +265,19 @@ async def test_loopback_peers_are_not_capped_per_client(path: str) -> None:
             for ws in (a, b, c):
                 await ws.send("x")
                 assert await ws.recv() == "1"
+
+
+def test_the_first_message_sweep_stops_when_nothing_waits() -> None:
+    """No timer per connection, and none left once every connection is gone."""
+    app = build("direct", WebSocketLimits.recommended(first_message_timeout=0.2))
+    with TestClient(app) as client:
+        for _ in range(50):
+            with client.websocket_connect("/echo") as ws:
+                ws.send_text("x")
+                assert ws.receive_text() == "1"
+        limits = app._direct.limits  # type: ignore[union-attr]
+        assert limits is not None
+        deadline = time.monotonic() + 5
+        while (limits.waiting or limits._sweep is not None) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert limits.waiting == {} and limits._sweep is None

@@ -14,6 +14,7 @@ from tether.channels.hub import Hub
 from tether.channels.protocol import serve
 from tether.channels.sse import ChannelStream
 from tether.channels.static import client_js_app
+from tether.runtime.limits_policy import CLIENT_SPEAKS_FIRST
 
 __all__ = ["Channels"]
 
@@ -29,6 +30,10 @@ class Channels(Hub):
     async def endpoint(self, websocket: Any) -> None:
         """WebSocket endpoint speaking the browser protocol (docs/channels-protocol.md)."""
         await serve(self, websocket)
+
+    # The protocol greets every client (``connected``): only the client's own frames meet the
+    # first-message deadline of the default limits.
+    setattr(endpoint, CLIENT_SPEAKS_FIRST, True)
 
     def sse_endpoint(self, channels: Any, **options: Any) -> Any:
         """ASGI app streaming ``channels`` over Server-Sent Events, resumable by event id.

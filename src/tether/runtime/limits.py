@@ -47,7 +47,12 @@ from typing import Any, Literal, TypeVar
 
 from tether import _json
 from tether.routing.errors import ClosedByServerError
-from tether.runtime.limits_policy import authenticates, first_message_timeout, remote_client_host
+from tether.runtime.limits_policy import (
+    authenticates,
+    client_speaks_first,
+    first_message_timeout,
+    remote_client_host,
+)
 from tether.runtime.metrics import TetherMetrics, default_metrics
 from tether.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -387,6 +392,7 @@ class _LimitedConnection(ConnectionGuard):
         "_last_seen",
         "_timer",
         "_got_message",
+        "_app_counts",
     )
 
     def __init__(
@@ -406,6 +412,7 @@ class _LimitedConnection(ConnectionGuard):
         self._last_seen = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._got_message = False
+        self._app_counts = False  # the app's own data frames meet the first-message deadline
 
     def replace_limits(self, limits: WebSocketLimits) -> None:
         """Switch to route-level limits (before accept, by :func:`apply_route_limits`)."""
@@ -416,10 +423,21 @@ class _LimitedConnection(ConnectionGuard):
         loop = asyncio.get_running_loop()
         now = loop.time()
         self._stamp = self._last_seen = now
-        first = first_message_timeout(self.limits, self.scope.get("route"))
+        route = self.scope.get("route")
+        first = first_message_timeout(self.limits, route)
+        self._app_counts = first is not None and not client_speaks_first(route)
         delay = first if first is not None else self.limits.idle_timeout
         if delay is not None:
             self._timer = loop.call_at(now + delay, self._on_timer)
+
+    async def send(self, message: Message) -> None:
+        if self._app_counts and message["type"] == "websocket.send":
+            # The app's first data frame ends the first-message wait, as a client frame does
+            # (tether.runtime.limits_policy.client_speaks_first says why).
+            self._app_counts = False
+            if not self._got_message:
+                self._first_message(self.limits)
+        await super().send(message)
 
     def on_closed(self) -> None:
         if self._timer is not None:

@@ -9,11 +9,21 @@ compare the frame's length with a cap inline. Only a frame that takes the budget
 may be over the cap, calls the limiter; what the client sees is what the middleware does
 (1009, 1013 or the ``rate_limited`` error frame; the endpoint gets ``WebSocketDisconnect``).
 
-The token bucket is refilled lazily: the clock is read when the budget runs out, not per
-frame (a clock read costs as much as an echo on some machines). The bucket then gains what
-the elapsed time is worth, capped at ``burst``; a client silent for a long time may therefore
-send up to ``2 * burst`` frames at once before the rate applies, and never more than
-``burst + rate * t`` over any later span ``t``.
+The token bucket starts full at accept and is refilled lazily: the clock is read when the
+budget runs out, not per frame (a clock read costs as much as an echo on some machines). The
+bucket then gains what the elapsed time is worth, capped at ``burst``; a client silent for a
+long time may therefore send up to ``2 * burst`` frames at once before the rate applies, and
+never more than ``burst + rate * t`` over any later span ``t``.
+
+The first-message deadline costs no timer per connection (a ``call_later`` and its cancel
+were a third of a connection's lifetime in-process): a waiting connection goes into its
+app's queue for that timeout, in arrival order, which is deadline order; one sweep per app,
+running only while something waits, every eighth of the timeout (at most one second), closes
+the connections whose deadline passed without a frame. A frame came when the budget moved off
+its starting value or the slow path ran; on routes where the server's frames count too (see
+:func:`~tether.runtime.limits_policy.client_speaks_first`), a one-shot ``send`` watcher marks
+the first data frame the application sends. A deadline is never met early, and late by at
+most one sweep interval.
 
 Connection caps are the middleware's own counters (:meth:`LimitsMiddleware.admit`), so both
 paths count the same connections. ``idle_timeout`` needs every frame's time: apps that set it
@@ -37,7 +47,7 @@ from tether.runtime.limits import (
     rate_limit_frame,
     spawn,
 )
-from tether.runtime.limits_policy import first_message_timeout
+from tether.runtime.limits_policy import client_speaks_first, first_message_timeout
 from tether.types import Message, Receive, Scope, Send
 from tether.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -60,7 +70,18 @@ async def _closed_send(message: Message) -> None:
 class AppLimits:
     """One app's limits for its direct path: admission, and a limiter per connection."""
 
-    __slots__ = ("middleware", "limits", "text_cap", "bytes_cap", "first_budget")
+    __slots__ = (
+        "middleware",
+        "limits",
+        "text_cap",
+        "bytes_cap",
+        "budget",
+        "fraction",
+        "timed",
+        "waiting",
+        "policies",
+        "_sweep",
+    )
 
     def __init__(self, middleware: LimitsMiddleware) -> None:
         self.middleware = middleware
@@ -68,9 +89,16 @@ class AppLimits:
         cap = limits.max_message_size
         self.bytes_cap = _NO_CAP if cap is None else min(cap, _NO_CAP)
         self.text_cap = self.bytes_cap // 4  # 4 UTF-8 bytes per character at most
-        checks = limits.messages_per_second is not None or limits.first_message_timeout is not None
-        # 0: the first frame goes to the limiter (starts the bucket, ends the first-message wait)
-        self.first_budget = 0 if checks else _NO_LIMIT
+        # The starting budget: a full bucket (its fraction of a token kept apart), or no count.
+        bucket = limits.bucket_size if limits.messages_per_second is not None else _NO_LIMIT
+        self.budget = min(int(bucket), _NO_LIMIT)
+        self.fraction = bucket - self.budget
+        self.timed = limits.messages_per_second is not None
+        # timeout -> connections waiting for their first frame, oldest first
+        self.waiting: dict[float, dict[MessageLimiter, WebSocket]] = {}
+        self._sweep: asyncio.TimerHandle | None = None
+        # route -> _policy(route); keyed by identity (routes live as long as the app)
+        self.policies: dict[Any, tuple[float | None, bool]] = {}
 
     async def handle(self, route: Any, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve ``route`` through ``route.handle`` under the middleware's guard (a route with
@@ -87,46 +115,113 @@ class AppLimits:
             del scope[SCOPE_KEY]  # scope -> guard -> scope: freed without the cyclic GC
 
     def attach(self, websocket: WebSocket, route: Any) -> MessageLimiter:
-        """Give ``websocket`` its budget, caps and limiter; arm the first-message timer."""
+        """Give ``websocket`` its budget, caps and limiter; queue it for its first message."""
         limiter = MessageLimiter(self)
         websocket._limiter = limiter
-        websocket._budget = self.first_budget
+        websocket._budget = self.budget
         websocket._text_cap = self.text_cap
         websocket._bytes_cap = self.bytes_cap
-        timeout = first_message_timeout(self.limits, route)
-        if timeout is not None:
-            loop = asyncio.get_running_loop()
-            limiter.timer = loop.call_later(timeout, limiter.expire, websocket)
+        policy = self.policies.get(route)
+        if policy is None:
+            policy = self.policies[route] = self._policy(route)
+        timeout = policy[0]
+        if self.timed or timeout is not None:
+            now = asyncio.get_running_loop().time()
+            limiter.stamp = now
+            if timeout is not None:
+                self._wait(limiter, websocket, timeout, now, policy[1])
         return limiter
+
+    def _policy(self, route: Any) -> tuple[float | None, bool]:
+        """A route's first-message timeout and whether only the client's frames meet it."""
+        return first_message_timeout(self.limits, route), client_speaks_first(route)
+
+    def _wait(
+        self,
+        limiter: MessageLimiter,
+        websocket: WebSocket,
+        timeout: float,
+        now: float,
+        client_only: bool,
+    ) -> None:
+        queue = self.waiting.get(timeout)
+        if queue is None:
+            queue = self.waiting[timeout] = {}
+        queue[limiter] = websocket
+        limiter.queue = queue
+        limiter.deadline = now + timeout
+        if not client_only:  # the app's first data frame counts as the first message too
+            limiter.send = websocket._send
+            websocket._send = limiter.watch_send
+        if self._sweep is None:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        interval = min(max(timeout / 8, 0.01) for timeout in self.waiting)
+        self._sweep = asyncio.get_running_loop().call_later(min(interval, 1.0), self.sweep)
+
+    def sweep(self) -> None:
+        """Close the connections whose first-message deadline passed without a frame."""
+        self._sweep = None
+        now = asyncio.get_running_loop().time()
+        for timeout, queue in list(self.waiting.items()):
+            while queue:
+                limiter = next(iter(queue))
+                if limiter.deadline > now:
+                    break
+                limiter.check_first(queue.pop(limiter))
+            if not queue:
+                del self.waiting[timeout]
+        if self.waiting:
+            self._schedule()
 
 
 class MessageLimiter:
     """The slow path of one connection's inline limits (see the module docstring)."""
 
-    __slots__ = ("app", "stamp", "fraction", "timer", "started")
+    __slots__ = ("app", "stamp", "fraction", "started", "queue", "deadline", "send")
 
     def __init__(self, app: AppLimits) -> None:
         self.app = app
         self.stamp = 0.0
         # The budget on the WebSocket is a whole number (fast to count down); the bucket's
         # fraction of a token waits here.
-        self.fraction = 0.0
-        self.timer: asyncio.TimerHandle | None = None
-        self.started = False
+        self.fraction = app.fraction
+        self.started = False  # a frame went through the slow path, or the app sent one
+        self.queue: dict[MessageLimiter, WebSocket] | None = None
+        self.deadline = 0.0
+        self.send: Send | None = None
 
     def detach(self) -> None:
-        """The connection ended: drop the timer (and with it the timer's WebSocket)."""
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        """The connection ended: leave the first-message queue (and let go of the socket)."""
+        queue = self.queue
+        if queue is not None:
+            queue.pop(self, None)
+            self.queue = None
 
-    def expire(self, websocket: WebSocket) -> None:
-        """The first-message timer fired: close with the configured code."""
-        self.timer = None
-        if self.started:
+    async def watch_send(self, message: Message) -> None:
+        """The WebSocket's ``send`` until the application's first data frame, then the real
+        one again (see the module docstring)."""
+        send: Send = self.send  # type: ignore[assignment]  # set before this is installed
+        if message["type"] == "websocket.send":
+            self.started = True
+            queue = self.queue
+            if queue is not None:
+                websocket = queue.pop(self, None)
+                self.queue = None
+                if websocket is not None and websocket._send == self.watch_send:
+                    websocket._send = send
+        await send(message)
+
+    def check_first(self, websocket: WebSocket) -> None:
+        """The deadline passed: close unless a frame came (the budget moved) or was sent."""
+        self.queue = None
+        if self.started or websocket._budget != self.app.budget:
             return
-        limits = self.app.limits
+        if websocket.application_state is not WebSocketState.CONNECTED:
+            return  # not accepted yet, or over: the handshake has its own timeouts
         self._count("first_message_timeout")
+        limits = self.app.limits
         spawn(self._close(websocket, limits.first_message_close_code, "no message in time"))
 
     def _count(self, limit: str) -> None:
@@ -137,6 +232,8 @@ class MessageLimiter:
         if websocket.application_state is not WebSocketState.CONNECTED:
             return
         send = websocket._send
+        if send == self.watch_send:
+            send = self.send or send
         websocket._send = _closed_send  # later sends: a gone peer (WebSocketDisconnect 1006)
         with contextlib.suppress(OSError):  # the peer left first: nothing to tell it
             await send({"type": "websocket.close", "code": code, "reason": reason})
@@ -147,17 +244,6 @@ class MessageLimiter:
         websocket.client_state = WebSocketState.DISCONNECTED
         raise WebSocketDisconnect(code, reason)
 
-    def _start(self, websocket: WebSocket) -> None:
-        # The first frame: the first-message wait is over and the bucket starts, full.
-        self.started = True
-        self.detach()
-        limits = self.app.limits
-        if limits.messages_per_second is None:
-            websocket._budget = _NO_LIMIT
-            return
-        self.stamp = asyncio.get_running_loop().time()
-        self._set(websocket, limits.bucket_size - 1)
-
     def _set(self, websocket: WebSocket, tokens: float) -> None:
         whole = min(int(tokens), _NO_LIMIT)
         websocket._budget = whole
@@ -165,10 +251,12 @@ class MessageLimiter:
 
     def _refill(self, websocket: WebSocket) -> bool:
         limits = self.app.limits
+        if limits.messages_per_second is None:
+            websocket._budget = _NO_LIMIT  # a billion frames counted down: start over
+            return True
         now = asyncio.get_running_loop().time()
-        rate = limits.messages_per_second or 0.0
         held = websocket._budget + 1 + self.fraction
-        tokens = min(limits.bucket_size, held + (now - self.stamp) * rate)
+        tokens = min(limits.bucket_size, held + (now - self.stamp) * limits.messages_per_second)
         self.stamp = now
         if tokens >= 1:
             self._set(websocket, tokens - 1)
@@ -183,9 +271,8 @@ class MessageLimiter:
         1013 rate limit exceeded).
         """
         limits = self.app.limits
+        self.started = True
         while message["type"] == "websocket.receive":
-            if not self.started:
-                self._start(websocket)
             cap = limits.max_message_size
             if cap is not None and message_size(message) > cap:
                 await self._refuse(websocket, 1009, "message too big", "max_message_size")

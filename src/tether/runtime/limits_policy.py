@@ -12,9 +12,21 @@ from typing import Any
 from tether.security.base import SecurityBase
 from tether.types import Scope
 
-__all__ = ["authenticates", "first_message_timeout", "remote_client_host"]
+__all__ = [
+    "CLIENT_SPEAKS_FIRST",
+    "authenticates",
+    "client_speaks_first",
+    "first_message_timeout",
+    "remote_client_host",
+]
 
 _ATTR = "_tether_authenticates"
+
+CLIENT_SPEAKS_FIRST = "_tether_client_speaks_first"
+"""Set to True on an endpoint (function, method or class) whose protocol greets the client
+first (tether's channels, Centrifuge): only a frame from the client meets its first-message
+deadline. On every other route a data frame in either direction does (see
+:func:`client_speaks_first`)."""
 
 
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -60,3 +72,16 @@ def first_message_timeout(limits: Any, route: Any) -> float | None:
     if timeout is not None and limits.authenticated_exempt and authenticates(route):
         return None
     return timeout
+
+
+def client_speaks_first(route: Any) -> bool:
+    """Whether only the client's frames end the first-message wait on ``route``.
+
+    The deadline is there for sockets opened and left silent to hold a slot. On a plain route
+    a frame the application sends counts too: a push-only feed (a dashboard, a clock) or a chat
+    endpoint broadcasting to a reader who never types is a connection the app is using. A
+    protocol endpoint that greets every client (``connected``) marks itself with
+    :data:`CLIENT_SPEAKS_FIRST`, so its greeting does not count.
+    """
+    endpoint = getattr(route, "endpoint", None)
+    return bool(getattr(endpoint, CLIENT_SPEAKS_FIRST, False))

@@ -45,6 +45,10 @@ class CentrifugeEndpoint:
     ``authenticate``; ``anonymous=True`` lets clients without any of these in as user ``""``.
     """
 
+    # tether.runtime.limits_policy.CLIENT_SPEAKS_FIRST: the client's connect command is the
+    # first message; nothing the server sends meets the first-message deadline.
+    _tether_client_speaks_first = True
+
     def __init__(
         self,
         hub: Hub,
