@@ -170,6 +170,36 @@ def rotated(items: list[Any], rep: int) -> list[Any]:
     return items[k:] + items[:k]
 
 
+async def sample_in_turn(
+    live: list[tuple[Row, Any]], reps: int, take: Callable[[Any], Awaitable[float]]
+) -> None:
+    """``reps`` rounds; each round appends one ``take(subject)`` sample to every row, the rows
+    in a rotated order (see :func:`rotated`)."""
+    for rep in range(reps):
+        for row, subject in rotated(live, rep):
+            row.samples.append(await take(subject))
+
+
+def run_in_process(
+    name: str,
+    title: str,
+    unit: str,
+    doc: str | None,
+    measure: Callable[[int, int], Awaitable[list[Row]]],
+    *,
+    sizes: tuple[int, int],
+    per_sample: str,
+    meta: dict[str, Any],
+) -> None:
+    """The ``main()`` of an in-process benchmark: parse the options, ``measure(n, reps)`` on
+    asyncio with ``n`` from ``sizes`` (smoke, full), and emit the rows."""
+    args = base_parser(doc or "").parse_args()
+    n = sizes[0] if args.smoke else sizes[1]
+    reps = args.reps or (2 if args.smoke else 7)
+    rows = asyncio.run(measure(n, reps))
+    emit(name, title, unit, rows, {per_sample: n, "reps": reps, **meta})
+
+
 def clean_slate() -> None:
     """Collect garbage before a sample, so one sample does not pay for another's garbage."""
     gc.collect()

@@ -11,7 +11,6 @@ Run alone: ``benchmarks/.venv/bin/python benchmarks/inproc_connect.py [--smoke]`
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import apps
@@ -20,11 +19,10 @@ from _common import (
     DISCONNECT,
     ASGIApp,
     Row,
-    base_parser,
     clean_slate,
     cpu_ns,
-    emit,
-    rotated,
+    run_in_process,
+    sample_in_turn,
     unavailable,
     websocket_scope,
 )
@@ -105,24 +103,21 @@ async def measure(n: int, reps: int) -> list[Row]:
         live = await prepare(variant, path, rows)
         for _row, app in live:
             await one_sample(app, path, max(n // 10, 10))  # warm up
-        for rep in range(reps):
-            for row, app in rotated(live, rep):
-                row.samples.append(await one_sample(app, path, n))
+        await sample_in_turn(live, reps, lambda app, p=path: one_sample(app, p, n))
     return rows
 
 
 def main() -> None:
     """Parse options, measure, print JSON."""
-    args = base_parser(__doc__ or "").parse_args()
-    n = 300 if args.smoke else 10_000
-    reps = args.reps or (2 if args.smoke else 7)
-    rows = asyncio.run(measure(n, reps))
-    emit(
+    run_in_process(
         "inproc_connect",
         "In-process connection lifetime (routing + accept + one echo + close), µs",
         "µs",
-        rows,
-        {"connections_per_sample": n, "reps": reps, "paths": VARIANTS},
+        __doc__,
+        measure,
+        sizes=(300, 10_000),
+        per_sample="connections_per_sample",
+        meta={"paths": VARIANTS},
     )
 
 

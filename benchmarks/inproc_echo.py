@@ -13,8 +13,6 @@ Run alone: ``benchmarks/.venv/bin/python benchmarks/inproc_echo.py [--smoke]``.
 
 from __future__ import annotations
 
-import asyncio
-
 import apps
 from _common import (
     ECHO_JSON,
@@ -23,12 +21,11 @@ from _common import (
     CountingTransport,
     Row,
     SuspendingTransport,
-    base_parser,
     clean_slate,
     cpu_ns,
     echo_script,
-    emit,
-    rotated,
+    run_in_process,
+    sample_in_turn,
     unavailable,
     websocket_scope,
 )
@@ -78,24 +75,23 @@ async def measure(n: int, reps: int) -> list[Row]:
                 continue
             live.append((row, app))
             rows.append(row)
-        for rep in range(reps):
-            for row, app in rotated(live, rep):
-                row.samples.append(await one_sample(app, path, payload, n, suspend))
+        await sample_in_turn(
+            live, reps, lambda app, p=path, b=payload, s=suspend: one_sample(app, p, b, n, s)
+        )
     return rows
 
 
 def main() -> None:
     """Parse options, measure, print JSON."""
-    args = base_parser(__doc__ or "").parse_args()
-    n = 2_000 if args.smoke else 100_000
-    reps = args.reps or (2 if args.smoke else 7)
-    rows = asyncio.run(measure(n, reps))
-    emit(
+    run_in_process(
         "inproc_echo",
         "In-process echo, ns per round trip",
         "ns",
-        rows,
-        {"round_trips_per_sample": n, "reps": reps, "text": ECHO_TEXT, "json": ECHO_JSON},
+        __doc__,
+        measure,
+        sizes=(2_000, 100_000),
+        per_sample="round_trips_per_sample",
+        meta={"text": ECHO_TEXT, "json": ECHO_JSON},
     )
 
 

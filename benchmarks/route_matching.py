@@ -14,11 +14,18 @@ Run alone: ``benchmarks/.venv/bin/python benchmarks/route_matching.py [--smoke]`
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 from typing import Any
 
-from _common import CONNECT, Row, base_parser, clean_slate, cpu_ns, emit, rotated, websocket_scope
+from _common import (
+    CONNECT,
+    Row,
+    clean_slate,
+    cpu_ns,
+    run_in_process,
+    sample_in_turn,
+    websocket_scope,
+)
 
 ROUTES = 1_000
 IMPLEMENTATIONS = {"tether": "tether", "starlette": "starlette"}
@@ -106,24 +113,21 @@ async def measure(n: int, reps: int) -> list[Row]:
         scopes = targets(variant, n)
         live = [(Row(name, variant), routers) for name, routers in built.items()]
         rows += [row for row, _ in live]
-        for rep in range(reps):
-            for row, (many, one) in rotated(live, rep):
-                row.samples.append(await sample(many, one, scopes))
+        await sample_in_turn(live, reps, lambda pair, s=scopes: sample(*pair, s))
     return rows
 
 
 def main() -> None:
     """Parse options, measure, print JSON."""
-    args = base_parser(__doc__ or "").parse_args()
-    n = 200 if args.smoke else 4_000
-    reps = args.reps or (2 if args.smoke else 7)
-    rows = asyncio.run(measure(n, reps))
-    emit(
+    run_in_process(
         "route_matching",
         "Route matching among 1,000 WebSocket routes, µs per match",
         "µs",
-        rows,
-        {"routes": ROUTES, "connections_per_sample": n, "reps": reps},
+        __doc__,
+        measure,
+        sizes=(200, 4_000),
+        per_sample="connections_per_sample",
+        meta={"routes": ROUTES},
     )
 
 

@@ -19,7 +19,6 @@ Run alone: ``.venv/bin/python benchmarks/telemetry_echo.py [--smoke]``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,12 +28,11 @@ from _common import (
     ASGIApp,
     Row,
     SuspendingTransport,
-    base_parser,
     clean_slate,
     cpu_ns,
     echo_script,
-    emit,
-    rotated,
+    run_in_process,
+    sample_in_turn,
     unavailable,
     websocket_scope,
 )
@@ -138,24 +136,21 @@ async def measure(n: int, reps: int) -> list[Row]:
         row = Row(name=name, variant="text, suspending receive")
         rows.append(row)
         live.append((row, app))
-    for rep in range(reps):
-        for row, app in rotated(live, rep):
-            row.samples.append(await one_sample(app, n))
+    await sample_in_turn(live, reps, lambda app: one_sample(app, n))
     return rows
 
 
 def main() -> None:
     """Parse options, measure, print JSON."""
-    args = base_parser(__doc__ or "").parse_args()
-    n = 2_000 if args.smoke else 20_000
-    reps = args.reps or (2 if args.smoke else 7)
-    rows = asyncio.run(measure(n, reps))
-    emit(
+    run_in_process(
         "telemetry_echo",
         "In-process echo with telemetry, ns per round trip",
         "ns",
-        rows,
-        {"round_trips_per_sample": n, "reps": reps, "text": ECHO_TEXT},
+        __doc__,
+        measure,
+        sizes=(2_000, 20_000),
+        per_sample="round_trips_per_sample",
+        meta={"text": ECHO_TEXT},
     )
 
 

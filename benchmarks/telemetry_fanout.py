@@ -15,7 +15,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from _common import Row, base_parser, clean_slate, cpu_ns, emit, rotated
+from _common import (
+    Row,
+    clean_slate,
+    cpu_ns,
+    run_in_process,
+    sample_in_turn,
+)
 from telemetry_echo import _provider
 
 from tether.channels import Channels
@@ -72,9 +78,7 @@ async def measure(n: int, reps: int) -> list[Row]:
             await hub_with_sockets({"tracer_provider": _provider(0.01)}),
         ),
     ]
-    for rep in range(reps):
-        for row, (hub, sinks) in rotated(hubs, rep):
-            row.samples.append(await one_sample(hub, sinks, n))
+    await sample_in_turn(hubs, reps, lambda pair: one_sample(*pair, n))
     for _, (hub, _) in hubs:
         await hub.stop()
     return [row for row, _ in hubs]
@@ -82,16 +86,15 @@ async def measure(n: int, reps: int) -> list[Row]:
 
 def main() -> None:
     """Parse options, measure, print JSON."""
-    args = base_parser(__doc__ or "").parse_args()
-    n = 200 if args.smoke else 5_000
-    reps = args.reps or (2 if args.smoke else 7)
-    rows = asyncio.run(measure(n, reps))
-    emit(
+    run_in_process(
         "telemetry_fanout",
         "Publish and fan-out with channel tracing, ns per publication",
         "ns",
-        rows,
-        {"publications_per_sample": n, "reps": reps, "sockets": SOCKETS},
+        __doc__,
+        measure,
+        sizes=(200, 5_000),
+        per_sample="publications_per_sample",
+        meta={"sockets": SOCKETS},
     )
 
 

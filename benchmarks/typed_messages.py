@@ -15,7 +15,6 @@ Run alone: ``benchmarks/.venv/bin/python benchmarks/typed_messages.py [--smoke]`
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -25,12 +24,11 @@ from _common import (
     ASGIApp,
     CountingTransport,
     Row,
-    base_parser,
     clean_slate,
     cpu_ns,
     echo_script,
-    emit,
-    rotated,
+    run_in_process,
+    sample_in_turn,
 )
 
 PAYLOAD = '{"type": "chat", "room": "lobby", "text": "hello world", "n": 42}'
@@ -153,24 +151,21 @@ async def measure(n: int, reps: int) -> list[Row]:
     rows += [row for row, _ in live]
     for _row, app in live:
         await one_sample(app, min(n, 1000))
-    for rep in range(reps):
-        for row, app in rotated(live, rep):
-            row.samples.append(await one_sample(app, n))
+    await sample_in_turn(live, reps, lambda app: one_sample(app, n))
     return rows
 
 
 def main() -> None:
     """Parse options, measure, print JSON."""
-    args = base_parser(__doc__ or "").parse_args()
-    n = 2_000 if args.smoke else 50_000
-    reps = args.reps or (2 if args.smoke else 7)
-    rows = asyncio.run(measure(n, reps))
-    emit(
+    run_in_process(
         "typed_messages",
         "Typed message receive + send vs untyped JSON, in process, ns per round trip",
         "ns",
-        rows,
-        {"round_trips_per_sample": n, "reps": reps, "payload": PAYLOAD},
+        __doc__,
+        measure,
+        sizes=(2_000, 50_000),
+        per_sample="round_trips_per_sample",
+        meta={"payload": PAYLOAD},
     )
 
 
