@@ -336,3 +336,125 @@ class SentinelGroup:
         self.replica.stop()
         self.master.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class RedisClusterGroup:
+    """Six ``redis-server --cluster-enabled yes`` processes on free ports, made into a cluster
+    of three masters with one replica each by ``redis-cli --cluster create``. All private.
+
+    ``url`` is the ``redis+cluster://`` URL (every node as a seed). Every process is killed
+    on exit, also when the start fails half way.
+    """
+
+    def __init__(self, masters: int = 3, replicas: int = 1) -> None:
+        self._dir = tempfile.mkdtemp(prefix="tether-cluster-")
+        self.servers = [
+            RedisServer(
+                extra_args=[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    f"{self._dir}/nodes-{index}.conf",
+                    "--cluster-node-timeout",
+                    "1000",
+                    # the default bus port (port + 10000) may be taken, or past 65535
+                    "--cluster-port",
+                    str(free_port()),
+                    "--dir",
+                    self._dir,
+                ]
+            )
+            for index in range(masters * (1 + replicas))
+        ]
+        self.replicas = replicas
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{server.port}" for server in self.servers)
+        return f"redis+cluster://{hosts}/"
+
+    def start(self) -> RedisClusterGroup:
+        try:
+            for server in self.servers:
+                server.start()
+            subprocess.run(
+                [
+                    "redis-cli",
+                    "--cluster",
+                    "create",
+                    *(f"127.0.0.1:{server.port}" for server in self.servers),
+                    "--cluster-replicas",
+                    str(self.replicas),
+                    "--cluster-yes",
+                ],
+                capture_output=True,
+                check=True,
+                timeout=30,
+            )
+            self.wait_until_ok()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def alive(self) -> list[RedisServer]:
+        return [s for s in self.servers if s.proc is not None and s.proc.poll() is None]
+
+    def wait_until_ok(self, timeout: float = 30.0) -> None:
+        """Until every live node says ``cluster_state:ok`` and agrees on who owns each slot."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(subprocess.SubprocessError):
+                alive = self.alive()
+                states = [redis_cli(s.port, "CLUSTER", "INFO") for s in alive]
+                views = {self._masters_seen_by(s.port) for s in alive}
+                if all("cluster_state:ok" in state for state in states) and len(views) == 1:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("the Redis cluster did not become ok in time")
+
+    def _masters_seen_by(self, port: int) -> str:
+        """One node's view of the slot owners (to see when the nodes agree)."""
+        lines = redis_cli(port, "CLUSTER", "NODES").splitlines()
+        owners = sorted(
+            " ".join([line.split()[1].split("@")[0], *line.split()[8:]])
+            for line in lines
+            if "master" in line.split()[2] and "fail" not in line.split()[2]
+        )
+        return "|".join(owners)
+
+    def slot_of(self, key: str) -> int:
+        return int(redis_cli(self.servers[0].port, "CLUSTER", "KEYSLOT", key))
+
+    def owner_of(self, slot: int) -> RedisServer:
+        """The live master serving ``slot`` (as the first live node sees it)."""
+        for line in redis_cli(self.alive()[0].port, "CLUSTER", "NODES").splitlines():
+            fields = line.split()
+            if "master" not in fields[2] or "fail" in fields[2]:
+                continue
+            for span in fields[8:]:
+                low, _, high = span.partition("-")
+                if not span.startswith("[") and int(low) <= slot <= int(high or low):
+                    port = int(fields[1].split("@")[0].rsplit(":", 1)[1])
+                    return next(s for s in self.servers if s.port == port)
+        raise LookupError(f"no master serves slot {slot}")
+
+    def replica_of(self, master: RedisServer) -> RedisServer:
+        master_id = redis_cli(master.port, "CLUSTER", "MYID")
+        for server in self.alive():
+            if redis_cli(server.port, "CLUSTER", "MYID") == master_id:
+                continue
+            if master_id in redis_cli(server.port, "CLUSTER", "NODES").split("myself")[1][:60]:
+                return server
+        raise LookupError(f"no replica follows 127.0.0.1:{master.port}")
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> RedisClusterGroup:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

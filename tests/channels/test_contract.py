@@ -1,4 +1,5 @@
-"""The backend contract: every test runs against the memory broker and against real Redis."""
+"""The backend contract: every test runs against the memory broker, real Redis, and a private
+Redis Cluster (three masters with replicas, sharded pub/sub)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from typing import Any
 import pytest
 from fakes import FakeSocket, eventually
 
+from conftest import BACKENDS, CLUSTER
 from tether.channels import ChannelOptions, Channels, Position, SlowConsumerPolicy
 
 CHAT = ChannelOptions(history_size=50, history_ttl=60, presence=True, join_leave=True)
 NS = {"chat": CHAT, "live": ChannelOptions()}
+
+
+@pytest.fixture(params=[*BACKENDS, CLUSTER])
+def backend_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def drop_live(hub: Channels, lose: Callable[[Any], bool]) -> None:
@@ -264,16 +271,31 @@ async def _interest(factory: Any, hub: Channels) -> set[Any]:
         return factory.broker.subscribed_channels()
     import redis.asyncio as redis
 
-    from servers import redis_url
-
     keys = hub.backend.subscribed_keys()
-    client = redis.Redis.from_url(redis_url())
+    if factory.backend_name == "cluster":
+        return set(keys) | await _shard_interest(hub)
+    client = redis.Redis.from_url(factory.url)
     try:
         pattern = f"{hub.backend.prefix}:c:*"
         live = await client.pubsub_channels(pattern)
     finally:
         await client.aclose()
     return set(keys) | set(live)
+
+
+async def _shard_interest(hub: Channels) -> set[Any]:
+    """Shard channels of the hub's prefix that any master still has a subscriber for."""
+    import redis.asyncio as redis
+
+    client = hub.backend._client  # type: ignore[attr-defined]
+    live: set[Any] = set()
+    for node in client.get_primaries():
+        direct = redis.Redis(host=node.host, port=node.port)
+        try:
+            live |= set(await direct.execute_command("PUBSUB", "SHARDCHANNELS", "{tt*"))
+        finally:
+            await direct.aclose()
+    return {key for key in live if key.startswith(b"{" + hub.backend.prefix.encode())}
 
 
 async def test_churn_leaks_nothing(make_hub: Any) -> None:

@@ -1,4 +1,5 @@
-"""Brokers behind one contract: :mod:`.base` (the contract), :mod:`.memory`, :mod:`.redis`."""
+"""Brokers behind one contract: :mod:`.base` (the contract), :mod:`.memory`, :mod:`.redis`
+(one server, or a master found through Sentinel) and :mod:`.redis_cluster`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ _memory_brokers: dict[str, Any] = {}
 
 
 def backend_from_url(url: str) -> Backend:
-    """Build a backend from ``memory://[name]``, ``redis://...`` or ``redis+sentinel://...``.
+    """Build a backend from ``memory://[name]``, ``redis://...``, ``redis+sentinel://...`` or
+    ``redis+cluster://...``.
 
     ``memory://name`` shares one in-process broker between hubs of the same name (handy to
     simulate several nodes in one test). Raises ``ValueError`` for an unknown scheme.
@@ -28,6 +30,10 @@ def backend_from_url(url: str) -> Backend:
             return MemoryBackend()
         broker = _memory_brokers.setdefault(rest, MemoryBroker())
         return MemoryBackend(broker)
+    if scheme == "redis+cluster":
+        from tether.channels.backends.redis_cluster import RedisClusterBackend
+
+        return RedisClusterBackend.from_url(url)
     if scheme in ("redis", "rediss", "unix", "redis+sentinel"):
         from tether.channels.backends.redis import RedisBackend
 

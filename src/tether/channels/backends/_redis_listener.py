@@ -18,11 +18,30 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger("tether.channels.redis")
 
-__all__ = ["PubSubListener"]
+__all__ = ["Interest", "PubSubListener"]
+
+
+class Interest(Protocol):
+    """What the Redis backend needs of its pub/sub side (one server, or one per shard)."""
+
+    desired: set[bytes]
+    connected: asyncio.Event
+
+    async def subscribe(self, key: bytes) -> None: ...
+
+    def unsubscribe(self, key: bytes) -> None: ...
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def drop(self, why: str) -> None: ...
+
+    def health(self) -> dict[str, Any]: ...
 
 
 class PubSubListener:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from tether.channels.backends._redis_listener import PubSubListener
+from tether.channels.backends._redis_listener import Interest, PubSubListener
 from tether.channels.backends._redis_pipeline import (
     CommandPipeline,
     Connect,
@@ -64,10 +64,11 @@ logger = logging.getLogger("tether.channels.redis")
 _SCRIPT_FILE = Path(__file__).with_name("redis.lua")
 
 
-def _load_scripts() -> dict[str, str]:
+def _load_scripts(path: Path = _SCRIPT_FILE) -> dict[str, str]:
+    """The scripts of a ``.lua`` file, by the name on their ``--@ name`` line."""
     scripts: dict[str, str] = {}
     name = ""
-    for line in _SCRIPT_FILE.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if line.startswith("--@ "):
             name = line[4:].strip()
             scripts[name] = ""
@@ -112,7 +113,7 @@ class RedisBackend(Backend):
         self._client: Any = None
         self._pool: Any = None
         self._scripts: dict[str, Any] = {}
-        self._listener: PubSubListener | None = None
+        self._listener: Interest | None = None
         self._hub: BackendListener | None = None
         self._pipeline: CommandPipeline | None = None
         self._follower: asyncio.Task[None] | None = None
@@ -247,11 +248,17 @@ class RedisBackend(Backend):
 
     # -- live path ----------------------------------------------------------------------------
 
+    def _channel_of(self, key: bytes) -> str | None:
+        """The channel whose pub/sub key ``key`` is (None for a key that is not ours)."""
+        if not key.startswith(self._pubsub_pre):
+            return None
+        return key[len(self._pubsub_pre) :].decode()
+
     def _on_message(self, key: bytes, payload: bytes) -> None:
         hub = self._hub
-        if hub is None or not key.startswith(self._pubsub_pre):
+        channel = self._channel_of(key)
+        if hub is None or channel is None:
             return
-        channel = key[len(self._pubsub_pre) :].decode()
         kind = payload[:1]
         head, _, rest = payload[1:].partition(b":")
         if kind == b"p":
@@ -502,7 +509,7 @@ class RedisBackend(Backend):
         waiters in a way that costs time proportional to the queue per connection handed
         over, which stalled the loop for tens of seconds under 10,000 queued commands.
         """
-        errors = require("redis.exceptions", "redis")
+        outage = self._outage_errors()
         slots = self._slots
         try:
             async with asyncio.timeout(self.command_timeout):
@@ -512,10 +519,16 @@ class RedisBackend(Backend):
             raise BrokerUnavailable("no Redis connection came free in time") from None
         try:
             return await awaitable
-        except (errors.ConnectionError, errors.TimeoutError, OSError) as exc:
+        except outage as exc:
             raise BrokerUnavailable(f"Redis is unavailable: {exc}") from exc
         finally:
             slots.release()
+
+    @staticmethod
+    def _outage_errors() -> tuple[type[BaseException], ...]:
+        """The errors that mean "Redis cannot answer now" (mapped to BrokerUnavailable)."""
+        errors = require("redis.exceptions", "redis")
+        return (errors.ConnectionError, errors.TimeoutError, OSError)
 
     def health(self) -> dict[str, Any]:
         if self._listener is None:
