@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from importlib import metadata
 
 import pytest
@@ -119,6 +120,53 @@ def test_demo_announces_its_url_only_once_the_port_is_free() -> None:
     assert result.stderr.strip() == (
         f"tether: error: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+def test_demo_announces_its_url_only_once_its_broker_answered() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = closed.getsockname()[1]  # bound, not listening: connections are refused
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "tether", "demo", "--port", str(port)]
+            + ["--broker", f"redis://127.0.0.1:{dead}/0"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert "open http" not in result.stdout, result.stdout
+    assert f"127.0.0.1:{dead}" in result.stderr
+
+
+def test_demo_announces_its_url_once_started() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "tether", "demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        line = demo.stdout.readline()  # blocks until the startup completed
+        assert line.strip() == f"tether chat demo: open http://127.0.0.1:{port}/"
+        # uvicorn binds right after the startup completes: the page answers within moments.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the announced URL never answered"
+                time.sleep(0.05)
+    finally:
+        demo.terminate()
+        demo.wait(30)
 
 
 def test_zero_workers_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -128,6 +128,25 @@ def _check_bind(host: str, port: int) -> None:
             raise CLIError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+def _announcing(app: Any, line: str) -> Any:
+    """``app``, printing ``line`` when its startup completed (a demo whose broker is down
+    refuses to start: its URL must not be announced first)."""
+
+    async def announce_after_startup(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def send_then_announce(message: Any) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                print(line, flush=True)
+
+        await app(scope, receive, send_then_announce)
+
+    return announce_after_startup
+
+
 def _serve(target: str, args: argparse.Namespace, announce: bool = False) -> int:
     _check_workers(args.workers, args.reload)
     if args.broker:
@@ -142,10 +161,15 @@ def _serve(target: str, args: argparse.Namespace, announce: bool = False) -> int
     options = {"ws_max_size": max_size} if max_size else {}
     _check_app(target, args)
     _check_bind(args.host, args.port)
+    served: Any = target
     if announce:
-        print(f"tether chat demo: open http://{args.host}:{args.port}/", flush=True)
+        line = f"tether chat demo: open http://{args.host}:{args.port}/"
+        if args.workers == 1 and not args.reload:
+            served = _announcing(app, line)  # once the broker answered, not before
+        else:
+            print(line, flush=True)
     uvicorn.run(
-        target,
+        served,
         host=args.host,
         port=args.port,
         workers=args.workers,

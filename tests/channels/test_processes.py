@@ -164,7 +164,8 @@ def test_tether_run_allows_workers_when_the_app_can_share(
     env = _env(WORKER_TEST_REDIS=redis.url)
     with started(tether_run(target, *args, port=port), env) as (proc, log):
         assert len(wait_serving(port, proc, log, pids=2)) == 2
-        assert "Traceback" not in output(log)
+        text = output(log)
+        assert "Traceback" not in text, text
 
 
 def _no_tether_frames(text: str) -> None:

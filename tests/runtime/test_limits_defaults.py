@@ -281,3 +281,35 @@ def test_the_first_message_sweep_stops_when_nothing_waits() -> None:
         while (limits.waiting or limits._sweep is not None) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert limits.waiting == {} and limits._sweep is None
+
+
+@pytest.mark.parametrize("path", ["direct", "full stack"])
+async def test_a_route_given_a_complete_configuration_replaces_the_apps_whole(path: str) -> None:
+    """``limits=WebSocketLimits.none()`` on a route lifts every default there; a plain
+    ``WebSocketLimits(field=...)`` changes that field only, the app's others stay."""
+    app = build(path)
+
+    async def count(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                await websocket.send_text(str(len(await websocket.receive_text())))
+        except WebSocketDisconnect:
+            pass
+
+    app.add_api_websocket_route("/free", count, limits=WebSocketLimits.none())
+    app.add_api_websocket_route("/bigger", count, limits=WebSocketLimits(max_message_size=3 * MIB))
+    with uvicorn_thread(app) as base:
+        url = base.replace("http", "ws")
+        async with connect(url + "/free", max_size=None) as free:
+            await free.send("x" * (2 * MIB))
+            assert await free.recv() == str(2 * MIB)
+            for _ in range(400):  # over the default burst of 200: no rate limit either
+                await free.send("y")
+            assert [await free.recv() for _ in range(400)] == ["1"] * 400
+        async with connect(url + "/bigger", max_size=None) as bigger:
+            await bigger.send("x" * (2 * MIB))
+            assert await bigger.recv() == str(2 * MIB)
+            for _ in range(400):  # the app's rate limit still holds here
+                await bigger.send("y")
+            assert await closed_with(bigger) == (1013, "rate limit exceeded")

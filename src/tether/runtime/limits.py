@@ -42,7 +42,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from tether import _json
@@ -121,7 +121,8 @@ class WebSocketLimits:
     burst: int | None = None
     """Bucket size: messages allowed at once; defaults to ``max(1, messages_per_second)``."""
     rate_limit_action: Literal["close", "error"] = "close"
-    """``"close"``: close 1008; ``"error"``: drop the message and send an error frame."""
+    """``"close"``: close 1013 (try again later); ``"error"``: drop the message and send an
+    error frame."""
     max_connections: int | None = None
     """Open connections allowed through this middleware; more get a 503 denial."""
     max_connections_per_client: int | None = None
@@ -129,7 +130,8 @@ class WebSocketLimits:
     client_key: Callable[[Scope], str | None] = client_host
     """Maps a scope to the key ``max_connections_per_client`` counts by (None: not counted)."""
     first_message_timeout: float | None = None
-    """Seconds after accept within which the client must send its first message (auth)."""
+    """Seconds after accept within which a first message must pass, from the client (or, on
+    routes that do not mark ``CLIENT_SPEAKS_FIRST``, from the app)."""
     authenticated_exempt: bool = False
     """True: ``first_message_timeout`` spares routes that authenticate at the handshake (a
     ``tether.security`` scheme among their dependencies)."""
@@ -137,6 +139,10 @@ class WebSocketLimits:
     """Seconds of client silence after which the connection is closed."""
     first_message_close_code: int = 1008
     idle_close_code: int = 1001
+    complete: bool = field(default=False, compare=False)
+    """On a route (``limits=``): True replaces the app's limits whole (``recommended()`` and
+    ``none()`` build it so); False (a plain constructor) replaces only the fields that differ
+    from the defaults, so ``WebSocketLimits(max_message_size=n)`` changes that one field."""
 
     def __post_init__(self) -> None:
         for name in ("max_message_size", "max_connections", "max_connections_per_client"):
@@ -171,13 +177,14 @@ class WebSocketLimits:
             first_message_timeout=30.0,
             authenticated_exempt=True,
             idle_timeout=None,
+            complete=True,
         )
         return dataclasses.replace(base, **overrides)
 
     @classmethod
     def none(cls) -> WebSocketLimits:
         """No limit at all: ``Tether(limits=WebSocketLimits.none())`` lifts the defaults."""
-        return cls()
+        return cls(complete=True)
 
     @property
     def enabled(self) -> bool:
@@ -661,12 +668,15 @@ def limits_overrides(limits: WebSocketLimits) -> dict[str, Any]:
     """The fields of ``limits`` that differ from the defaults, as :func:`limits` overrides.
 
     So ``WebSocketLimits(max_message_size=n)`` on a route means what ``@limits(max_message_size=n)``
-    means: that field replaces the app-level one, the others stay.
+    means: that field replaces the app-level one, the others stay. A complete configuration
+    (``recommended(...)``, ``none()``) gives every field: ``limits=WebSocketLimits.none()``
+    lifts them all on that route.
     """
     return {
-        field.name: getattr(limits, field.name)
-        for field in dataclasses.fields(limits)
-        if getattr(limits, field.name) != field.default
+        item.name: getattr(limits, item.name)
+        for item in dataclasses.fields(limits)
+        if item.name != "complete"
+        and (limits.complete or getattr(limits, item.name) != item.default)
     }
 
 
