@@ -7,6 +7,8 @@ channels endpoint on the memory broker.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 from collections.abc import Iterator
 from typing import Annotated
@@ -52,6 +54,20 @@ def build_app() -> Tether:
         await websocket.send_text("welcome")
         await websocket.receive_text()
         raise RuntimeError("crash after accept")  # an unhandled error after accept: 1011
+
+    @app.get("/_residue")
+    async def residue() -> dict[str, int]:
+        """What connections leave behind, read in the server's own loop (test_residue.py)."""
+        gc.collect()
+        direct = app._direct
+        limits = direct.limits if direct is not None else None
+        return {
+            "tasks": len(asyncio.all_tasks()),
+            "websockets": sum(isinstance(item, WebSocket) for item in gc.get_objects()),
+            "hub_connections": len(channels._connections),
+            "admitted": limits.middleware.open_connections if limits is not None else 0,
+            "waiting": sum(len(queue) for queue in limits.waiting.values()) if limits else 0,
+        }
 
     @app.websocket("/items/{item_id}")
     async def item(websocket: WebSocket, item_id: int) -> None:
