@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from typing import Any
 
 from tether.runtime.limits import (
@@ -199,9 +200,10 @@ class MessageLimiter:
             queue.pop(self, None)
             self.queue = None
 
-    async def watch_send(self, message: Message) -> None:
+    def watch_send(self, message: Message) -> Awaitable[None]:
         """The WebSocket's ``send`` until the application's first data frame, then the real
-        one again (see the module docstring)."""
+        one again (see the module docstring). A plain function returning the real send's
+        awaitable: no coroutine frame of its own."""
         send: Send = self.send  # type: ignore[assignment]  # set before this is installed
         if message["type"] == "websocket.send":
             self.started = True
@@ -211,7 +213,7 @@ class MessageLimiter:
                 self.queue = None
                 if websocket is not None and websocket._send == self.watch_send:
                     websocket._send = send
-        await send(message)
+        return send(message)
 
     def check_first(self, websocket: WebSocket) -> None:
         """The deadline passed: close unless a frame came (the budget moved) or was sent."""
