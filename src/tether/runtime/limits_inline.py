@@ -23,7 +23,8 @@ the connections whose deadline passed without a frame. A frame came when the bud
 its starting value or the slow path ran; on routes where the server's frames count too (see
 :func:`~tether.runtime.limits_policy.client_speaks_first`), a one-shot ``send`` watcher marks
 the first data frame the application sends. A deadline is never met early, and late by at
-most one sweep interval.
+most one sweep interval. Times are ``time.monotonic()`` (a C call; the loop's ``time()`` is a
+Python method around it on asyncio).
 
 Connection caps are the middleware's own counters (:meth:`LimitsMiddleware.admit`), so both
 paths count the same connections. ``idle_timeout`` needs every frame's time: apps that set it
@@ -35,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable
+from time import monotonic
 from typing import Any
 
 from tether.runtime.limits import (
@@ -127,7 +129,7 @@ class AppLimits:
             policy = self.policies[route] = self._policy(route)
         timeout = policy[0]
         if self.timed or timeout is not None:
-            now = asyncio.get_running_loop().time()
+            now = monotonic()
             limiter.stamp = now
             if timeout is not None:
                 self._wait(limiter, websocket, timeout, now, policy[1])
@@ -164,7 +166,7 @@ class AppLimits:
     def sweep(self) -> None:
         """Close the connections whose first-message deadline passed without a frame."""
         self._sweep = None
-        now = asyncio.get_running_loop().time()
+        now = monotonic()
         for timeout, queue in list(self.waiting.items()):
             while queue:
                 limiter = next(iter(queue))
@@ -256,7 +258,7 @@ class MessageLimiter:
         if limits.messages_per_second is None:
             websocket._budget = _NO_LIMIT  # a billion frames counted down: start over
             return True
-        now = asyncio.get_running_loop().time()
+        now = monotonic()
         held = websocket._budget + 1 + self.fraction
         tokens = min(limits.bucket_size, held + (now - self.stamp) * limits.messages_per_second)
         self.stamp = now
