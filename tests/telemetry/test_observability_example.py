@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 from docs.examples import observability
-from otel_helpers import points, server_spans
 
+from otel_helpers import points, server_spans
 from tether.testclient import TestClient
 
 
@@ -22,9 +22,16 @@ def test_a_message_is_traced_from_socket_to_publish_to_delivery(otel: Any) -> No
             assert frame["data"] == {"text": "hello"}
         assert client.get("/rooms/lobby/history").json() == ['{"text":"hello"}']
     connection = next(s for s in server_spans(exporter) if s.name == "WS /rooms/{room}")
-    (publish,) = [s for s in exporter.get_finished_spans() if s.name == "publish room"]
-    (deliver,) = [s for s in exporter.get_finished_spans() if s.name == "deliver room"]
-    assert publish.parent is not None and publish.parent.span_id == connection.context.span_id
+    spans = exporter.get_finished_spans()
+    (publish,) = [s for s in spans if s.name == "publish room"]
+    (deliver,) = [s for s in spans if s.name == "deliver room"]
+    (endpoint,) = [
+        s
+        for s in spans
+        if s.name == "fastapi.endpoint" and s.context.trace_id == connection.context.trace_id
+    ]
+    assert endpoint.parent is not None and endpoint.parent.span_id == connection.context.span_id
+    assert publish.parent is not None and publish.parent.span_id == endpoint.context.span_id
     assert deliver.parent is not None and deliver.parent.span_id == publish.context.span_id
     assert {s.context.trace_id for s in (connection, publish, deliver)} == {
         connection.context.trace_id

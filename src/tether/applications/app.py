@@ -265,10 +265,15 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
         if self.root_path:
             scope["root_path"] = self.root_path
         telemetry = self._telemetry
-        if telemetry is not None and "tether.telemetry" not in scope and telemetry.live():
-            await telemetry.handle(self, scope, receive, send)  # comes back here, marked
-            return
         direct = self._direct
+        if telemetry is not None and scope.get("tether.telemetry", telemetry) is not None:
+            # Not yet seen by telemetry (trace it if live), or traced by it: then the full
+            # stack, whose routes find the observer (a scope it skips is marked None).
+            traced = "tether.telemetry" in scope
+            direct = None if traced else direct
+            if not traced and telemetry.live():
+                await telemetry.handle(self, scope, receive, send)  # comes back, marked
+                return
         if direct is None or not direct.serves(scope, self.middleware_stack):
             if self.middleware_stack is None:
                 self.middleware_stack = self.build_middleware_stack()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -43,6 +43,7 @@ from tether.applications.responses import (
 )
 from tether.dependencies import EndpointPlan
 from tether.dependencies.forms import FORM_LIMITS_KEY
+from tether.dependencies.solver import OBSERVER_KEY, observed_operation
 from tether.encoders import jsonable_encoder
 from tether.exceptions import ConfigurationError
 from tether.formparsers import FormLimits
@@ -109,9 +110,11 @@ class APIWebSocketRoute(WebSocketRoute):
 
     def _endpoint_app(self, endpoint: Callable[..., Any]) -> ASGIApp:
         call = self.plan.connection_call
+        observed: Callable[[Any], Awaitable[Any]] = self.plan.run_observed
         if self.plan.injected:  # BackgroundTasks: run once the endpoint has ended
             call = then_background(call)
-        return WebSocketSession(call)
+            observed = then_background(observed)
+        return WebSocketSession(call, observed)
 
 
 class APIRoute(Route):
@@ -287,8 +290,14 @@ class APIRoute(Route):
             async def serve(send: Send) -> None:
                 # Connection-scoped yield dependencies close after the response is sent.
                 async with contextlib.AsyncExitStack() as stack:
-                    result = await plan.run(request, exit_stack=stack)
-                    response = respond(result, scope)
+                    observer = scope.get(OBSERVER_KEY)  # telemetry's, when it observes
+                    if observer is None:
+                        result = await plan.run(request, exit_stack=stack)
+                        response = respond(result, scope)
+                    else:
+                        result = await plan.run_observed(request, exit_stack=stack)
+                        with observed_operation(observer, "serialization", endpoint):
+                            response = respond(result, scope)
                     await response(scope, receive, send)
 
             await run_guarded(serve, scope, receive, send, request)

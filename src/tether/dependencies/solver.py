@@ -53,7 +53,10 @@ from tether.exceptions import (
     WebSocketRequestValidationError,
 )
 
-__all__ = ["EndpointPlan"]
+__all__ = ["OBSERVER_KEY", "EndpointPlan", "observed_operation"]
+
+OBSERVER_KEY: Final = "tether.telemetry"
+"""The scope entry telemetry puts its observer in (see :meth:`EndpointPlan.run_observed`)."""
 
 _ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
 _NO_EXC: Final[_ExcInfo] = (None, None, None)
@@ -204,6 +207,67 @@ class EndpointPlan:
             await _close(ctx, None, exit_stack)
         return result
 
+    async def run_observed(
+        self, connection: Any, *, exit_stack: AsyncExitStack | None = None
+    ) -> Any:
+        """:meth:`run` for a scope telemetry observes (``scope["tether.telemetry"]``).
+
+        The same work, reported to the scope's observer (:mod:`tether.telemetry.observer`,
+        reached by duck typing: this layer imports nothing of telemetry): the connection and
+        body, the solved arguments and validation errors go to its data, and the dependencies
+        and the endpoint run inside its operation spans. Only observed scopes come here, so
+        the other paths of the plan stay as they are.
+        """
+        observer = connection.scope.get(OBSERVER_KEY)
+        if observer is None:
+            return await self.run(connection, exit_stack=exit_stack)
+        data = observer.data
+        if data is not None:
+            if self.websocket:
+                data.websocket = connection
+            else:
+                data.request = connection
+        app = connection.scope.get("app")
+        overrides = getattr(app, "dependency_overrides", None) if app is not None else None
+        ctx = Context(connection, overrides or None)
+        if exit_stack is not None:
+            ctx.stack = exit_stack
+        try:
+            root = self._root
+            with observed_operation(observer, "dependencies", root.call):
+                await self._read_body(ctx, data)
+                values = await _solve(root, ctx) if root.subs else _extract(root, ctx)
+            if ctx.errors is not None:  # reported in the server span's context, as exceptions
+                body = None if ctx.body is MISSING else ctx.body
+                observer.validation_failed(list(ctx.errors), body)
+                raise self._error(ctx.errors)
+            if data is not None:
+                data.values, data.errors = dict(values), []
+            with observed_operation(observer, "endpoint", root.call):
+                if root.kind == ASYNC:
+                    result = await root.call(**values)
+                else:
+                    result = await run_in_threadpool(root.call, **values)
+        except BaseException as exc:
+            cleanup = ctx.function_stack is not None or ctx.stack is not exit_stack
+            if cleanup and await _close(ctx, exc, exit_stack):
+                return self._swallowed(exc)
+            raise
+        if ctx.function_stack is not None or ctx.stack is not exit_stack:
+            await _close(ctx, None, exit_stack)
+        return result
+
+    async def _read_body(self, ctx: Context, data: Any) -> None:
+        if not self._body:
+            return
+        layout = self._root.env.body
+        if layout.form:
+            await read_form_body(ctx, layout.bytes_keys)
+        else:
+            await read_json_body(ctx)
+        if data is not None and ctx.body is not MISSING:
+            data.body = ctx.body
+
     async def _run_shallow(self, connection: Any) -> Any:
         # run() for an async endpoint whose dependencies are all plain (see _solve): nothing
         # to clean up, so no exit stacks and no exception handling of its own. _solve is
@@ -249,6 +313,25 @@ class EndpointPlan:
     def __repr__(self) -> str:
         kind = "WebSocket" if self.websocket else "HTTP"
         return f"<EndpointPlan {kind} {self.path!r} {self._root.name}>"
+
+
+class _NoOperation:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_OPERATION = _NoOperation()
+
+
+def observed_operation(observer: Any, name: str, function: Any) -> Any:
+    """The observer's span for operation ``name``, or a context manager that does nothing."""
+    operation = observer.operation(name, function)
+    return _NO_OPERATION if operation is None else operation
 
 
 def _only_positional(call: Callable[..., Any], takes: tuple[str, ...]) -> bool:

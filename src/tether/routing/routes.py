@@ -110,16 +110,26 @@ class WebSocketSession:
     for it, with this endpoint's WebSocket; without one it propagates.
     """
 
-    __slots__ = ("call",)
+    __slots__ = ("call", "observed")
 
-    def __init__(self, call: Callable[[WebSocket], Awaitable[Any]]) -> None:
+    def __init__(
+        self,
+        call: Callable[[WebSocket], Awaitable[Any]],
+        observed: Callable[[WebSocket], Awaitable[Any]] | None = None,
+    ) -> None:
         self.call = call
+        # What runs instead of `call` for a connection telemetry observes (operation spans,
+        # telemetry data): such connections never take the application's direct path.
+        self.observed = observed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         tracker, send = ensure_tracker(scope, send)
         websocket = tracker.bind(scope, receive, send)
+        call = self.call
+        if self.observed is not None and scope.get("tether.telemetry") is not None:
+            call = self.observed
         try:
-            await self.call(websocket)
+            await call(websocket)
         except Exception as exc:
             handler = lookup_handler(scope.get(HANDLERS_KEY), exc)
             if handler is None:

@@ -57,6 +57,11 @@ SECRET_PARAMS = frozenset(
         "jwt",
         "signature",
         "sig",
+        # OpenTelemetry's HTTP semantic conventions name these (signed cloud storage URLs).
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "x-goog-signature",
     }
 )
 """Query parameter names (compared case-insensitively, URL-decoded) whose values are masked."""
@@ -93,10 +98,12 @@ def _is_secret_name(raw_name: str) -> bool:
     return unquote_plus(raw_name).strip().lower() in SECRET_PARAMS
 
 
-def mask_query(query: str | bytes) -> str:
+def mask_query(query: str | bytes, mask: str = MASK) -> str:
     """Mask the values of secret parameters in a query string (``a=1&token=x`` -> ``token=***``).
 
     Order, names and non-secret values are kept byte for byte; undecodable bytes are replaced.
+    ``mask`` replaces each secret value (span attributes use ``REDACTED``, as OpenTelemetry's
+    HTTP semantic conventions ask).
     """
     if isinstance(query, bytes):
         query = query.decode("latin-1")
@@ -106,7 +113,7 @@ def mask_query(query: str | bytes) -> str:
     for part in re.split(r"([&;])", query):
         name, sep, value = part.partition("=")
         if sep and value and _is_secret_name(name):
-            parts.append(f"{name}={MASK}")
+            parts.append(f"{name}={mask}")
         else:
             parts.append(part)
     return "".join(parts)

@@ -22,30 +22,19 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
-from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import Span, StatusCode
 
-from tether.exceptions import HTTPException, WebSocketException
-from tether.routing import Mount, get_route_path
 from tether.runtime.logsafe import mask_query
-from tether.telemetry.routes import redirect_template, route_template
+from tether.telemetry.observer import HANDLED, SCOPE_KEY, Observer, exception_type
 from tether.telemetry.websocket import ConnectionTrace
 from tether.types import Message, Receive, Scope, Send
-from tether.websockets import WebSocketDisconnect
 
 if TYPE_CHECKING:  # config imports this module when it builds a Telemetry
     from tether.telemetry.config import Telemetry
 
-__all__ = ["SCOPE_KEY", "exception_type", "serve"]
-
-SCOPE_KEY = "tether.telemetry"
-"""Set in a scope while :func:`serve` handles it, so a mounted traced app adds no second span."""
+__all__ = ["SCOPE_KEY", "exception_type", "serve"]  # exception_type: from observer
 
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-# Exceptions the framework turns into a deliberate response or close: not server errors.
-_HANDLED = (HTTPException, WebSocketException)
 
 
 async def serve(telemetry: Telemetry, app: App, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,23 +45,25 @@ async def serve(telemetry: Telemetry, app: App, scope: Scope, receive: Receive, 
         or not telemetry.live()
         or (telemetry.exclude is not None and telemetry.exclude(scope))
     ):
-        scope[SCOPE_KEY] = None
-        try:
-            await app(scope, receive, send)
-        finally:
-            scope.pop(SCOPE_KEY, None)
+        await _untraced(app, scope, receive, send)
         return
+    logger = telemetry.logger()
     if kind == "websocket":
-        await _serve_websocket(telemetry, app, scope, receive, send)
+        if not telemetry.tracing and logger is None:  # no WebSocket metrics: nothing to do
+            await _untraced(app, scope, receive, send)
+            return
+        await _serve_websocket(telemetry, logger, app, scope, receive, send)
     else:
-        await _serve_http(telemetry, app, scope, receive, send)
+        await _serve_http(telemetry, logger, app, scope, receive, send)
 
 
-def exception_type(exc: BaseException) -> str:
-    """``error.type`` for an exception: the class name, qualified unless it is a builtin."""
-    cls = type(exc)
-    name = cls.__qualname__
-    return name if cls.__module__ == "builtins" else f"{cls.__module__}.{name}"
+async def _untraced(app: App, scope: Scope, receive: Receive, send: Send) -> None:
+    # Marked, so that a mounted app with telemetry does not trace it either.
+    scope[SCOPE_KEY] = None
+    try:
+        await app(scope, receive, send)
+    finally:
+        scope.pop(SCOPE_KEY, None)
 
 
 class _Request:
@@ -155,11 +146,11 @@ def _span_method(method: str) -> str:
 
 
 async def _serve_http(
-    telemetry: Telemetry, app: App, scope: Scope, receive: Receive, send: Send
+    telemetry: Telemetry, logger: Any, app: App, scope: Scope, receive: Receive, send: Send
 ) -> None:
     raw_method = scope.get("method", "GET")
     method = raw_method if raw_method in telemetry.methods else "_OTHER"
-    start = _Start(telemetry, scope)
+    start = Observer(telemetry, scope, logger)
     attributes = _url_attributes(scope)
     attributes["http.request.method"] = method
     if method == "_OTHER":
@@ -181,25 +172,27 @@ async def _serve_http(
         await send(message)
         # A 500 is finished when the app returns: the exception behind it is still coming.
         if request.complete(message) and (request.status or 500) < 500:
-            request.finish(start.template(scope, request.status), scheme)
+            request.finish(start.template(request.status), scheme)
 
     token = otel_context.attach(ctx)
     try:
         await app(scope, receive, traced_send)
     except BaseException as exc:
-        if not isinstance(exc, _HANDLED):
+        if not isinstance(exc, HANDLED):
             request.error = exception_type(exc)
+        start.exception(exc)
         raise
     finally:
-        request.finish(start.template(scope, request.status), scheme)
+        request.finish(start.template(request.status), scheme)
+        start.end()
         otel_context.detach(token)
         scope.pop(SCOPE_KEY, None)
 
 
 async def _serve_websocket(
-    telemetry: Telemetry, app: App, scope: Scope, receive: Receive, send: Send
+    telemetry: Telemetry, logger: Any, app: App, scope: Scope, receive: Receive, send: Send
 ) -> None:
-    start = _Start(telemetry, scope)
+    start = Observer(telemetry, scope, logger)
     attributes = _url_attributes(scope)
     attributes["network.protocol.name"] = "websocket"
     span, ctx = start.span("WS", attributes)
@@ -212,60 +205,14 @@ async def _serve_websocket(
         raise
     finally:
         trace.error = start.error
-        route = start.template(scope)
+        route = start.template()
         if route is not None:
             trace.span_name = f"WS {route}"
             trace.route = route
         trace.finish()
+        start.end()
         otel_context.detach(token)
         scope.pop(SCOPE_KEY, None)
-
-
-def _normal_end(exc: BaseException) -> bool:
-    if isinstance(exc, WebSocketDisconnect):
-        return exc.code in (1000, 1001)
-    return isinstance(exc, _HANDLED)
-
-
-class _Start:
-    """What the span of a scope starts from: the caller's context and the pre-routing path."""
-
-    __slots__ = ("telemetry", "app", "headers", "root_path", "route_path", "error")
-
-    def __init__(self, telemetry: Telemetry, scope: Scope) -> None:
-        scope[SCOPE_KEY] = self
-        self.telemetry = telemetry
-        self.app = scope.get("app")
-        self.headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
-        self.root_path: str = scope.get("root_path", "")
-        self.route_path = get_route_path(scope)  # routing rewrites root_path: read it now
-        self.error: str | None = None
-
-    def saw(self, exc: BaseException) -> None:
-        """Note an exception a layer below handled (ServerErrorMiddleware closes with 1011)."""
-        if not _normal_end(exc):
-            self.error = exception_type(exc)
-
-    def span(self, name: str, attributes: dict[str, Any]) -> tuple[Span | None, Any]:
-        """Mark the scope, extract the parent context and start the server span in it."""
-        # Read through the module: tests (FastAPI's too) swap the global propagator there.
-        ctx = propagate.get_global_textmap().extract(self.headers, getter=_HEADERS)
-        if not self.telemetry.tracing:
-            return None, ctx
-        span = self.telemetry.tracer.start_span(
-            name, context=ctx, kind=trace.SpanKind.SERVER, attributes=attributes
-        )
-        return span, trace.set_span_in_context(span, ctx)
-
-    def template(self, scope: Scope, status: int | None = None) -> str | None:
-        """The matched route's template once routing has run (a redirect's target's for 307)."""
-        matched = scope.get("route")
-        if status in (307, 308) and (matched is None or isinstance(matched, Mount)):
-            # The router's slash redirect (inside a mount, the mount is all routing recorded).
-            target = redirect_template(self.app, self.route_path, self.root_path)
-            if target is not None:
-                return target
-        return route_template(self.app, self.route_path, matched, self.root_path)
 
 
 def _url_attributes(scope: Scope) -> dict[str, Any]:
@@ -273,26 +220,5 @@ def _url_attributes(scope: Scope) -> dict[str, Any]:
     attributes: dict[str, Any] = {"url.scheme": scheme, "url.path": scope.get("path", "/")}
     query = scope.get("query_string", b"")
     if query:
-        attributes["url.query"] = mask_query(query)
+        attributes["url.query"] = mask_query(query, "REDACTED")  # the semantic conventions' word
     return attributes
-
-
-class _HeaderGetter(Getter[list[tuple[bytes, bytes]]]):
-    """ASGI headers as a propagator carrier: repeated names keep every value, in order."""
-
-    def get(self, carrier: list[tuple[bytes, bytes]], key: str) -> list[str] | None:
-        """Every value of header ``key`` (any case), or None."""
-        wanted = key.lower().encode("latin-1")
-        values = [value.decode("latin-1") for name, value in carrier if name == wanted]
-        if len(values) > 1 and wanted == b"baggage":
-            # A list-valued field repeated is the same field comma-joined (RFC 9110 section
-            # 5.3); OpenTelemetry's baggage propagator reads the first value only.
-            return [",".join(values)]
-        return values or None
-
-    def keys(self, carrier: list[tuple[bytes, bytes]]) -> list[str]:
-        """The header names (ASGI names are lowercase)."""
-        return [name.decode("latin-1") for name, _ in carrier]
-
-
-_HEADERS = _HeaderGetter()

@@ -38,13 +38,15 @@ class TelemetryConfig(TypedDict, total=False):
     """Optional settings for ``Tether(telemetry={...})``; omitted keys keep their defaults.
 
     - ``tracer_provider`` / ``meter_provider``: use these instead of the global providers;
-    - ``logger_provider``: accepted for FastAPI compatibility (tether logs through ``logging``;
-      see :class:`~tether.telemetry.TraceContextFilter`);
+    - ``logger_provider``: where OpenTelemetry log records go (unhandled exceptions,
+      validation failures) instead of the global provider;
     - ``tracing``: HTTP request and WebSocket connection spans (default ``True``);
     - ``metrics``: HTTP request metrics, and tether's counters when the app counts them
       (default ``True``);
-    - ``logs``: trace and span ids on log records of a request (default ``True``);
-    - ``operation_spans``: accepted for FastAPI compatibility; tether records none yet;
+    - ``logs``: OpenTelemetry log records for unhandled exceptions and validation failures,
+      and trace and span ids on tether's ``logging`` records (default ``True``);
+    - ``operation_spans``: spans for dependencies, the endpoint, serialization and background
+      tasks, children of the server span (default ``True``);
     - ``auto_configure``: accepted for FastAPI compatibility; configure exporters yourself;
     - ``exclude``: a function of the ASGI scope; ``True`` skips telemetry for that scope;
     - ``message_span_every``: one span for every N-th WebSocket message in each direction of a
@@ -121,7 +123,11 @@ class Telemetry:
         "methods",
         "events",
         "channels",
+        "operation_spans",
         "_explicit",
+        "_logger_provider",
+        "_logger",
+        "_log_state",
         "_duration",
         "_active",
         "_meter_provider",
@@ -154,11 +160,23 @@ class Telemetry:
         self.methods = known_methods()  # read once: the environment is slow to query
         self.events: bool = settings["connection_events"]
         self.channels: bool = settings["channels"]
+        self.operation_spans: bool = settings["operation_spans"]
+        from opentelemetry._logs import _internal as log_state
+
+        self._log_state: Any = log_state
+        self._logger_provider: Any = settings["logger_provider"]
+        self._logger: Any = None  # (provider, logger) of the last provider asked
         # Explicit providers are live from the start; global ones are checked per connection.
-        self._explicit = (tracer_provider is not None and self.tracing) or (
-            settings["meter_provider"] is not None and self.metrics
+        self._explicit = (
+            (tracer_provider is not None and self.tracing)
+            or (settings["meter_provider"] is not None and self.metrics)
+            or (settings["logger_provider"] is not None and self.logs)
         )
-        if not (hasattr(trace, "_TRACER_PROVIDER") and hasattr(meter_state, "_METER_PROVIDER")):
+        if not (
+            hasattr(trace, "_TRACER_PROVIDER")
+            and hasattr(meter_state, "_METER_PROVIDER")
+            and hasattr(log_state, "_LOGGER_PROVIDER")
+        ):
             self._explicit = True  # another API version: no cheap check, so always trace
         self._meter_provider: MeterProvider | None = settings["meter_provider"]
         self._duration: Histogram | None = None
@@ -186,9 +204,31 @@ class Telemetry:
         # The API's get_*_provider() look the environment up on every call until a provider
         # is set (about 20 us under load), and an import statement costs as much: read the
         # globals they return, from the modules kept at init (where the environment was read).
-        return (self.tracing and self._trace_state._TRACER_PROVIDER is not None) or (
-            self.metrics and self._meter_state._METER_PROVIDER is not None
+        return (
+            (self.tracing and self._trace_state._TRACER_PROVIDER is not None)
+            or (self.metrics and self._meter_state._METER_PROVIDER is not None)
+            or (self.logs and self._log_state._LOGGER_PROVIDER is not None)
         )
+
+    def logger(self) -> Any:
+        """The OpenTelemetry ``Logger`` log records go to, or None (``logs`` off, no provider).
+
+        The configured ``logger_provider``, else the global one once it has been set (the
+        API's deferred proxy and its no-op provider record nothing, so they count as none).
+        """
+        if not self.logs:
+            return None
+        provider = self._logger_provider
+        if provider is None:
+            provider = self._log_state._LOGGER_PROVIDER  # read as live() does: no env lookup
+            if provider is None or type(provider).__name__ == "NoOpLoggerProvider":
+                return None
+        cached = self._logger
+        if cached is not None and cached[0] is provider:
+            return cached[1]
+        logger = provider.get_logger(SCOPE_NAME)
+        self._logger = (provider, logger)
+        return logger
 
     def meter_provider(self) -> MeterProvider:
         """The configured meter provider, else the global one."""
