@@ -81,6 +81,7 @@ class PubSubListener:
         self._connected_once = False
         self._healthy = False
         self.connected = asyncio.Event()
+        self._retry_now = asyncio.Event()  # drop(): reconnect without waiting out the backoff
         self.state = "starting"
         self.reconnects = 0
         self.last_error = ""
@@ -245,7 +246,9 @@ class PubSubListener:
 
     def drop(self, why: str) -> None:
         """Close the current connection; the supervisor reconnects (wherever the pool points
-        now) and resubscribes, and the hub checks every channel's position."""
+        now) and resubscribes, and the hub checks every channel's position. A supervisor
+        waiting out its backoff (the old address refused) tries again at once."""
+        self._retry_now.set()
         conn = self._conn
         if conn is not None:
             self.last_error = why
@@ -274,7 +277,12 @@ class PubSubListener:
                 delay = 0.05
             self.state = "reconnecting"
             self.connected.clear()
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+            if self._retry_now.is_set():  # told where to go (drop): no backoff
+                self._retry_now.clear()
+                delay = 0.05
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._retry_now.wait(), delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, self.max_backoff)
 
     async def _reset(self) -> None:
