@@ -177,7 +177,7 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
             self.router.add_route("/metrics", endpoint, ["GET", "HEAD"], "metrics", False)
         self._telemetry = resolve_telemetry(telemetry)
         if self._telemetry is not None:
-            self._telemetry.attach(self.metrics)
+            self._telemetry.attach(self.metrics, self.router)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -47,7 +47,8 @@ class TelemetryConfig(TypedDict, total=False):
       and trace and span ids on tether's ``logging`` records (default ``True``);
     - ``operation_spans``: spans for dependencies, the endpoint, serialization and background
       tasks, children of the server span (default ``True``);
-    - ``auto_configure``: accepted for FastAPI compatibility; configure exporters yourself;
+    - ``auto_configure``: at lifespan startup, add OTLP exporters the ``OTEL_*`` variables ask
+      for (default ``True``; :mod:`tether.telemetry.environment`);
     - ``exclude``: a function of the ASGI scope; ``True`` skips telemetry for that scope;
     - ``message_span_every``: one span for every N-th WebSocket message in each direction of a
       connection (default 1000; 0 records none, 1 every message);
@@ -182,12 +183,25 @@ class Telemetry:
         self._duration: Histogram | None = None
         self._active: UpDownCounter | None = None
 
-    def attach(self, counters: Any) -> None:
+    def attach(self, counters: Any, router: Any = None) -> None:
         """Set up what an app with this configuration needs once: log ids, counter instruments.
 
         ``counters`` is the app's :class:`~tether.metrics.TetherMetrics` (or None): with
-        ``metrics`` on, its counters are observed as OpenTelemetry instruments too.
+        ``metrics`` on, its counters are observed as OpenTelemetry instruments too. With
+        ``auto_configure`` on and an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` variable set, ``router``
+        (the app's) gets a startup hook that adds the exporters it asks for and a shutdown hook
+        that flushes them (:mod:`tether.telemetry.environment`).
         """
+        if router is not None and self.settings["auto_configure"] and _otlp_environment():
+            from tether.telemetry.environment import configure_from_environment, flush
+
+            async def flush_exporters() -> None:
+                from tether.concurrency import run_in_threadpool
+
+                await run_in_threadpool(flush)  # exports over HTTP: not on the event loop
+
+            router.on_startup.insert(0, lambda: configure_from_environment(self.settings))
+            router.on_shutdown.append(flush_exporters)
         if self.logs:
             from tether.telemetry.logs import install_trace_context
 
@@ -254,6 +268,10 @@ class Telemetry:
                 description="Number of active HTTP server requests.",
             )
         return self._duration, self._active
+
+
+def _otlp_environment() -> bool:
+    return any(name.startswith("OTEL_EXPORTER_OTLP_") for name in os.environ)
 
 
 async def _unresolved(app: Any, scope: Scope, receive: Receive, send: Send) -> None:
