@@ -10,7 +10,7 @@ from opentelemetry.trace import StatusCode
 from pydantic import BaseModel
 
 from otel_helpers import server_spans
-from tether import Tether
+from tether import BackgroundTasks, Tether
 from tether.telemetry import TelemetryData, get_telemetry_data
 from tether.testclient import TestClient
 
@@ -116,3 +116,29 @@ def test_no_data_outside_a_request_or_without_telemetry() -> None:
     assert TestClient(app).get("/").text == '"ok"'
     assert seen == [None]
     assert get_telemetry_data() is None
+
+
+def test_background_tasks_run_in_operation_spans(otel: Any) -> None:
+    config, exporter, _ = otel
+    app = Tether(telemetry=config)
+    ran: list[str] = []
+
+    def first() -> None:
+        ran.append("first")
+
+    async def second(word: str) -> None:
+        ran.append(word)
+
+    @app.get("/")
+    async def index(tasks: BackgroundTasks) -> str:
+        tasks.add_task(first)
+        tasks.add_task(second, "second")
+        return "ok"
+
+    assert TestClient(app).get("/").json() == "ok"
+    assert ran == ["first", "second"]
+    (server,) = server_spans(exporter)
+    tasks = [s for s in exporter.get_finished_spans() if s.name == "fastapi.background_task"]
+    functions = [(s.attributes or {})["code.function.name"] for s in tasks]
+    assert [name.rsplit(".", 1)[-1] for name in functions] == ["first", "second"]
+    assert all(s.parent is not None and s.parent.span_id == server.context.span_id for s in tasks)

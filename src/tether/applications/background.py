@@ -4,6 +4,7 @@ HTTP: the background tasks become the response's ``background`` (unless a return
 its own), so they run after the response is sent; the sub-response's status code and headers are
 copied onto a response built from the return value (not onto a returned Response), as in
 FastAPI. WebSocket: the tasks run once the endpoint has returned or the client has left.
+Under telemetry, each HTTP background task runs in a ``fastapi.background_task`` span.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tether.background import BackgroundTasks
 from tether.dependencies.injected import BACKGROUND_KEY, SUB_RESPONSE_KEY
+from tether.dependencies.solver import OBSERVER_KEY, observed_operation
 from tether.responses import Response
 from tether.types import Scope
 from tether.websockets import WebSocketDisconnect
@@ -27,7 +30,8 @@ def with_injected(respond: Callable[[Any, Scope], Response]) -> Callable[[Any, S
         response = respond(result, scope)
         tasks = scope.pop(BACKGROUND_KEY, None)
         if tasks is not None and response.background is None:
-            response.background = tasks
+            observer = scope.get(OBSERVER_KEY)
+            response.background = tasks if observer is None else _Observed(tasks, observer)
         sub = scope.pop(SUB_RESPONSE_KEY, None)
         if sub is not None and not isinstance(result, Response):
             if sub.status_code is not None:
@@ -36,6 +40,21 @@ def with_injected(respond: Callable[[Any, Scope], Response]) -> Callable[[Any, S
         return response
 
     return finish
+
+
+class _Observed(BackgroundTasks):
+    """Background tasks run each in a ``fastapi.background_task`` operation span."""
+
+    __slots__ = ("observer",)
+
+    def __init__(self, tasks: BackgroundTasks, observer: Any) -> None:
+        super().__init__(tasks.tasks)
+        self.observer = observer
+
+    async def __call__(self) -> None:
+        for task in self.tasks:
+            with observed_operation(self.observer, "background_task", task.func):
+                await task()
 
 
 def then_background(call: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:

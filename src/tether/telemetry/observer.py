@@ -8,7 +8,8 @@ only when it is there, so an app without telemetry pays nothing.
 - :meth:`Observer.operation`: FastAPI's operation spans (``operation_spans``, on by default),
   ``INTERNAL`` children of the server span named ``fastapi.dependencies`` (parameters and
   dependencies), ``fastapi.endpoint`` (the endpoint: for a WebSocket, the connection),
-  ``fastapi.serialization`` (the response) and ``fastapi.background_task``, each with
+  ``fastapi.serialization`` (the response) and ``fastapi.background_task`` (each task of
+  an HTTP endpoint), each with
   ``code.function.name``. They keep FastAPI's names so dashboards and tests written for
   FastAPI apps read tether's traces unchanged. An error status, never an event, for an
   exception other than a handled one (HTTP or WebSocket exception, validation error, a normal
