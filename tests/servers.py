@@ -392,6 +392,7 @@ class RedisClusterGroup:
                 timeout=30,
             )
             self.wait_until_ok()
+            self._wait_for_replicas()
         except BaseException:
             self.stop()
             raise
@@ -412,6 +413,21 @@ class RedisClusterGroup:
                     return
             time.sleep(0.1)
         raise RuntimeError("the Redis cluster did not become ok in time")
+
+    def _wait_for_replicas(self, timeout: float = 30.0) -> None:
+        """Until every replica finished its first sync: a replica that never had a link to
+        its master counts its data as too old to take over, and no failover happens."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            roles = [redis_cli(s.port, "INFO", "replication") for s in self.alive()]
+            replicas = [role for role in roles if "role:slave" in role]
+            expected = len(self.servers) - len(self.servers) // (1 + self.replicas)
+            if len(replicas) == expected and all(
+                "master_link_status:up" in role for role in replicas
+            ):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the replicas of the Redis cluster did not sync in time")
 
     def _masters_seen_by(self, port: int) -> str:
         """One node's view of the slot owners (to see when the nodes agree)."""
@@ -439,14 +455,49 @@ class RedisClusterGroup:
                     return next(s for s in self.servers if s.port == port)
         raise LookupError(f"no master serves slot {slot}")
 
+    def _server_at(self, address: str) -> RedisServer:
+        port = int(address.split("@")[0].rsplit(":", 1)[1])
+        return next(s for s in self.servers if s.port == port)
+
     def replica_of(self, master: RedisServer) -> RedisServer:
+        """A live replica that follows ``master``."""
         master_id = redis_cli(master.port, "CLUSTER", "MYID")
-        for server in self.alive():
-            if redis_cli(server.port, "CLUSTER", "MYID") == master_id:
-                continue
-            if master_id in redis_cli(server.port, "CLUSTER", "NODES").split("myself")[1][:60]:
-                return server
+        for line in redis_cli(master.port, "CLUSTER", "REPLICAS", master_id).splitlines():
+            fields = line.split()
+            if "fail" not in fields[2] and "connected" in fields:
+                return self._server_at(fields[1])
         raise LookupError(f"no replica follows 127.0.0.1:{master.port}")
+
+    def failover(self, slot: int) -> RedisServer:
+        """``CLUSTER FAILOVER`` on the replica of ``slot``'s master; return the old master."""
+        master = self.owner_of(slot)
+        redis_cli(self.replica_of(master).port, "CLUSTER", "FAILOVER")
+        return master
+
+    def kill_master(self, slot: int) -> RedisServer:
+        """SIGKILL the master of ``slot``; its replica must be elected in its place."""
+        master = self.owner_of(slot)
+        master.stop()
+        return master
+
+    def migrate(self, slot: int, pause: float = 0.05) -> RedisServer:
+        """Move ``slot`` to another master, key by key (``pause`` seconds between keys, so
+        that traffic meets the half-moved slot), as ``redis-cli --cluster reshard`` does.
+        Return the new owner."""
+        source = self.owner_of(slot)
+        masters = {self.owner_of(s).port: self.owner_of(s) for s in (0, 8000, 16383)}
+        target = next(server for port, server in masters.items() if port != source.port)
+        source_id = redis_cli(source.port, "CLUSTER", "MYID")
+        target_id = redis_cli(target.port, "CLUSTER", "MYID")
+        redis_cli(target.port, "CLUSTER", "SETSLOT", str(slot), "IMPORTING", source_id)
+        redis_cli(source.port, "CLUSTER", "SETSLOT", str(slot), "MIGRATING", target_id)
+        while keys := redis_cli(source.port, "CLUSTER", "GETKEYSINSLOT", str(slot), "1").split():
+            redis_cli(source.port, "MIGRATE", "127.0.0.1", str(target.port), "", "0", "5000",
+                      "KEYS", *keys)  # fmt: skip
+            time.sleep(pause)
+        for server in (target, source, *masters.values()):
+            redis_cli(server.port, "CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
+        return target
 
     def stop(self) -> None:
         for server in self.servers:

@@ -10,11 +10,14 @@ once and in order, unless a session ended with an explicit signal and the next o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from test_multinode import wait_until
+from recorder import Recorder
+from test_multinode import CHANNEL, nodes, started, wait_until, ws_url
+from test_redis_sentinel import _account, _has
 
 from servers import RedisClusterGroup, redis_cli
 from tether.channels.backends import backend_from_url
@@ -106,5 +109,158 @@ async def test_publications_reach_only_the_owning_shard(cluster: RedisClusterGro
             expected = "1" if server is owner else "0"
             assert numsub[-1] == expected, server.port
         assert redis_cli(owner.port, "EXISTS", "{own:news}:m", "{own:news}:h") == "2"
+    finally:
+        await backend.stop()
+
+
+def _slot_of_channel(cluster: RedisClusterGroup, server: Any) -> int:
+    """The slot of CHANNEL's keys under the prefix that nodes() gave ``server``."""
+    prefix = server.env["TETHER_CHANNELS_BROKER"].rpartition("prefix=")[2]
+    return cluster.slot_of(f"{{{prefix}:{CHANNEL}}}:m")
+
+
+async def _traffic(
+    cluster: RedisClusterGroup,
+    change: Callable[[RedisClusterGroup, int], Any],
+    total: int = 240,
+) -> list[Recorder]:
+    """Numbered publishes through two nodes at 50/s while ``change(cluster, slot)`` runs (in
+    a thread: a migration takes a while) on the channel's slot; then count."""
+    with nodes(cluster) as (a, b):  # type: ignore[arg-type]  # a cluster has the .url nodes() reads
+        clients = [await started(ws_url(a)), await started(ws_url(b))]
+        slot = _slot_of_channel(cluster, a)
+        acked: list[int] = []
+        refused: list[int] = []
+
+        async def publisher() -> None:
+            for n in range(total):
+                try:
+                    await clients[n % 2].publish({"n": n})
+                    acked.append(n)
+                except (RuntimeError, TimeoutError):  # an explicit error frame, never silence
+                    refused.append(n)
+                await asyncio.sleep(0.02)
+
+        task = asyncio.create_task(publisher())
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(change, cluster, slot)
+        await task
+        assert len(acked) + len(refused) == total
+        assert acked[-20:] == list(range(total - 20, total))  # publishing works again
+        for client in clients:
+            await wait_until(lambda c=client: _has(c, total - 1), 20, "the last message")
+            _account(client, acked)
+        for client in clients:
+            await client.close()
+        return clients
+
+
+def _failover(cluster: RedisClusterGroup, slot: int) -> None:
+    old = cluster.failover(slot)
+    _wait_for_new_owner(cluster, slot, old)
+
+
+def _kill_master(cluster: RedisClusterGroup, slot: int) -> None:
+    old = cluster.kill_master(slot)
+    _wait_for_new_owner(cluster, slot, old)
+
+
+def _migrate(cluster: RedisClusterGroup, slot: int) -> None:
+    cluster.migrate(slot)
+
+
+def _wait_for_new_owner(
+    cluster: RedisClusterGroup, slot: int, old: Any, timeout: float = 30
+) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if cluster.owner_of(slot) is not old:
+                cluster.wait_until_ok()
+                return
+        except LookupError:  # no master for the slot while the election runs
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"slot {slot} got no new master within {timeout} s")
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(150)
+async def test_cluster_failover_during_traffic(cluster: RedisClusterGroup) -> None:
+    await _traffic(cluster, _failover)
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(150)
+async def test_master_killed_during_traffic(cluster: RedisClusterGroup) -> None:
+    await _traffic(cluster, _kill_master)
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(150)
+async def test_slot_migration_during_traffic(cluster: RedisClusterGroup) -> None:
+    await _traffic(cluster, _migrate)
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(90)
+async def test_a_moved_slot_is_followed_and_reported(cluster: RedisClusterGroup) -> None:
+    """After a slot migration the node listens on the new owner, says so to the hub (which
+    then checks positions), and the channel starts a new epoch there."""
+    backend = RedisClusterBackend.from_url(cluster.url + "?prefix=mv")
+    listener = _Listener()
+    options = ChannelOptions(history_size=10)
+    await backend.start(listener)  # type: ignore[arg-type]
+    try:
+        await backend.subscribe("news")
+        before = await backend.publish("news", '"one"', options)
+        slot = cluster.slot_of("{mv:news}:m")
+        target = await asyncio.to_thread(cluster.migrate, slot)
+        await wait_until(lambda: listener.resubscribed >= 1, 10, "the hub told of the move")
+        # Redis 7.0 also drops the shard channels of a slot when SETSLOT NODE reassigns it to
+        # the node that owns it already (as redis-cli's reshard does): a second round follows.
+        await wait_until(lambda: backend.health()["ok"], 10, "every channel in place")
+        numsub = redis_cli(target.port, "PUBSUB", "SHARDNUMSUB", "{mv:news}:c").split()
+        assert numsub[-1] == "1"
+        after = await backend.publish("news", '"two"', options)
+        await wait_until(lambda: len(listener.publications) == 2, 5, "the second publication")
+        assert [p.data for p in listener.publications] == ['"one"', '"two"']
+        assert (after.offset, after.epoch != before.epoch) == (1, True)
+    finally:
+        await backend.stop()
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(90)
+async def test_a_promoted_replica_starts_new_epochs(cluster: RedisClusterGroup) -> None:
+    """The replica holds the channel's meta, but writes its master never replicated could be
+    missing: after a failover the channel's next publication opens a new epoch, and its
+    history never mixes two epochs."""
+    backend = RedisClusterBackend.from_url(cluster.url + "?prefix=gen")
+    listener = _Listener()
+    options = ChannelOptions(history_size=10)
+    await backend.start(listener)  # type: ignore[arg-type]
+    try:
+        before = await backend.publish("news", '"one"', options)
+        slot = cluster.slot_of("{gen:news}:m")
+        redis_cli(cluster.owner_of(slot).port, "WAIT", "1", "2000")  # the replica has it all
+        await asyncio.to_thread(_failover, cluster, slot)
+        after = None
+        deadline = asyncio.get_running_loop().time() + 20
+        while after is None and asyncio.get_running_loop().time() < deadline:
+            try:
+                after = await backend.publish("news", '"two"', options)
+            except Exception:  # BrokerUnavailable while the cluster switches
+                await asyncio.sleep(0.1)
+        assert after is not None and after.epoch != before.epoch and after.offset == 1
+        page = await backend.history("news", 0, 10)
+        assert [(p.offset, p.epoch) for p in page.publications] == [(1, after.epoch)]
     finally:
         await backend.stop()

@@ -155,6 +155,7 @@ class ShardedPubSub:
         self._settled = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._available = True
+        self._owed = False  # keys moved, and the hub was not told yet
         self.moves = 0
         self.last_error = ""
 
@@ -277,22 +278,34 @@ class ShardedPubSub:
         ) and all(key in self._where for key in self.desired)
 
     async def _follow(self) -> None:
-        """Ask the cluster who owns what; move the keys whose owner changed; tell the hub."""
+        """Ask the cluster who owns what; move the keys whose owner changed; once every moved
+        key is confirmed where it now lives, tell the hub (it checks positions for gaps)."""
         await self._cluster.nodes_manager.initialize()
         moved = [key for key in self.desired if self._moved(key)]
         for key in moved:
             self._place(key)
         if moved:
             self.moves += 1
+            self._owed = True
             logger.warning("%d Redis shard channel(s) moved to another master", len(moved))
             waits = [self._shards[self._where[key]].subscribe(key) for key in moved]
             async with asyncio.timeout(self.settle_timeout):
                 await asyncio.gather(*waits)
+        if self._owed and self._all_confirmed():
+            self._owed = False
             self._on_resubscribed()  # messages published while they moved were missed here
+        elif self._owed:
+            self._kick.set()  # a key was refused again (stale slot map): another round
         for name, shard in list(self._shards.items()):
             if not shard.desired and name not in self._where.values():
                 del self._shards[name]
                 await shard.stop()
+
+    def _all_confirmed(self) -> bool:
+        return all(
+            key in self._where and self._shards[self._where[key]].is_confirmed(key)
+            for key in self.desired
+        )
 
     def _moved(self, key: bytes) -> bool:
         node = self._owner(key)
