@@ -2,14 +2,15 @@
 
 From ``tests/test_telemetry/test_http.py`` of FastAPI (MIT licence, Sebastián Ramírez), with the
 imports changed and nothing else: ``fastapi`` -> ``tether`` (``FastAPI`` is ``Tether``,
-``APIRouter`` is ``Router``), ``starlette.middleware`` -> ``tether.middleware``, ``.conftest`` ->
-``otel_helpers`` (the fixtures are in this directory's conftest). 20 of the file's 23 tests;
-the three not here exercise what is not an HTTP-route feature tether shares (see
-docs/observability.md, "Not yet"): ``router.frontend``, FastAPI's private ``NativeTelemetry``
-class, and FastAPI's subprocess test helper (tests/telemetry/test_asgi.py checks the same
-behaviour as ``test_late_global_providers_enable_existing_app``).
+``APIRouter`` is ``Router``), ``fastapi.telemetry._asgi`` -> ``tether.telemetry.asgi``,
+``starlette.middleware`` -> ``tether.middleware``, ``starlette.types`` -> ``tether.types``,
+``.conftest`` -> ``otel_helpers`` and ``._subprocess`` -> ``otel_subprocess`` (tether's own
+helpers with the same names; the fixtures are in this directory's conftest). 22 of the file's
+23 tests: ``test_frontend_and_static_templates`` needs ``APIRouter.frontend``, a route kind
+tether does not have (docs/observability.md, "Not yet").
 """
 
+import asyncio
 from contextlib import asynccontextmanager
 
 import anyio
@@ -21,12 +22,14 @@ from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from otel_helpers import metric_points, server_spans
+from otel_subprocess import run_in_subprocess
 from tether import BackgroundTasks, Depends, HTTPException, Request
 from tether import Router as APIRouter
 from tether import Tether as FastAPI
 from tether.middleware import Middleware
 from tether.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from tether.testclient import TestClient
+from tether.types import Scope
 
 
 def test_request_context_and_span_attributes(telemetry):
@@ -255,6 +258,77 @@ def test_middleware_response_or_error(telemetry, raises):
     assert "http.route" not in span.attributes
     if raises:
         assert span.attributes["error.type"] == "RuntimeError"
+
+
+@pytest.mark.parametrize(
+    "kind", ["trailers", "disconnect", "cancel", "pathsend", "incomplete", "send_error"]
+)
+def test_asgi_lifecycle(telemetry, kind):  # noqa: C901 - the peer's test, as written
+    from tether.telemetry.asgi import NativeTelemetry
+
+    config, exporter, reader = telemetry
+    sent = []
+    scope: Scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/",
+        "headers": [],
+    }
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if kind == "send_error":
+            raise OSError("closed")
+        sent.append(message)
+
+    async def app(scope, receive, send):
+        if kind == "disconnect":
+            await receive()
+            return
+        if kind == "cancel":
+            raise asyncio.CancelledError()
+        if kind == "incomplete":
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "trailers": kind == "trailers",
+            }
+        )
+        if kind == "pathsend":
+            await send({"type": "http.response.pathsend", "path": "/tmp/example"})
+        else:
+            await send({"type": "http.response.body", "body": b"ok"})
+        if kind == "trailers":
+            assert not exporter.get_finished_spans()
+            await send({"type": "http.response.trailers", "headers": [], "more_trailers": True})
+            assert not exporter.get_finished_spans()
+            await send({"type": "http.response.trailers", "headers": []})
+
+    async def run():
+        await NativeTelemetry(FastAPI(telemetry=config)._telemetry)(
+            app=app, scope=scope, receive=receive, send=send
+        )
+
+    if kind == "cancel":
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(run())
+    elif kind == "send_error":
+        with pytest.raises(OSError):
+            asyncio.run(run())
+    else:
+        asyncio.run(run())
+    (span,) = server_spans(exporter)
+    assert (span.status.status_code == StatusCode.ERROR) == (
+        kind in {"cancel", "disconnect", "incomplete", "send_error"}
+    )
+    assert metric_points(reader=reader)[0].count == 1
+    assert metric_points(reader=reader, name="http.server.active_requests")[0].value == 0
+    assert "fastapi.telemetry" not in scope
 
 
 def test_multiple_lifespans_borrowed_providers(telemetry):
@@ -522,6 +596,42 @@ def test_method_not_allowed_and_docs(telemetry):
         "/docs",
     ]
     assert client.get("/items/x").json() == "x"
+
+
+@pytest.mark.parametrize("explicit_proxy", [False, True])
+@run_in_subprocess
+def test_late_global_providers_enable_existing_app(explicit_proxy):
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+
+    from tether import Tether as FastAPI
+    from tether.testclient import TestClient
+
+    app = FastAPI(
+        telemetry={
+            "tracer_provider": trace.get_tracer_provider(),
+            "meter_provider": metrics.get_meter_provider(),
+        }
+        if explicit_proxy
+        else None
+    )
+    client = TestClient(app)
+    assert client.get("/").status_code == 404
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    trace.set_tracer_provider(provider)
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+    assert client.get("/").status_code == 404
+    assert len(exporter.get_finished_spans()) == 1
+    assert reader.get_metrics_data() is not None
 
 
 def test_base_http_middleware_preserves_context_and_route(telemetry):

@@ -32,7 +32,12 @@ from tether.types import Message, Receive, Scope, Send
 if TYPE_CHECKING:  # config imports this module when it builds a Telemetry
     from tether.telemetry.config import Telemetry
 
-__all__ = ["SCOPE_KEY", "exception_type", "serve"]  # exception_type: from observer
+__all__ = [
+    "SCOPE_KEY",
+    "NativeTelemetry",
+    "exception_type",
+    "serve",
+]  # exception_type: from observer
 
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -55,6 +60,23 @@ async def serve(telemetry: Telemetry, app: App, scope: Scope, receive: Receive, 
         await _serve_websocket(telemetry, logger, app, scope, receive, send)
     else:
         await _serve_http(telemetry, logger, app, scope, receive, send)
+
+
+class NativeTelemetry:
+    """:func:`serve` under the name and call shape of FastAPI's ASGI telemetry wrapper.
+
+    ``NativeTelemetry(app._telemetry)(app=inner, scope=..., receive=..., send=...)`` serves one
+    scope with ``inner`` as a telemetry-enabled app does (FastAPI's tests drive its wrapper so).
+    """
+
+    __slots__ = ("telemetry",)
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self.telemetry = telemetry
+
+    async def __call__(self, *, app: App, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve ``scope`` with ``app``, traced and measured."""
+        await serve(self.telemetry, app, scope, receive, send)
 
 
 async def _untraced(app: App, scope: Scope, receive: Receive, send: Send) -> None:
