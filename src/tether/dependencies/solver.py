@@ -243,11 +243,11 @@ class EndpointPlan:
                 raise self._error(ctx.errors)
             if data is not None:
                 data.values, data.errors = dict(values), []
-            with observed_operation(observer, "endpoint", root.call):
-                if root.kind == ASYNC:
+            if root.kind == ASYNC:
+                with observed_operation(observer, "endpoint", root.call):
                     result = await root.call(**values)
-                else:
-                    result = await run_in_threadpool(root.call, **values)
+            else:  # the span starts in the worker thread, where the endpoint runs
+                result = await run_in_threadpool(_call_observed, observer, root.call, values)
         except BaseException as exc:
             cleanup = ctx.function_stack is not None or ctx.stack is not exit_stack
             if cleanup and await _close(ctx, exc, exit_stack):
@@ -332,6 +332,11 @@ def observed_operation(observer: Any, name: str, function: Any) -> Any:
     """The observer's span for operation ``name``, or a context manager that does nothing."""
     operation = observer.operation(name, function)
     return _NO_OPERATION if operation is None else operation
+
+
+def _call_observed(observer: Any, call: Callable[..., Any], values: dict[str, Any]) -> Any:
+    with observed_operation(observer, "endpoint", call):
+        return call(**values)
 
 
 def _only_positional(call: Callable[..., Any], takes: tuple[str, ...]) -> bool:

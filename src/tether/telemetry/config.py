@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULTS", "Telemetry", "TelemetryConfig"]
 
 SCOPE_NAME = "tether"
+# The semantic conventions version the attribute names follow (FastAPI's, too).
+SCHEMA_URL = "https://opentelemetry.io/schemas/1.44.0"
 
 # FastAPI's (and OpenTelemetry's HTTP semantic conventions') advisory bucket bounds, seconds.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
@@ -146,7 +148,7 @@ class Telemetry:
         self.settings = settings
         tracer_provider: TracerProvider | None = settings["tracer_provider"]
         provider = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
-        self.tracer: Tracer = provider.get_tracer(SCOPE_NAME)
+        self.tracer: Tracer = provider.get_tracer(SCOPE_NAME, schema_url=SCHEMA_URL)
         from opentelemetry import metrics
         from opentelemetry.metrics import _internal as meter_state
 
@@ -240,7 +242,7 @@ class Telemetry:
         cached = self._logger
         if cached is not None and cached[0] is provider:
             return cached[1]
-        logger = provider.get_logger(SCOPE_NAME)
+        logger = provider.get_logger(SCOPE_NAME, schema_url=SCHEMA_URL)
         self._logger = (provider, logger)
         return logger
 
@@ -255,7 +257,7 @@ class Telemetry:
     def http_instruments(self) -> tuple[Histogram, UpDownCounter]:
         """``http.server.request.duration`` and ``http.server.active_requests`` (made once)."""
         if self._duration is None or self._active is None:
-            meter = self.meter_provider().get_meter(SCOPE_NAME)
+            meter = self.meter_provider().get_meter(SCOPE_NAME, schema_url=SCHEMA_URL)
             self._duration = meter.create_histogram(
                 "http.server.request.duration",
                 unit="s",

@@ -36,7 +36,12 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import Span, StatusCode
 
-from tether.exceptions import HTTPException, ValidationError, WebSocketException
+from tether.exceptions import (
+    HTTPException,
+    RequestValidationError,
+    WebSocketException,
+    WebSocketRequestValidationError,
+)
 from tether.routing import Mount, get_route_path
 from tether.telemetry.data import CONTEXT_KEY, TelemetryData
 from tether.telemetry.routes import redirect_template, route_template
@@ -55,7 +60,13 @@ SCOPE_KEY = "tether.telemetry"
 mounted app with telemetry adds no second span). Lower layers read it by this name."""
 
 # Exceptions the framework turns into a deliberate response or close: not server errors.
-HANDLED = (HTTPException, WebSocketException, ValidationError)
+# A response that fails its model (ResponseValidationError) is a server error: not here.
+HANDLED = (
+    HTTPException,
+    WebSocketException,
+    RequestValidationError,
+    WebSocketRequestValidationError,
+)
 
 
 def exception_type(exc: BaseException) -> str:
