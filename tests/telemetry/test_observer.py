@@ -10,7 +10,7 @@ from opentelemetry.trace import StatusCode
 from pydantic import BaseModel
 
 from otel_helpers import server_spans
-from tether import BackgroundTasks, Tether
+from tether import BackgroundTasks, HTTPException, Tether
 from tether.telemetry import TelemetryData, get_telemetry_data
 from tether.testclient import TestClient
 
@@ -142,3 +142,27 @@ def test_background_tasks_run_in_operation_spans(otel: Any) -> None:
     functions = [(s.attributes or {})["code.function.name"] for s in tasks]
     assert [name.rsplit(".", 1)[-1] for name in functions] == ["first", "second"]
     assert all(s.parent is not None and s.parent.span_id == server.context.span_id for s in tasks)
+
+
+def test_an_http_exception_in_a_background_task_is_logged_as_unhandled(
+    otel: Any, logs: Any
+) -> None:
+    config, exporter, _ = otel
+    app = Tether(telemetry=config)
+    error = HTTPException(503)
+
+    def fail() -> None:
+        raise error
+
+    @app.get("/")
+    async def index(tasks: BackgroundTasks) -> str:
+        tasks.add_task(fail)
+        return "ok"
+
+    assert TestClient(app, raise_server_exceptions=False).get("/").status_code == 200
+    (record,) = logs.get_finished_logs()
+    assert record.log_record.event_name == "http.server.request.exception"
+    assert isinstance(record.log_record.exception, RuntimeError)
+    assert record.log_record.exception.__cause__ is error
+    (task,) = [s for s in exporter.get_finished_spans() if s.name == "fastapi.background_task"]
+    assert (task.attributes or {})["error.type"] == "tether.exceptions.HTTPException"

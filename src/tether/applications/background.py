@@ -15,12 +15,12 @@ from typing import Any
 
 from tether.background import BackgroundTasks
 from tether.dependencies.injected import BACKGROUND_KEY, SUB_RESPONSE_KEY
-from tether.dependencies.solver import OBSERVER_KEY, observed_operation
+from tether.dependencies.solver import observed_operation
 from tether.responses import Response
 from tether.types import Scope
 from tether.websockets import WebSocketDisconnect
 
-__all__ = ["then_background", "with_injected"]
+__all__ = ["observe_background", "then_background", "with_injected"]
 
 
 def with_injected(respond: Callable[[Any, Scope], Response]) -> Callable[[Any, Scope], Response]:
@@ -30,8 +30,7 @@ def with_injected(respond: Callable[[Any, Scope], Response]) -> Callable[[Any, S
         response = respond(result, scope)
         tasks = scope.pop(BACKGROUND_KEY, None)
         if tasks is not None and response.background is None:
-            observer = scope.get(OBSERVER_KEY)
-            response.background = tasks if observer is None else _Observed(tasks, observer)
+            response.background = tasks
         sub = scope.pop(SUB_RESPONSE_KEY, None)
         if sub is not None and not isinstance(result, Response):
             if sub.status_code is not None:
@@ -42,18 +41,31 @@ def with_injected(respond: Callable[[Any, Scope], Response]) -> Callable[[Any, S
     return finish
 
 
-class _Observed(BackgroundTasks):
-    """Background tasks run each in a ``fastapi.background_task`` operation span."""
+def observe_background(response: Response, observer: Any) -> None:
+    """Run ``response``'s background work in ``fastapi.background_task`` spans (telemetry).
 
+    Each task of a :class:`BackgroundTasks` gets its own span (a single task, one); an
+    exception marks its span, even an ``HTTPException`` (once the response is sent, nothing
+    can handle it: the error it becomes is logged). The caller's objects are not changed.
+    """
+    background = response.background
+    if background is None or observer.operations is None:
+        return
+    tasks = background.tasks if type(background) is BackgroundTasks else [background]
+    response.background = _Observed(tasks, observer)
+
+
+class _Observed(BackgroundTasks):
     __slots__ = ("observer",)
 
-    def __init__(self, tasks: BackgroundTasks, observer: Any) -> None:
-        super().__init__(tasks.tasks)
+    def __init__(self, tasks: list[Any], observer: Any) -> None:
+        super().__init__(tasks)
         self.observer = observer
 
     async def __call__(self) -> None:
         for task in self.tasks:
-            with observed_operation(self.observer, "background_task", task.func):
+            function = getattr(task, "func", task)
+            with observed_operation(self.observer, "background_task", function):
                 await task()
 
 

@@ -26,7 +26,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import tether.routing as _routing
-from tether.applications.background import then_background, with_injected
+from tether.applications.background import observe_background, then_background, with_injected
 from tether.applications.decorators import RouteDecorators
 from tether.applications.hooks import EventDecorators
 from tether.applications.options import include_options, merge_route_options
@@ -298,6 +298,7 @@ class APIRoute(Route):
                         result = await plan.run_observed(request, exit_stack=stack)
                         with observed_operation(observer, "serialization", endpoint):
                             response = respond(result, scope)
+                        observe_background(response, observer)
                     await response(scope, receive, send)
 
             await run_guarded(serve, scope, receive, send, request)

@@ -296,9 +296,17 @@ async def apply_handler(
     send: Send,
     tracker: SendTracker,
 ) -> None:
-    """Run ``handler`` and deliver the Response it returns, if any."""
+    """Run ``handler`` and deliver the Response it returns, if any.
+
+    ``RuntimeError`` (caused by ``exc``) when an HTTP response had already started (an
+    exception from a background task or a streaming body).
+    """
     result = await call_handler(handler, conn, exc)
     if result is not None:
+        if scope["type"] == "http" and tracker.phase is not Phase.PENDING:
+            raise RuntimeError(
+                "an exception was handled, but the response had already started"
+            ) from exc
         await send_outcome(result, scope, receive, send, tracker)
 
 

@@ -166,7 +166,11 @@ class Observer:
         if normal_end(exc) or any(seen is exc for seen in self._seen):
             return
         self._seen.append(exc)
-        if self.logger is None or not isinstance(exc, Exception):
+        if isinstance(exc, Exception):
+            self._log_exception(exc)
+
+    def _log_exception(self, exc: Exception) -> None:
+        if self.logger is None:
             return
         route = self.template()
         kind = "WebSocket connection" if self.websocket else "request"

@@ -140,6 +140,8 @@ class TestClient(_AppClient, httpx.Client):
     also runs the app's lifespan (startup, then shutdown at exit); a failed startup raises.
     Every wait for the app is bounded by ``timeout`` seconds (``None``: no bound), so a test
     never hangs: :class:`~tether.testclient.AppTimeoutError` says what was awaited.
+    ``backend`` is Starlette's option: only ``"asyncio"`` is accepted (``ValueError``
+    otherwise), and ``backend_options`` are ignored.
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -155,7 +157,12 @@ class TestClient(_AppClient, httpx.Client):
         follow_redirects: bool = True,
         client: tuple[str, int] = ("testclient", 50000),
         timeout: float | None = 5.0,
+        backend: str = "asyncio",
+        backend_options: dict[str, Any] | None = None,
     ) -> None:
+        if backend != "asyncio":
+            # tether is asyncio native (docs/compat.md): there is no trio loop to run it on.
+            raise ValueError(f"tether's test client runs the app on asyncio, not {backend!r}")
         self.app_config = _config(app, root_path, client, raise_server_exceptions, timeout)
         self._loop_thread = LoopThread()
         self._lifespan: LifespanRunner | None = None
@@ -241,7 +248,12 @@ class AsyncTestClient(_AppClient, httpx.AsyncClient):
         follow_redirects: bool = True,
         client: tuple[str, int] = ("testclient", 50000),
         timeout: float | None = 5.0,
+        backend: str = "asyncio",
+        backend_options: dict[str, Any] | None = None,
     ) -> None:
+        if backend != "asyncio":
+            # tether is asyncio native (docs/compat.md): there is no trio loop to run it on.
+            raise ValueError(f"tether's test client runs the app on asyncio, not {backend!r}")
         self.app_config = _config(app, root_path, client, raise_server_exceptions, timeout)
         self._lifespan: LifespanRunner | None = None
         super().__init__(
