@@ -10,9 +10,10 @@ time, in two shapes:
 - ``concurrent``: 100 publishes in flight, spread over 64 channels (so over every shard).
 
 Reported: publishes/s, with and without history (``history_size`` 0 and 100). The single
-server's publishes share round trips on its auto-pipelined connection; the cluster's take a
-pooled connection each through redis-py's ``RedisCluster`` and read the master's replication id
-in the script (see src/tether/channels/backends/redis_cluster.py).
+server's publishes share round trips on its auto-pipelined connection; the cluster's share one
+such connection per master (falling back to redis-py's ``RedisCluster`` after a redirect) and
+read the master's replication id in the script (see
+src/tether/channels/backends/redis_cluster.py).
 
 Run alone: ``.venv/bin/python benchmarks/redis_modes.py [--seconds 3] [--smoke]``. It prints one
 JSON object per row; it does not write RESULTS.md.

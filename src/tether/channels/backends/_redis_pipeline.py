@@ -139,6 +139,13 @@ class CommandPipeline:
             raise reply
         return reply
 
+    async def connect(self) -> None:
+        """Open the connection now if there is none. Raises ``BrokerUnavailable`` when it
+        cannot be opened: then no command was sent (the Cluster mode relies on that to hand
+        such a command to redis-py, which asks the cluster where the slot went)."""
+        if self._transport is None:
+            await self._ensure_connected()
+
     def _submit(self, command: bytes, future: asyncio.Future[Any]) -> None:
         if self._inflight:
             self._outgoing.append(command)

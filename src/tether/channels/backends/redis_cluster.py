@@ -20,12 +20,14 @@ Commands go through redis-py's ``RedisCluster``: it keeps the slot map, follows 
 ``ASK``, waits out ``TRYAGAIN`` during a migration and loads scripts that a new master lacks.
 It is built with no retries, so a publish whose reply was lost is never run twice (that would
 be one message under two offsets); redirects are safe to follow because the redirected command
-did not run. The single-server mode's auto-pipelined publish connection is not used here: it
-speaks to one server and would have to grow slot routing and redirects of its own. Its cost,
-measured by ``benchmarks/redis_modes.py``, is that concurrent publishes take a pooled connection
-each instead of sharing round trips. Reading the replication id costs the server about 5 us per
-publish (``INFO replication`` inside the script; a bare EVAL went from 506k to 141k calls/s with
-32-deep pipelining on this machine).
+did not run. The two hot scripts, publish and history (every subscribe reads a position), first
+try the master's auto-pipelined connection (:mod:`._redis_slots`, routed by redis-py's slot
+map) and go through redis-py only when they did not run there. Measured with
+``benchmarks/redis_modes.py`` (smoke runs on the shared 2-core machine, 100 publishes in flight
+over 64 channels): 7.6k publishes/s with every publish through redis-py, 42k/s with the
+pipelines (one server: 61k/s). Reading the replication id costs the server about 5 us per
+script (``INFO replication``; a bare EVAL went from 506k to 141k calls/s with 32-deep
+pipelining here).
 
 Sharded pub/sub, and how it follows slots that move, is in :mod:`._redis_shards`.
 """
@@ -40,7 +42,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from tether.channels.backends._redis_pipeline import ReplyError, pack
 from tether.channels.backends._redis_shards import ShardedPubSub
+from tether.channels.backends._redis_slots import NOT_RUN, SlotPipelines
 from tether.channels.backends.base import (
     FRESH_META_TTL,
     BackendListener,
@@ -128,6 +132,7 @@ class RedisClusterBackend(RedisBackend):
         )
         self.cluster, _ = parse_cluster_url(url)
         self._tag_head = ("{" + prefix + ":").encode()
+        self._routes: SlotPipelines | None = None
 
     @classmethod
     def from_url(cls, url: str) -> RedisClusterBackend:
@@ -167,6 +172,10 @@ class RedisClusterBackend(RedisBackend):
         scripts = {**_load_scripts(), **_load_scripts(_CLUSTER_SCRIPTS)}
         self._scripts = {name: self._client.register_script(src) for name, src in scripts.items()}
         self._script_sources = scripts
+        self._shas = {name: script.sha for name, script in self._scripts.items()}
+        self._routes = SlotPipelines(
+            self._client, _setup_commands(self.cluster, scripts), self.command_timeout
+        )
         try:
             await self._guard(self._client.initialize())
         except BrokerUnavailable as exc:  # start degraded; commands and the listener retry
@@ -180,6 +189,29 @@ class RedisClusterBackend(RedisBackend):
             on_state=getattr(listener, "on_broker_state", None),
         )
         self._listener.start()
+
+    async def stop(self) -> None:
+        if self._routes is not None:
+            await self._routes.close()
+            self._routes = None
+        await super().stop()
+
+    async def _on_slot(self, name: str, keys: list[str], args: list[bytes]) -> Any:
+        """Run script ``name`` on its slot's master through that master's pipeline; through
+        redis-py when it did not run there (a redirect, no connection, no slot map yet)."""
+        routes = self._routes
+        if routes is not None:
+            encoded = [key.encode() for key in keys]
+            command = pack(
+                b"EVALSHA", self._shas[name].encode(), b"%d" % len(keys), *encoded, *args
+            )
+            try:
+                reply = await routes.call(encoded[0], command)
+            except ReplyError as exc:
+                raise self._reply_error(exc) from None
+            if reply is not NOT_RUN:
+                return reply
+        return await self._call(name, keys, list(args))
 
     @staticmethod
     def _outage_errors() -> tuple[type[BaseException], ...]:
@@ -198,29 +230,29 @@ class RedisClusterBackend(RedisBackend):
 
     async def publish(self, channel: str, data: str, options: ChannelOptions) -> Position:
         """Run the ``publish`` script on the channel's master (never twice: see module doc)."""
-        offset, epoch = await self._call(
+        offset, epoch = await self._on_slot(
             "publish",
             [self._key("m", channel), self._key("h", channel)],
             [
-                self._key("c", channel),
-                data,
-                options.history_size,
-                int(options.history_ttl * 1000),
-                int(options.meta_ttl * 1000),
+                self._key("c", channel).encode(),
+                data.encode(),
+                b"%d" % options.history_size,
+                b"%d" % int(options.history_ttl * 1000),
+                b"%d" % int(options.meta_ttl * 1000),
                 b"%08x" % self._random.getrandbits(32),
             ],
         )
         return Position(int(offset), epoch.decode())
 
     async def history(self, channel: str, since: int, limit: int) -> HistoryPage:
-        top, epoch, entries = await self._call(
+        top, epoch, entries = await self._on_slot(
             "history",
             [self._key("m", channel), self._key("h", channel)],
             [
-                max(since, 0),
-                max(limit, 0),
+                b"%d" % max(since, 0),
+                b"%d" % max(limit, 0),
                 b"%08x" % self._random.getrandbits(32),
-                int(FRESH_META_TTL * 1000),
+                b"%d" % int(FRESH_META_TTL * 1000),
             ],
         )
         epoch_text = epoch.decode()
@@ -280,3 +312,16 @@ class RedisClusterBackend(RedisBackend):
         report = super().health()
         report["backend"] = "redis-cluster"
         return report
+
+
+def _setup_commands(settings: ClusterSettings, scripts: dict[str, str]) -> list[bytes]:
+    """AUTH as redis-py would send it, then SCRIPT LOAD of every script (a master promoted
+    since the last connection may lack them)."""
+    setup = []
+    if settings.password is not None:
+        credentials = (
+            [settings.username, settings.password] if settings.username else [settings.password]
+        )
+        setup.append(pack(b"AUTH", *(item.encode() for item in credentials if item)))
+    setup += [pack(b"SCRIPT", b"LOAD", source.encode()) for source in scripts.values()]
+    return setup
