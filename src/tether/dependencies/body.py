@@ -102,7 +102,9 @@ def body_validator(annotation: Any) -> BodyValidator:
 async def read_json_body(ctx: Context) -> None:
     """Read and decode the request body into ``ctx.body``; an empty body stays missing.
 
-    Invalid JSON is recorded as a ``json_invalid`` error at ``("body", position)``.
+    Invalid JSON is recorded as a ``json_invalid`` error at ``("body", position)``, and
+    ``ctx.body`` is then the text as received: the run stops at that one error (as FastAPI's
+    does), with the text for telemetry to show.
     """
     raw = await ctx.connection.body()
     if not raw:
@@ -112,3 +114,4 @@ async def read_json_body(ctx: Context) -> None:
     except ValueError as exc:
         position = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
         ctx.fail(("body", position), "json_invalid", "the body is not valid JSON", None)
+        ctx.body = raw.decode("utf-8", "replace")

@@ -9,6 +9,7 @@ choice) happens here, once per route. Each :class:`Node` ends up with a tuple of
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import functools
 import inspect
@@ -334,9 +335,17 @@ def _implicit_marker(name: str, annotation: Any, env: CompileEnv) -> ParamInfo:
         return PathInfo()
     if is_upload_type(annotation):
         return FileInfo()
-    if is_model_type(annotation) or is_model_type(shape_of(annotation).inner):
+    shape = shape_of(annotation)
+    if is_model_type(annotation) or is_model_type(shape.inner):
         return BodyInfo()  # a model, an optional one or a list of them (FastAPI's rule)
+    if shape.container is None and _is_mapping(shape.inner):
+        return BodyInfo()  # a dict is no query value: FastAPI reads it from the body too
     return QueryInfo()
+
+
+def _is_mapping(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation) or annotation
+    return isinstance(origin, type) and issubclass(origin, collections.abc.Mapping)
 
 
 def _with_default(marker: ParamInfo, default: Any) -> ParamInfo:

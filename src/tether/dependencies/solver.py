@@ -189,6 +189,8 @@ class EndpointPlan:
                     await read_form_body(ctx, layout.bytes_keys)
                 else:
                     await read_json_body(ctx)
+                if ctx.errors is not None:  # a body that is not JSON: nothing else to check
+                    raise self._error(ctx.errors)
             root = self._root
             values = await _solve(root, ctx) if root.subs else _extract(root, ctx)
             if ctx.errors is not None:
@@ -236,7 +238,9 @@ class EndpointPlan:
             root = self._root
             with observed_operation(observer, "dependencies", root.call):
                 await self._read_body(ctx, data)
-                values = await _solve(root, ctx) if root.subs else _extract(root, ctx)
+                values = {}
+                if ctx.errors is None:  # else a body that is not JSON: nothing else to check
+                    values = await _solve(root, ctx) if root.subs else _extract(root, ctx)
             if ctx.errors is not None:  # reported in the server span's context, as exceptions
                 body = None if ctx.body is MISSING else ctx.body
                 observer.validation_failed(list(ctx.errors), body)

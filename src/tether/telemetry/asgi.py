@@ -25,6 +25,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, StatusCode
 
 from tether.runtime.logsafe import mask_query
+from tether.telemetry.data import CONTEXT_KEY
 from tether.telemetry.observer import HANDLED, SCOPE_KEY, Observer, exception_type
 from tether.telemetry.websocket import ConnectionTrace
 from tether.types import Message, Receive, Scope, Send
@@ -80,11 +81,14 @@ class NativeTelemetry:
 
 
 async def _untraced(app: App, scope: Scope, receive: Receive, send: Send) -> None:
-    # Marked, so that a mounted app with telemetry does not trace it either.
+    # Marked, so that a mounted app with telemetry does not trace it either; and the data of
+    # a request this one is made from (an app calling itself) is not its data.
     scope[SCOPE_KEY] = None
+    token = otel_context.attach(otel_context.set_value(CONTEXT_KEY, None))
     try:
         await app(scope, receive, send)
     finally:
+        otel_context.detach(token)
         scope.pop(SCOPE_KEY, None)
 
 
@@ -238,9 +242,12 @@ async def _serve_websocket(
 
 
 def _url_attributes(scope: Scope) -> dict[str, Any]:
-    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
+    websocket = scope["type"] == "websocket"
+    scheme = scope.get("scheme") or ("ws" if websocket else "http")
     attributes: dict[str, Any] = {"url.scheme": scheme, "url.path": scope.get("path", "/")}
     query = scope.get("query_string", b"")
-    if query:
+    # Not for a WebSocket: browsers cannot set headers on one, so its query string is where
+    # credentials and session ids travel (FastAPI records none either).
+    if query and not websocket:
         attributes["url.query"] = mask_query(query, "REDACTED")  # the semantic conventions' word
     return attributes
