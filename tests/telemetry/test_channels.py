@@ -17,8 +17,8 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from otel_helpers import points
 
+from otel_helpers import points
 from servers import redis_url
 from tether.channels import Channels, SlowConsumerPolicy
 from tether.channels.backends.memory import MemoryBackend, MemoryBroker
