@@ -98,12 +98,10 @@ def _is_secret_name(raw_name: str) -> bool:
     return unquote_plus(raw_name).strip().lower() in SECRET_PARAMS
 
 
-def mask_query(query: str | bytes, mask: str = MASK) -> str:
+def mask_query(query: str | bytes) -> str:
     """Mask the values of secret parameters in a query string (``a=1&token=x`` -> ``token=***``).
 
     Order, names and non-secret values are kept byte for byte; undecodable bytes are replaced.
-    ``mask`` replaces each secret value (span attributes use ``REDACTED``, as OpenTelemetry's
-    HTTP semantic conventions ask).
     """
     if isinstance(query, bytes):
         query = query.decode("latin-1")
@@ -113,7 +111,7 @@ def mask_query(query: str | bytes, mask: str = MASK) -> str:
     for part in re.split(r"([&;])", query):
         name, sep, value = part.partition("=")
         if sep and value and _is_secret_name(name):
-            parts.append(f"{name}={mask}")
+            parts.append(f"{name}={MASK}")
         else:
             parts.append(part)
     return "".join(parts)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, StatusCode
 
-from tether.runtime.logsafe import mask_query
+from tether.telemetry.attributes import url_attributes
 from tether.telemetry.data import CONTEXT_KEY
 from tether.telemetry.observer import HANDLED, SCOPE_KEY, Observer, exception_type
 from tether.telemetry.websocket import ConnectionTrace
@@ -177,7 +177,7 @@ async def _serve_http(
     raw_method = scope.get("method", "GET")
     method = raw_method if raw_method in telemetry.methods else "_OTHER"
     start = Observer(telemetry, scope, logger)
-    attributes = _url_attributes(scope)
+    attributes = url_attributes(scope)
     attributes["http.request.method"] = method
     if method == "_OTHER":
         attributes["http.request.method_original"] = raw_method
@@ -219,7 +219,7 @@ async def _serve_websocket(
     telemetry: Telemetry, logger: Any, app: App, scope: Scope, receive: Receive, send: Send
 ) -> None:
     start = Observer(telemetry, scope, logger)
-    attributes = _url_attributes(scope)
+    attributes = url_attributes(scope)
     attributes["network.protocol.name"] = "websocket"
     span, ctx = start.span("WS", attributes)
     trace = ConnectionTrace(telemetry, span, ctx, receive, send)
@@ -239,15 +239,3 @@ async def _serve_websocket(
         start.end()
         otel_context.detach(token)
         scope.pop(SCOPE_KEY, None)
-
-
-def _url_attributes(scope: Scope) -> dict[str, Any]:
-    websocket = scope["type"] == "websocket"
-    scheme = scope.get("scheme") or ("ws" if websocket else "http")
-    attributes: dict[str, Any] = {"url.scheme": scheme, "url.path": scope.get("path", "/")}
-    query = scope.get("query_string", b"")
-    # Not for a WebSocket: browsers cannot set headers on one, so its query string is where
-    # credentials and session ids travel (FastAPI records none either).
-    if query and not websocket:
-        attributes["url.query"] = mask_query(query, "REDACTED")  # the semantic conventions' word
-    return attributes
