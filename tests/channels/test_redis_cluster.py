@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from recorder import Recorder
-from test_multinode import CHANNEL, nodes, started, wait_until, ws_url
+from recorder import Recorder, check_invariants
+from test_multinode import CHANNEL, health, nodes, publish_many, started, wait_until, ws_url
 from test_redis_sentinel import _account, _has
 
 from servers import RedisClusterGroup, redis_cli
@@ -264,3 +264,73 @@ async def test_a_promoted_replica_starts_new_epochs(cluster: RedisClusterGroup) 
         assert [(p.offset, p.epoch) for p in page.publications] == [(1, after.epoch)]
     finally:
         await backend.stop()
+
+
+# -- S-scenarios of test_multinode.py on a cluster ---------------------------------------------
+
+
+def _shard_numsub(cluster: RedisClusterGroup, server: Any) -> int:
+    """Subscribers of CHANNEL's shard channel on the master that owns it."""
+    prefix = server.env["TETHER_CHANNELS_BROKER"].rpartition("prefix=")[2]
+    key = f"{{{prefix}:{CHANNEL}}}:c"
+    owner = cluster.owner_of(cluster.slot_of(key))
+    return int(redis_cli(owner.port, "PUBSUB", "SHARDNUMSUB", key).split()[-1])
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(120)
+async def test_s1_every_client_sees_every_message_in_the_same_order(
+    cluster: RedisClusterGroup,
+) -> None:
+    with nodes(cluster) as (a, b):  # type: ignore[arg-type]
+        clients = [await started(ws_url(node)) for node in (a, b, a, b)]
+        await asyncio.gather(publish_many(clients[:2], 60, "x"), publish_many(clients[2:], 60, "y"))
+        for client in clients:
+            await client.wait_for_offset(120)
+        reference = clients[0].sessions[0].data
+        for client in clients:
+            check_invariants(client)
+            assert client.offsets == list(range(1, 121))
+            assert client.sessions[0].data == reference
+        assert _shard_numsub(cluster, a) == 2  # one shard subscription per node
+        for client in clients:
+            await client.close()
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(120)
+async def test_s9_redis_kills_pubsub_clients(cluster: RedisClusterGroup) -> None:
+    """The owner drops every pub/sub connection twice during traffic: gaps are filled from
+    history, no message is lost."""
+    with nodes(cluster) as (a, b):  # type: ignore[arg-type]
+        clients = [await started(ws_url(a)), await started(ws_url(b))]
+        owner = cluster.owner_of(_slot_of_channel(cluster, a))
+        total = 150
+
+        async def publisher() -> None:
+            for n in range(total):
+                await clients[n % 2].publish({"n": n})
+                await asyncio.sleep(0.004)
+
+        async def reconnected(count: int) -> bool:
+            reports = [await health(node) for node in (a, b)]
+            return all(r["metrics"]["broker_reconnects"] >= count for _, r in reports if r)
+
+        task = asyncio.create_task(publisher())
+        await asyncio.sleep(0.15)
+        redis_cli(owner.port, "CLIENT", "KILL", "TYPE", "pubsub")
+        await wait_until(lambda: reconnected(1), 10, "both listeners to reconnect")
+        redis_cli(owner.port, "CLIENT", "KILL", "TYPE", "pubsub")
+        await task
+        for client in clients:
+            await client.wait_for_offset(total)
+            check_invariants(client)
+            assert client.offsets == list(range(1, total + 1))
+        for node in (a, b):
+            _, report = await health(node)
+            assert report["ok"] and report["metrics"]["broker_reconnects"] >= 2
+        assert _shard_numsub(cluster, a) == 2
+        for client in clients:
+            await client.close()
