@@ -480,6 +480,19 @@ class RedisClusterGroup:
         master.stop()
         return master
 
+    def restart_shard(self, slot: int, down_for: float = 1.0) -> RedisServer:
+        """SIGKILL the master of ``slot`` and its replica, then start both again: they rejoin
+        with their cluster config but no data (nothing is saved). Return the master."""
+        master = self.owner_of(slot)
+        replica = self.replica_of(master)
+        replica.stop()
+        master.stop()
+        time.sleep(down_for)
+        master.start()
+        replica.start()
+        self.wait_until_ok()
+        return master
+
     def migrate(self, slot: int, pause: float = 0.05) -> RedisServer:
         """Move ``slot`` to another master, key by key (``pause`` seconds between keys, so
         that traffic meets the half-moved slot), as ``redis-cli --cluster reshard`` does.

@@ -165,6 +165,10 @@ def _kill_master(cluster: RedisClusterGroup, slot: int) -> None:
     _wait_for_new_owner(cluster, slot, old)
 
 
+def _restart_shard(cluster: RedisClusterGroup, slot: int) -> None:
+    cluster.restart_shard(slot)
+
+
 def _migrate(cluster: RedisClusterGroup, slot: int) -> None:
     cluster.migrate(slot)
 
@@ -198,6 +202,14 @@ async def test_cluster_failover_during_traffic(cluster: RedisClusterGroup) -> No
 @pytest.mark.timeout(150)
 async def test_master_killed_during_traffic(cluster: RedisClusterGroup) -> None:
     await _traffic(cluster, _kill_master)
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(150)
+async def test_shard_restarted_empty_during_traffic(cluster: RedisClusterGroup) -> None:
+    """Master and replica of the channel's shard killed and started again without data."""
+    await _traffic(cluster, _restart_shard)
 
 
 @pytest.mark.integration
