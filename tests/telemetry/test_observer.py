@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import StatusCode
 from pydantic import BaseModel
 
 from otel_helpers import server_spans
-from tether import BackgroundTasks, HTTPException, Tether
+from tether import BackgroundTasks, HTTPException, Tether, WebSocket, WebSocketDisconnect
+from tether.runtime.limits import WebSocketLimits
 from tether.telemetry import TelemetryData, get_telemetry_data
 from tether.testclient import TestClient
 
@@ -166,3 +168,29 @@ def test_an_http_exception_in_a_background_task_is_logged_as_unhandled(
     assert record.log_record.exception.__cause__ is error
     (task,) = [s for s in exporter.get_finished_spans() if s.name == "fastapi.background_task"]
     assert (task.attributes or {})["error.type"] == "tether.exceptions.HTTPException"
+
+
+def test_a_traced_connection_keeps_the_apps_limits(otel: Any) -> None:
+    """Traced connections take the full stack, not the direct path: the limits still hold."""
+    config, exporter, _ = otel
+    app = Tether(telemetry=config, limits=WebSocketLimits(max_message_size=16))
+
+    @app.websocket("/ws")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        while True:
+            await websocket.send_text(await websocket.receive_text())
+
+    with TestClient(app).websocket_connect("/ws") as ws:
+        ws.send_text("short")
+        assert ws.receive_text() == "short"
+        ws.send_text("x" * 64)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    assert closed.value.code == 1009
+    (span,) = server_spans(exporter)
+    assert (span.attributes or {})["tether.websocket.close_code"] == 1009
+    assert [s.name for s in exporter.get_finished_spans() if s.name.startswith("fastapi.")] == [
+        "fastapi.dependencies",
+        "fastapi.endpoint",
+    ]
