@@ -202,13 +202,15 @@ async def test_expired_connection_is_closed_when_not_refreshed() -> None:
     app, _ = make_app(expiry_grace=0.2)
     with uvicorn_thread(app) as base:
         url = base.replace("http://", "ws://") + "/connection/websocket"
-        alice, events = client(url, token=token(ttl=1.5))
+        # exp is whole seconds: ttl=3 leaves 2 to 3 s, enough to connect on a loaded machine
+        # (1.5 left as little as half a second, and the first connect was refused).
+        alice, events = client(url, token=token(ttl=3))
         await alice.connect()
         await alice.ready(5)
         # Closed with 3005 (reconnect); the reconnect with the same, now expired, token is
         # answered 109 and, with no get_token to call, the SDK stops as unauthorized
         # instead of retrying forever.
-        await until(lambda: bool(events.disconnected), timeout=8)
+        await until(lambda: bool(events.disconnected), timeout=12)
         assert events.disconnected[-1].code == 1
         assert len(events.connected) == 1
         await alice.disconnect()
