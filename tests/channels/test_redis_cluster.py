@@ -346,3 +346,22 @@ async def test_s9_redis_kills_pubsub_clients(cluster: RedisClusterGroup) -> None
         assert _shard_numsub(cluster, a) == 2
         for client in clients:
             await client.close()
+
+
+async def test_an_unreachable_cluster_refuses_to_start() -> None:
+    """No node answers: the hub refuses to start with one line naming the cluster, or starts
+    degraded and says so in its health."""
+    from servers import free_port
+    from tether.channels import Channels
+    from tether.channels.errors import BrokerUnreachable
+
+    url = f"redis+cluster://127.0.0.1:{free_port()}/?prefix=down"
+    with pytest.raises(BrokerUnreachable, match="redis\\+cluster://127.0.0.1"):
+        await Channels(url).start()
+    hub = Channels(url, degraded_start=True)
+    await hub.start()
+    try:
+        report = hub.backend.health()
+        assert report["ok"] is False and report["state"] == "reconnecting"
+    finally:
+        await hub.stop()

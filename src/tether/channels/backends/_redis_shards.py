@@ -156,6 +156,9 @@ class ShardedPubSub:
         self._task: asyncio.Task[None] | None = None
         self._available = True
         self._owed = False  # keys moved, and the hub was not told yet
+        # False while no node of the cluster answers (set by the backend at start, and by
+        # every slot map refresh): health() must not say "connected" with no shard in use.
+        self.reachable = True
         self.moves = 0
         self.last_error = ""
 
@@ -273,14 +276,21 @@ class ShardedPubSub:
             await asyncio.sleep(0.1)  # a slot map that still names the old owner: not a spin
 
     def _healthy(self) -> bool:
-        return all(
-            shard.state == "connected" for shard in self._shards.values() if shard.desired
-        ) and all(key in self._where for key in self.desired)
+        return (
+            self.reachable
+            and all(shard.state == "connected" for shard in self._shards.values() if shard.desired)
+            and all(key in self._where for key in self.desired)
+        )
 
     async def _follow(self) -> None:
         """Ask the cluster who owns what; move the keys whose owner changed; once every moved
         key is confirmed where it now lives, tell the hub (it checks positions for gaps)."""
-        await self._cluster.nodes_manager.initialize()
+        try:
+            await self._cluster.nodes_manager.initialize()
+        except Exception:
+            self.reachable = False
+            raise
+        self.reachable = True
         moved = [key for key in self.desired if self._moved(key)]
         for key in moved:
             self._place(key)

@@ -178,8 +178,9 @@ class RedisClusterBackend(RedisBackend):
         )
         try:
             await self._guard(self._client.initialize())
-        except BrokerUnavailable as exc:  # start degraded; commands and the listener retry
-            logger.warning("Redis Cluster at %s cannot be reached yet: %s", self.address, exc)
+            unreachable = ""
+        except BrokerUnavailable as exc:  # the hub refuses to start, or starts degraded
+            unreachable = str(exc)
         self._listener = ShardedPubSub(
             self._client,
             self._on_message,
@@ -188,6 +189,8 @@ class RedisClusterBackend(RedisBackend):
             address=self.address,
             on_state=getattr(listener, "on_broker_state", None),
         )
+        if unreachable:
+            self._listener.reachable, self._listener.last_error = False, unreachable
         self._listener.start()
 
     async def stop(self) -> None:
