@@ -210,10 +210,19 @@ class Session:
         self.expire_at = expire_at
         if expire_at is None:
             return 0
-        ttl = max(int(expire_at - time.time()), 1)
-        delay = ttl + self.endpoint.expiry_grace
+        ttl, delay = self._expiry_times(expire_at)
         self._expiry = asyncio.get_running_loop().call_later(delay, self.close, Close.EXPIRED)
         return ttl
+
+    def _expiry_times(self, expire_at: int) -> tuple[int, float]:
+        """The ttl to tell the client and the delay until the close, for a token's ``exp``.
+
+        The client is told whole seconds, rounded down (it refreshes early, never late); the
+        close comes once the token really expired, plus the grace: closing at the rounded-down
+        ttl let a client reconnect with a token that was still valid.
+        """
+        left = expire_at - time.time()
+        return max(int(left), 1), max(left, 1.0) + self.endpoint.expiry_grace
 
     def set_sub_expiry(self, channel: str, state: SubState) -> int:
         """Arm a subscription's expiry (unsubscribe push 2501); returns its ttl (0: none)."""
@@ -222,8 +231,7 @@ class Session:
             state.timer = None
         if state.expire_at is None:
             return 0
-        ttl = max(int(state.expire_at - time.time()), 1)
-        delay = ttl + self.endpoint.expiry_grace
+        ttl, delay = self._expiry_times(state.expire_at)
         loop = asyncio.get_running_loop()
         state.timer = loop.call_later(delay, self._sub_expired, channel)
         return ttl
