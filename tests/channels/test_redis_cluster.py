@@ -365,3 +365,32 @@ async def test_an_unreachable_cluster_refuses_to_start() -> None:
         assert report["ok"] is False and report["state"] == "reconnecting"
     finally:
         await hub.stop()
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+@pytest.mark.timeout(90)
+async def test_a_stale_slot_map_is_corrected_by_moved(cluster: RedisClusterGroup) -> None:
+    """The slot moved while this node was not looking: its SSUBSCRIBE and its publish both go
+    to the old owner, are answered MOVED (so neither ran there), and end up on the new one,
+    the publish exactly once."""
+    backend = RedisClusterBackend.from_url(cluster.url + "?prefix=stale")
+    listener = _Listener()
+    options = ChannelOptions(history_size=10)
+    await backend.start(listener)  # type: ignore[arg-type]
+    try:
+        await backend.publish("news", '"zero"', options)  # the pipeline to the owner is open
+        slot = cluster.slot_of("{stale:news}:m")
+        old = cluster.owner_of(slot)
+        target = await asyncio.to_thread(cluster.migrate, slot)
+        assert backend._client.nodes_manager.get_node_from_slot(slot).port == old.port
+        await backend.subscribe("news")
+        numsub = redis_cli(target.port, "PUBSUB", "SHARDNUMSUB", "{stale:news}:c").split()
+        assert numsub[-1] == "1"
+        position = await backend.publish("news", '"one"', options)
+        assert position.offset == 1  # a new epoch on the new master, and one publish only
+        await wait_until(lambda: len(listener.publications) == 1, 5, "the publication")
+        page = await backend.history("news", 0, 10)
+        assert [p.data for p in page.publications] == ['"one"']
+    finally:
+        await backend.stop()
