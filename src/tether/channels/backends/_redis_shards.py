@@ -154,6 +154,7 @@ class ShardedPubSub:
         self._kick = asyncio.Event()
         self._settled = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self._available = True
         self._owed = False  # keys moved, and the hub was not told yet
         # False while no node of the cluster answers (set by the backend at start, and by
@@ -167,7 +168,7 @@ class ShardedPubSub:
     async def subscribe(self, key: bytes) -> None:
         """Subscribe ``key`` on its owner; when the owner refuses, wait for a new slot map."""
         self.desired.add(key)
-        while key in self.desired:
+        while key in self.desired and not self._closing:
             shard = self._place(key)
             if shard is not None:
                 await shard.subscribe(key)
@@ -235,6 +236,7 @@ class ShardedPubSub:
 
     async def stop(self) -> None:
         """Stop following and close every shard connection."""
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
