@@ -171,7 +171,8 @@ def test_an_http_exception_in_a_background_task_is_logged_as_unhandled(
 
 
 def test_a_traced_connection_keeps_the_apps_limits(otel: Any) -> None:
-    """Traced connections take the full stack, not the direct path: the limits still hold."""
+    """Traced connections keep the direct path with the endpoint's observed call: the limits
+    still hold."""
     config, exporter, _ = otel
     app = Tether(telemetry=config, limits=WebSocketLimits(max_message_size=16))
 

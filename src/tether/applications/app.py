@@ -266,11 +266,13 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
             scope["root_path"] = self.root_path
         telemetry = self._telemetry
         direct = self._direct
+        traced = False
         if telemetry is not None and scope.get("tether.telemetry", telemetry) is not None:
-            # Not yet seen by telemetry (trace it if live), or traced by it: then the full
-            # stack, whose routes find the observer (a scope it skips is marked None).
+            # Not yet seen by telemetry (trace it if live), or traced by it: then the route's
+            # observed call, which reports its operations to the scope's observer (a scope
+            # telemetry skips is marked None). Traced connections keep the direct path: each
+            # frame of the full stack would be resumed on every message.
             traced = "tether.telemetry" in scope
-            direct = None if traced else direct
             if not traced and telemetry.live():
                 await telemetry.handle(self, scope, receive, send)  # comes back, marked
                 return
@@ -291,7 +293,7 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
                     await key.send(scope, tracker)
                     return
                 route = direct.router.match_websocket(scope)
-                call = None if route is None else direct_websocket_call(route)
+                call = None if route is None else direct_websocket_call(route, traced)
                 if call is not None:
                     websocket = tracker.websocket = WebSocket(scope, receive, send)
                     direct.attach(websocket, route)

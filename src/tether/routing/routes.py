@@ -142,14 +142,20 @@ def websocket_session(func: Callable[[WebSocket], Any]) -> ASGIApp:
     return WebSocketSession(func)
 
 
-def direct_websocket_call(route: BaseRoute) -> Callable[[WebSocket], Awaitable[Any]] | None:
+def direct_websocket_call(
+    route: BaseRoute, observed: bool = False
+) -> Callable[[WebSocket], Awaitable[Any]] | None:
     """The endpoint call of a WebSocket route nothing wraps (no middleware, no limits).
 
-    None when the route has its own ``handle``, or its app is not a bare
-    :class:`WebSocketSession`: the caller must then go through ``route.handle``.
+    ``observed``: the connection is traced, so the call that reports its operations to the
+    scope's observer (where the endpoint has one). None when the route has its own ``handle``,
+    or its app is not a bare :class:`WebSocketSession`: the caller must then go through
+    ``route.handle``.
     """
     app = getattr(route, "app", None)
     if type(app) is WebSocketSession and type(route).handle is _PathRoute.handle:
+        if observed and app.observed is not None:
+            return app.observed
         return app.call
     return None
 
