@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from servers import RedisClusterGroup, redis_url
+from servers import RedisClusterGroup, SentinelGroup, redis_url
 from tether.channels import Channels
 from tether.channels.backends.memory import MemoryBackend, MemoryBroker
 
@@ -27,6 +27,14 @@ BACKENDS = [
 
 
 CLUSTER = pytest.param("cluster", marks=[pytest.mark.integration, pytest.mark.redis])
+SENTINEL = pytest.param("sentinel", marks=[pytest.mark.integration, pytest.mark.redis])
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[SentinelGroup]:
+    """A master, a replica and three Sentinels, shared by the tests of one run (never faulted)."""
+    with SentinelGroup() as group:
+        yield group
 
 
 @pytest.fixture(scope="session")
@@ -77,9 +85,12 @@ async def make_hub(
     """Factory of started hubs on one shared broker; stops them all afterwards."""
     hubs: list[Channels] = []
     broker = MemoryBroker()
-    url = redis_url()
+    url = cleanup_url = redis_url()
     if backend_name == "cluster":
-        url = request.getfixturevalue("redis_cluster").url
+        url = cleanup_url = request.getfixturevalue("redis_cluster").url
+    elif backend_name == "sentinel":
+        group = request.getfixturevalue("redis_sentinel")
+        url, cleanup_url = group.url, f"redis://127.0.0.1:{group.master_port()}/0"
 
     async def factory(**kwargs: Any) -> Channels:
         if backend_name == "memory":
@@ -93,8 +104,9 @@ async def make_hub(
     factory.broker = broker  # type: ignore[attr-defined]
     factory.backend_name = backend_name  # type: ignore[attr-defined]
     factory.url = url  # type: ignore[attr-defined]
+    factory.direct_url = cleanup_url  # type: ignore[attr-defined]  # a redis:// to the master
     yield factory
     for hub in hubs:
         await hub.stop()
     if backend_name != "memory":
-        await _delete_prefix(url, redis_prefix)
+        await _delete_prefix(cleanup_url, redis_prefix)

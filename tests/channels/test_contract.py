@@ -1,5 +1,6 @@
-"""The backend contract: every test runs against the memory broker, real Redis, and a private
-Redis Cluster (three masters with replicas, sharded pub/sub)."""
+"""The backend contract: every test runs against the memory broker, real Redis, a private
+Sentinel group (master, replica, three Sentinels) and a private Redis Cluster (three masters with
+replicas, sharded pub/sub)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from typing import Any
 import pytest
 from fakes import FakeSocket, eventually
 
-from conftest import BACKENDS, CLUSTER
+from conftest import BACKENDS, CLUSTER, SENTINEL
 from tether.channels import ChannelOptions, Channels, Position, SlowConsumerPolicy
 
 CHAT = ChannelOptions(history_size=50, history_ttl=60, presence=True, join_leave=True)
 NS = {"chat": CHAT, "live": ChannelOptions()}
 
 
-@pytest.fixture(params=[*BACKENDS, CLUSTER])
+@pytest.fixture(params=[*BACKENDS, SENTINEL, CLUSTER])
 def backend_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -274,7 +275,7 @@ async def _interest(factory: Any, hub: Channels) -> set[Any]:
     keys = hub.backend.subscribed_keys()
     if factory.backend_name == "cluster":
         return set(keys) | await _shard_interest(hub)
-    client = redis.Redis.from_url(factory.url)
+    client = redis.Redis.from_url(factory.direct_url)
     try:
         pattern = f"{hub.backend.prefix}:c:*"
         live = await client.pubsub_channels(pattern)

@@ -41,6 +41,9 @@ def test_sentinel_urls_are_parsed() -> None:
     assert isinstance(backend, RedisBackend)
     assert backend.sentinel is not None and backend.sentinel.service == "mymaster"
     assert backend.prefix == "p"
+    # The URL kept names the servers only, as for redis:// (an Emitter rebuilt from it with
+    # ?prefix= reaches the same keys).
+    assert backend.url == "redis+sentinel://127.0.0.1:26379/mymaster"
 
 
 @pytest.mark.parametrize(

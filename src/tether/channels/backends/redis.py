@@ -133,8 +133,16 @@ class RedisBackend(Backend):
         """
         if url.startswith("redis+sentinel://"):
             settings, options = parse_sentinel_url(url)
+            # As for redis://: the URL kept names the servers, not tether's own options.
+            parts = urlsplit(url)
+            kept = [
+                (key, value)
+                for key, values in parse_qs(parts.query).items()
+                if key not in ("prefix", "max_connections")
+                for value in values
+            ]
             return cls(
-                url,
+                urlunsplit(parts._replace(query="&".join(f"{k}={v}" for k, v in kept))),
                 prefix=options.get("prefix", "tether"),
                 max_connections=int(options.get("max_connections", "50")),
                 sentinel=settings,
