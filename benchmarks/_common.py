@@ -141,8 +141,13 @@ def emit(
     rows: list[Row],
     params: dict[str, Any],
     better: str = "lower",
+    baseline: str = "",
 ) -> None:
-    """Print the measure's JSON document on stdout."""
+    """Print the measure's JSON document on stdout.
+
+    ``baseline`` names the row the others are compared with in the report when the rows are
+    all tether's (say, one Redis server against a cluster) rather than tether and its peers.
+    """
     doc = {
         "measure": measure,
         "title": title,
@@ -150,6 +155,7 @@ def emit(
         "better": better,
         "params": params,
         "rows": [r.as_dict() for r in rows],
+        **({"baseline": baseline} if baseline else {}),
     }
     json.dump(doc, sys.stdout)
     sys.stdout.write("\n")

@@ -34,6 +34,7 @@ import uvloop
 from _common import CONNECT, Row, base_parser, emit, percentile, rotated, websocket_scope
 
 REDIS = os.environ.get("TETHER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+BROKER_ENV = "TETHER_BENCH_BROKER"
 PAD = "x" * 60
 Publish = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -45,12 +46,19 @@ def pin(cpu: int) -> None:
             os.sched_setaffinity(0, {cpu})
 
 
+def tether_broker() -> str:
+    """The broker URL tether's nodes use: ``$TETHER_BENCH_BROKER`` when set (any tether broker
+    URL: ``redis_latency.py`` sets a Sentinel or Cluster one; node B inherits it), else
+    ``REDIS``. Read at each call, so one process can measure several brokers in turn."""
+    return os.environ.get(BROKER_ENV) or REDIS
+
+
 @contextlib.asynccontextmanager
 async def tether_publisher(prefix: str, channel: str) -> AsyncIterator[Publish]:
     """A tether hub on Redis; yields its publish function for ``channel``."""
     from tether.channels import Channels
 
-    async with Channels(broker=f"{REDIS}?prefix={prefix}") as channels:
+    async with Channels(broker=f"{tether_broker()}?prefix={prefix}") as channels:
 
         async def publish(data: dict[str, Any]) -> Any:
             return await channels.publish(channel, data)
@@ -116,7 +124,7 @@ async def tether_subscriber(prefix: str, channel: str, recorder: Recorder) -> As
     from tether.channels import Channels
     from tether.websockets import WebSocket
 
-    async with Channels(broker=f"{REDIS}?prefix={prefix}") as channels:
+    async with Channels(broker=f"{tether_broker()}?prefix={prefix}") as channels:
         websocket = WebSocket(websocket_scope("/ws"), await _idle_receive_factory(), recorder.send)
         await websocket.accept()
         async with channels.connection(websocket, raw=True) as connection:

@@ -36,6 +36,9 @@ MEASURES = (
     "http_json",
     "centrifuge_protocol",
     "cross_node",
+    "redis_modes",
+    "redis_latency",
+    "redis_ingest",
     "e2e_echo",
     "idle_memory",
 )

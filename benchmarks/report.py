@@ -13,7 +13,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PACKAGES = ("tether", "starlette", "fastapi", "litestar", "uvicorn", "uvloop", "websockets",
-            "picows", "redis", "orjson", "msgspec", "pydantic", "matplotlib")  # fmt: skip
+            "picows", "redis", "hiredis", "orjson", "msgspec", "pydantic", "matplotlib")  # fmt: skip
 NOTES = HERE / "profile_notes.md"
 
 
@@ -123,10 +123,11 @@ class Target:
     bound: float
     peer: str | None = None  # None: absolute target on tether's median
     at_most: bool = True
+    name: str = "tether"  # the row judged (a measure may have several tether rows)
 
     def evaluate(self, results: list[dict[str, Any]]) -> tuple[str, str]:
         """(status, observed) where status is "met", "MISSED", "not available" or "noisy"."""
-        ours = median(results, self.measure, "tether", self.variant)
+        ours = median(results, self.measure, self.name, self.variant)
         if ours is None:
             return "not available", "-"
         if self.variant in WALL_CLOCK_E2E and contended(results, ("tether", self.peer or "")):
@@ -247,6 +248,14 @@ TARGETS = (
         50_000,
         at_most=False,
     ),
+    Target(
+        "Redis pub/sub ingest on one node >= 200k msgs/s (hiredis)",
+        "redis_ingest",
+        "one server msgs/s",
+        200_000,
+        at_most=False,
+        name="tether, hiredis",
+    ),
 )
 
 
@@ -295,10 +304,16 @@ def _ratio(value: float) -> str:
 
 
 def ratios(doc: dict[str, Any]) -> list[str]:
-    """tether's median divided by each peer's, per variant."""
+    """tether's median divided by each peer's, per variant; with a ``baseline`` row (a measure
+    of tether alone, in several setups), each other row divided by the baseline's."""
     rows = doc["rows"]
-    ours = [n for n in _ordered(rows, "name") if n.startswith("tether")]
-    peers = [n for n in _ordered(rows, "name") if not n.startswith("tether")]
+    baseline = doc.get("baseline")
+    if baseline:
+        ours = [n for n in _ordered(rows, "name") if n != baseline]
+        peers = [baseline]
+    else:
+        ours = [n for n in _ordered(rows, "name") if n.startswith("tether")]
+        peers = [n for n in _ordered(rows, "name") if not n.startswith("tether")]
     variants = _ordered(rows, "variant")
     by_key = {(r["name"], r["variant"]): r for r in rows}
     lines = []
@@ -311,12 +326,13 @@ def ratios(doc: dict[str, Any]) -> list[str]:
             for peer in peers:
                 other = by_key.get((peer, variant))
                 if other and other["available"] and other["median"]:
-                    parts.append(f"{peer} {_ratio(me['median'] / other['median'])}")
+                    ratio = _ratio(me["median"] / other["median"])
+                    parts.append(ratio if baseline else f"{peer} {ratio}")
             if parts:
                 better = "higher" if higher_is_better(variant) else "lower"
                 lines.append(
-                    f"- {mine} ÷ peer, {variant or doc['unit']} ({better} is better): "
-                    + ", ".join(parts)
+                    f"- {mine} ÷ {baseline or 'peer'}, {variant or doc['unit']} "
+                    f"({better} is better): " + ", ".join(parts)
                 )
     return lines or ["- no tether figure to compare yet"]
 
@@ -340,6 +356,16 @@ def _targets_lines(results: list[dict[str, Any]]) -> tuple[list[str], list[str]]
         if status != "met":
             behind.append(f"- **{target.label}**: {status} (tether: {shown})")
     return lines, behind
+
+
+def _extra_lines(doc: dict[str, Any]) -> list[str]:
+    """A row's other per-sample figures (say, the flood rate beside a node's ingest rate)."""
+    lines = []
+    for row in doc["rows"]:
+        for key, values in row.get("extra", {}).items():
+            if key != "server_cpu_pct" and values:
+                lines.append(f"{key}, {row['name']}, {row['variant']}: {values}")
+    return lines
 
 
 def markdown(meta: dict[str, Any], results: list[dict[str, Any]], failures: dict[str, str]) -> str:
@@ -371,6 +397,7 @@ def markdown(meta: dict[str, Any], results: list[dict[str, Any]], failures: dict
         cpu = [r for r in doc["rows"] if r.get("extra", {}).get("server_cpu_pct")]
         for row in cpu:
             out.append(f"Server CPU during load, {row['name']}: {row['extra']['server_cpu_pct']} %")
+        out += _extra_lines(doc)
         if cpu and contended(results, tuple(r["name"] for r in cpu)):
             out += ["", "**Warning: in most samples of some servers the server process did not reach "
                     f"{BUSY_ENOUGH_PCT:.0f} % CPU, so it was not the bottleneck: other processes competed "

@@ -253,10 +253,14 @@ class SentinelGroup:
     SERVICE = "tethermaster"
 
     def __init__(self) -> None:
-        self.master = RedisServer()
-        self.replica = RedisServer(extra_args=["--replicaof", "127.0.0.1", str(self.master.port)])
-        self.sentinel_ports = [free_port() for _ in range(3)]
         self._dir = tempfile.mkdtemp(prefix="tether-sentinel-")
+        # The replica writes the snapshot of its first sync to its directory: not the cwd.
+        here = ["--dir", self._dir, "--dbfilename", "replica.rdb"]
+        self.master = RedisServer(extra_args=["--dir", self._dir])
+        self.replica = RedisServer(
+            extra_args=[*here, "--replicaof", "127.0.0.1", str(self.master.port)]
+        )
+        self.sentinel_ports = [free_port() for _ in range(3)]
         self._sentinels: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -344,9 +348,14 @@ class RedisClusterGroup:
 
     ``url`` is the ``redis+cluster://`` URL (every node as a seed). Every process is killed
     on exit, also when the start fails half way.
+
+    ``masters=1, replicas=0`` makes a cluster of one node, which takes every slot itself
+    (``redis-cli --cluster create`` wants three masters): the benchmarks compare it with three.
     """
 
     def __init__(self, masters: int = 3, replicas: int = 1) -> None:
+        if masters < 3 and (masters, replicas) != (1, 0):
+            raise ValueError("a cluster has three masters or more, or one node alone")
         self._dir = tempfile.mkdtemp(prefix="tether-cluster-")
         self.servers = [
             RedisServer(
@@ -377,26 +386,33 @@ class RedisClusterGroup:
         try:
             for server in self.servers:
                 server.start()
-            subprocess.run(
-                [
-                    "redis-cli",
-                    "--cluster",
-                    "create",
-                    *(f"127.0.0.1:{server.port}" for server in self.servers),
-                    "--cluster-replicas",
-                    str(self.replicas),
-                    "--cluster-yes",
-                ],
-                capture_output=True,
-                check=True,
-                timeout=30,
-            )
+            if len(self.servers) == 1:
+                redis_cli(self.servers[0].port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+            else:
+                self._create()
             self.wait_until_ok()
             self._wait_for_replicas()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _create(self) -> None:
+        """``redis-cli --cluster create`` over every node, ``replicas`` per master."""
+        subprocess.run(
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{server.port}" for server in self.servers),
+                "--cluster-replicas",
+                str(self.replicas),
+                "--cluster-yes",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
 
     def alive(self) -> list[RedisServer]:
         return [s for s in self.servers if s.proc is not None and s.proc.poll() is None]
