@@ -47,9 +47,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from tether.applications.decorators import RouteDecorators
+from tether.applications.frontend import Fallback
 from tether.applications.hooks import EventDecorators, MiddlewareDecorator
 from tether.applications.openapi import OpenAPIOptions
 from tether.applications.router import APIRoute, APIWebSocketRoute, Router
@@ -82,6 +83,7 @@ from tether.runtime.metrics import (
     register_channels,
 )
 from tether.runtime.shutdown import ConnectionRegistry, GracefulShutdown, ShutdownMiddleware
+from tether.staticfiles import PathLike
 from tether.telemetry import TelemetryConfig, resolve_telemetry
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
 from tether.websockets import WebSocket
@@ -400,6 +402,20 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
         ``options`` as :meth:`tether.Router.include_router` (``tags``, ``responses``...).
         """
         self.router.include_router(router, prefix=prefix, dependencies=dependencies, **options)
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: PathLike,
+        fallback: Fallback = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serve a frontend build below ``path``, after every other route (FastAPI's API).
+
+        As :meth:`tether.Router.frontend`; see :mod:`tether.applications.frontend`.
+        """
+        self.router.frontend(path, directory=directory, fallback=fallback, check_dir=check_dir)
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         """Serve another ASGI app below ``path``."""

@@ -23,11 +23,12 @@ import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 import tether.routing as _routing
 from tether.applications.background import observe_background, then_background, with_injected
 from tether.applications.decorators import RouteDecorators
+from tether.applications.frontend import Fallback, FrontendRoutes, add_frontend, include_frontends
 from tether.applications.hooks import EventDecorators
 from tether.applications.options import include_options, merge_route_options
 from tether.applications.responses import (
@@ -54,6 +55,7 @@ from tether.routing import Router as BaseRouter
 from tether.routing.errors import ensure_tracker, run_guarded
 from tether.routing.routes import WebSocketSession
 from tether.runtime.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits
+from tether.staticfiles import PathLike
 from tether.streams.events import stream_item_type
 from tether.streams.responses import JSONLinesResponse
 from tether.types import ASGIApp, Lifespan, Receive, Scope, Send
@@ -347,6 +349,9 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
     does not start with ``/`` or ends with ``/``.
     """
 
+    route_class: type[APIRoute] = APIRoute
+    """The class of the HTTP routes this router makes (``APIRouter.route_class``)."""
+
     def __init__(
         self,
         *,
@@ -388,6 +393,7 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
         )
         self.prefix = prefix
         self.dependencies = list(dependencies or ())
+        self._frontend_routes: FrontendRoutes | None = None
 
     def _path(self, path: str) -> str:
         full = self.prefix + path
@@ -465,44 +471,79 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
         _check_prefix(prefix)
         extra = list(dependencies or ())
         for route in router.routes:
-            if isinstance(route, APIRoute):
-                merged = include_options(route, router, options)
-                merged["dependencies"] = [*extra, *route.dependencies]
-                self.add_api_route(prefix + route.path, route.endpoint, **merged)
+            self.routes.append(self._included(route, router, prefix, extra, options))
+        for route in getattr(router, "_low_priority_routes", ()):
+            if isinstance(route, FrontendRoutes):
+                include_frontends(self, route, self.prefix + prefix, [*self.dependencies, *extra])
             else:
-                self._include_route(route, prefix, extra)
+                copy = self._included(route, router, prefix, extra, options)
+                self._low_priority_routes.append(copy)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
 
-    def _include_route(self, route: BaseRoute, prefix: str, extra: list[Any]) -> None:
+    def _included(
+        self,
+        route: BaseRoute,
+        source: BaseRouter,
+        prefix: str,
+        extra: list[Any],
+        options: dict[str, Any],
+    ) -> BaseRoute:
+        """A copy of ``route`` (of router ``source``) for this router, below ``prefix``."""
+        if isinstance(route, APIRoute):
+            merged = include_options(route, source, options)
+            merged["dependencies"] = [*extra, *route.dependencies]
+            merged = merge_route_options(self, merged)
+            return APIRoute(self._path(prefix + route.path), route.endpoint, **merged)
         if isinstance(route, APIWebSocketRoute):
-            self.add_api_websocket_route(
-                prefix + route.path,
+            return APIWebSocketRoute(
+                self._path(prefix + route.path),
                 route.endpoint,
                 name=route.name,
-                dependencies=[*extra, *route.dependencies],
+                dependencies=[*self.dependencies, *extra, *route.dependencies],
                 middleware=route.middleware,
                 limits=route.limits,
             )
-        elif isinstance(route, WebSocketRoute):
+        if isinstance(route, WebSocketRoute):
             path = self._path(prefix + route.path)
             copy = WebSocketRoute(
                 path, route.endpoint, name=route.name, middleware=route.middleware
             )
-            self.routes.append(_guard_route(copy))
-        elif isinstance(route, Route):
+            return _guard_route(copy)
+        if isinstance(route, Route):
             methods = sorted(route.methods) if route.methods is not None else None
-            self.routes.append(
-                Route(
-                    self._path(prefix + route.path),
-                    route.endpoint,
-                    methods=methods,
-                    name=route.name,
-                    include_in_schema=route.include_in_schema,
-                    middleware=route.middleware,
-                )
+            return Route(
+                self._path(prefix + route.path),
+                route.endpoint,
+                methods=methods,
+                name=route.name,
+                include_in_schema=route.include_in_schema,
+                middleware=route.middleware,
             )
-        elif isinstance(route, Mount):
-            self.routes.append(Mount(self.prefix + prefix + route.path, route.app, name=route.name))
-        else:  # Host and custom routes are shared as they are
-            self.routes.append(route)
+        if isinstance(route, Mount):
+            return Mount(self.prefix + prefix + route.path, route.app, name=route.name)
+        return route  # Host and custom routes are shared as they are
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: PathLike,
+        fallback: Fallback = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serve the frontend build in ``directory`` below ``path``, after every other route.
+
+        See :mod:`tether.applications.frontend` for what a request gets. Raises
+        ``AssertionError`` for an empty path, one not starting with ``/``, or an unknown
+        ``fallback``; ``RuntimeError`` when ``directory`` or an explicit fallback file is
+        missing and ``check_dir`` says to check now.
+        """
+        add_frontend(
+            self,
+            path,
+            directory=directory,
+            fallback=fallback,
+            check_dir=check_dir,
+            route_class=APIRoute,
+        )

@@ -10,6 +10,12 @@ Lookups do not scan every route: :mod:`tether.routing.index` narrows the candida
 path and literal path prefix while keeping declaration order, so the result is the same as a
 linear scan.
 
+Low-priority routes (``_low_priority_routes``, the peer's name) are tried for an HTTP scope
+only when no route matched, not even partially, and no slash redirect applies: after every
+path operation, WebSocket route and mount. ``Router.frontend`` (:mod:`tether.applications.frontend`)
+keeps its frontends there. The list is read on each miss, so there is nothing to rebuild when it
+changes; a hit on a normal route never looks at it.
+
 Divergence from the peer (DESIGN 1): a WebSocket that matches no route gets a 404 denial
 response when the server supports the denial extension (else close 1000, as the peer does).
 """
@@ -124,6 +130,7 @@ class Router:
             self.middleware_stack = cls(self.middleware_stack, *args, **kwargs)
         self._index: RouteIndex | None = None
         self._index_version = -1
+        self._low_priority_routes: list[BaseRoute] = []
 
     @property
     def routes(self) -> RouteList:
@@ -141,6 +148,10 @@ class Router:
             index = self._index = RouteIndex(self._routes)
             self._index_version = self._routes.version
         return index
+
+    def _mark_routes_changed(self) -> None:
+        """Drop what was derived from the routes (the index); the next scope rebuilds it."""
+        self._index = None
 
     def _lookup(self, scope_type: str, route_path: str) -> Sequence[BaseRoute]:
         return self._current_index().candidates(scope_type, route_path)
@@ -227,8 +238,26 @@ class Router:
                 partial = (route, child_scope)
         if partial is not None:
             await self._serve(partial[0], partial[1], scope, receive, send)
-        elif not await self._redirect_slash(scope, receive, send):
+        elif not await self._redirect_slash(scope, receive, send) and not (
+            self._low_priority_routes and await self._serve_low_priority(scope, receive, send)
+        ):
             await self.default(scope, receive, send)
+
+    async def _serve_low_priority(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        # The same rule as for normal routes (first full match, else first partial one),
+        # over the low-priority list in its own order.
+        partial: tuple[BaseRoute, Scope] | None = None
+        for route in self._low_priority_routes:
+            match, child_scope = route.matches(scope)
+            if match is _FULL:
+                await self._serve(route, child_scope, scope, receive, send)
+                return True
+            if match is _PARTIAL and partial is None:
+                partial = (route, child_scope)
+        if partial is None:
+            return False
+        await self._serve(partial[0], partial[1], scope, receive, send)
+        return True
 
     @staticmethod
     async def _serve(
