@@ -334,3 +334,30 @@ def test_startup_failure_is_reported() -> None:
 
     with pytest.raises(Exception), TestClient(Router(lifespan=lifespan)):  # noqa: B017 - the test client's own error type
         pass
+
+
+def test_low_priority_routes_serve_only_what_nothing_else_matched() -> None:
+    router = Router(
+        [
+            Route("/items", text("items"), methods=["GET"]),
+            Route("/dir/", text("dir")),
+            Mount("/sub", routes=[Route("/x", text("sub"))]),
+        ]
+    )
+    router._low_priority_routes += [
+        Route("/{anything:path}", text("low"), methods=["GET"]),
+        Route("/{anything:path}", text("low post"), methods=["POST"]),
+    ]
+    client = TestClient(router)
+
+    assert client.get("/items").text == "items"
+    assert client.post("/items").status_code == 405  # a normal partial match comes first
+    assert client.get("/dir", follow_redirects=False).status_code == 307  # so does a redirect
+    assert client.get("/sub/x").text == "sub"
+    assert client.get("/sub/y").text == "Not Found"  # the mount matched: its own 404
+    assert client.get("/else").text == "low"
+    assert client.post("/else").text == "low post"  # the first full match, not the partial
+    assert client.put("/else").status_code == 405  # else the first partial one
+    router._low_priority_routes.clear()
+    router._mark_routes_changed()
+    assert client.get("/else").status_code == 404
