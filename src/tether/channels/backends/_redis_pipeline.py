@@ -290,6 +290,11 @@ class CommandPipeline:
             if not future.done():
                 future.set_exception(error)
 
+    @property
+    def busy(self) -> bool:
+        """Whether a command is waiting for its reply (or for the connection to open)."""
+        return bool(self._inflight or self._waiting or self._connecting is not None)
+
     def reconnect(self, why: str) -> None:
         """Drop the connection (commands in flight fail with ``BrokerUnavailable``); the next
         command opens a new one."""

@@ -139,8 +139,10 @@ class ShardedPubSub:
         address: str = "Redis Cluster",
         on_state: Callable[[bool], None] | None = None,
         settle_timeout: float = 5.0,
+        on_slot_map: Callable[[], None] | None = None,
     ) -> None:
         self._cluster = cluster
+        self._on_slot_map = on_slot_map  # after each refresh of the slot map
         self._on_message = on_message
         self._on_resubscribed = on_resubscribed
         self._on_state = on_state
@@ -247,6 +249,10 @@ class ShardedPubSub:
             await shard.stop()
         self._settle()
 
+    def refresh(self) -> None:
+        """Ask the cluster for its slot map soon (the publish path met a redirect)."""
+        self._kick.set()
+
     def drop(self, why: str) -> None:
         """Close every shard connection; each reconnects and resubscribes."""
         for shard in self._shards.values():
@@ -293,6 +299,8 @@ class ShardedPubSub:
             self.reachable = False
             raise
         self.reachable = True
+        if self._on_slot_map is not None:
+            self._on_slot_map()
         moved = [key for key in self.desired if self._moved(key)]
         for key in moved:
             self._place(key)

@@ -68,6 +68,7 @@ __all__ = ["ClusterSettings", "RedisClusterBackend", "parse_cluster_url"]
 logger = logging.getLogger("tether.channels.redis")
 
 _CLUSTER_SCRIPTS = Path(__file__).with_name("redis_cluster.lua")
+PUBLISH_CONNECTION_NAME = b"tether-publish"  # what CLIENT LIST shows for a master's pipeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,10 @@ class RedisClusterBackend(RedisBackend):
         self._script_sources = scripts
         self._shas = {name: script.sha for name, script in self._scripts.items()}
         self._routes = SlotPipelines(
-            self._client, _setup_commands(self.cluster, scripts), self.command_timeout
+            self._client,
+            _setup_commands(self.cluster, scripts),
+            self.command_timeout,
+            on_stale=self._refresh_slot_map,
         )
         try:
             await self._guard(self._client.initialize())
@@ -188,10 +192,15 @@ class RedisClusterBackend(RedisBackend):
             ping_interval=self.ping_interval,
             address=self.address,
             on_state=getattr(listener, "on_broker_state", None),
+            on_slot_map=self._routes.prune,  # a demoted master keeps no publish connection
         )
         if unreachable:
             self._listener.reachable, self._listener.last_error = False, unreachable
         self._listener.start()
+
+    def _refresh_slot_map(self) -> None:
+        if isinstance(self._listener, ShardedPubSub):
+            self._listener.refresh()
 
     async def stop(self) -> None:
         if self._routes is not None:
@@ -312,19 +321,31 @@ class RedisClusterBackend(RedisBackend):
         )
 
     def health(self) -> dict[str, Any]:
+        """As one server's, with the per-master publish connections: one whose callers timed
+        out (a stalled master) makes the state ``unresponsive`` and is named in
+        ``last_error``, until that master answers again."""
         report = super().health()
         report["backend"] = "redis-cluster"
+        stalled = self._routes.failing() if self._routes is not None else []
+        if stalled and report["state"] == "connected":
+            report["state"] = "unresponsive"
+            report["ok"] = False
+            report["last_error"] = (
+                f"commands to master {', '.join(stalled)} got no reply in time "
+                f"(command_timeout {self.command_timeout:g} s)"
+            )
         return report
 
 
 def _setup_commands(settings: ClusterSettings, scripts: dict[str, str]) -> list[bytes]:
-    """AUTH as redis-py would send it, then SCRIPT LOAD of every script (a master promoted
-    since the last connection may lack them)."""
+    """AUTH as redis-py would send it, a name for ``CLIENT LIST`` (``tether-publish``), then
+    SCRIPT LOAD of every script (a master promoted since the last connection may lack them)."""
     setup = []
     if settings.password is not None:
         credentials = (
             [settings.username, settings.password] if settings.username else [settings.password]
         )
         setup.append(pack(b"AUTH", *(item.encode() for item in credentials if item)))
+    setup.append(pack(b"CLIENT", b"SETNAME", PUBLISH_CONNECTION_NAME))
     setup += [pack(b"SCRIPT", b"LOAD", source.encode()) for source in scripts.values()]
     return setup
