@@ -68,7 +68,7 @@ _FALLBACKS: Final = ("auto", "index.html", "404.html", None)
 _PAGE_TYPES: Final = frozenset({"text/html", "application/xhtml+xml"})
 _PATH_KEY: Final = "tether.frontend_path"
 _ROUTE_KEY: Final = "tether.frontend_route"
-_PACKAGE: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 _Resource = tuple[str, os.stat_result, bool]  # (full path, stat, is a directory's index)
 
