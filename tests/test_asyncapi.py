@@ -194,7 +194,7 @@ def test_explicit_channels_hub_without_a_route() -> None:
     result = generate(Tether(), channels=hub)
     assert_valid(result)
     assert result["channels"]["namespace.alerts"]["address"] == "alerts:{channel}"
-    assert result["info"] == {"title": "Tether", "version": "0.1.0"}
+    assert result["info"] == {"title": "FastAPI", "version": "0.1.0"}
 
 
 def test_msgspec_and_dataclass_unions_validate() -> None:

@@ -141,7 +141,7 @@ class Tether(RouteDecorators, EventDecorators, MiddlewareDecorator):
         graceful_shutdown: GracefulShutdown | bool = True,
         telemetry: TelemetryConfig | bool | None = None,
         redirect_slashes: bool = True,
-        title: str = "Tether",
+        title: str = "FastAPI",
         version: str = "0.1.0",
         description: str = "",
         **http_options: Any,
