@@ -1,4 +1,5 @@
-"""Fan-out in the node-local router: chunking for large channels, one encode per format."""
+"""The node-local router: fan-out chunking for large channels, one encode per format, and
+the position check after a broker reconnect."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import asyncio
 import pytest
 from fakes import FakeSocket
 
-from tether.channels import Channels
+from tether.channels import BrokerUnavailable, Channels
 from tether.channels import router as router_module
+from tether.channels.backends.base import Position
+from tether.channels.backends.memory import MemoryBackend
 
 
 @pytest.fixture
@@ -68,3 +71,35 @@ async def test_each_wire_format_is_encoded_once(
         texts = {id(sock.messages[0]) for sock in framed}
         assert len(texts) == 1  # one ASGI message object shared by every framed recipient
         assert raw[0].texts == ['{"n":1}']
+
+
+class _RefusesPositions(MemoryBackend):
+    """Refuses ``refusals`` position reads, then says the channel's state was lost (a new
+    epoch): a Redis Cluster shard that restarted empty answers pub/sub before commands."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals = 0
+        self.reads = 0
+
+    async def position(self, channel: str) -> Position:
+        if not self.refusals:
+            return await super().position(channel)
+        self.reads += 1
+        if self.reads <= self.refusals:
+            raise BrokerUnavailable("The cluster is down")
+        return Position(0, "a-new-epoch")
+
+
+async def test_a_refused_position_check_is_retried_until_it_answers() -> None:
+    backend = _RefusesPositions()
+    async with Channels(backend) as hub:
+        sock = FakeSocket()
+        await hub.subscribe(sock, "room:a")
+        await hub.publish("room:a", 1)
+        await sock.wait_for(lambda s: len(s.pubs()) == 1)
+        backend.refusals = 3
+        hub.router.check_positions()  # what a broker reconnect does
+        await sock.wait_for(lambda s: any(f["type"] == "unsubscribed" for f in s.frames))
+        assert backend.reads == 4
+        assert sock.frames[-1]["reason"] == "insufficient_state"

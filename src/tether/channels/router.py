@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from tether._json import dumps
-from tether.channels.backends.base import Backend, Position, Publication
+from tether.channels.backends.base import Backend, BrokerUnavailable, Position, Publication
 from tether.channels.connection import Connection, Subscription, Wire
 from tether.channels.metrics import ChannelMetrics
 from tether.channels.options import ChannelOptions
@@ -34,6 +34,8 @@ MAX_GAP_FILL = 10000
 FANOUT_CHUNK = 1024
 # The ``last`` offset of a detached subscription: no publication is newer.
 DETACHED = sys.maxsize
+# Seconds a position check after a broker reconnect is retried while the broker refuses it.
+POSITION_RETRY_FOR = 30.0
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
@@ -338,6 +340,32 @@ class LocalRouter:
                 return
             self._sequence(channel, publication)
 
+    async def _read_position(self, channel: LocalChannel) -> Position | None:
+        """The broker's position of ``channel``, or None when it cannot be read.
+
+        A refusal (``BrokerUnavailable``) is retried with a backoff for up to
+        ``POSITION_RETRY_FOR`` seconds while the channel still has subscribers here: pub/sub
+        can be back before commands are (a Redis Cluster node that restarted takes
+        subscriptions while the cluster still answers ``CLUSTERDOWN``), and no other reconnect
+        would come to check again. Past that, the broker's next reconnect checks once more.
+        """
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + POSITION_RETRY_FOR
+        delay = 0.05
+        while True:
+            try:
+                return await self.backend.position(channel.name)
+            except BrokerUnavailable as exc:
+                if loop.time() + delay > give_up or self.channels.get(channel.name) is not channel:
+                    logger.warning("position check of %s failed: %r", channel.name, exc)
+                    return None
+                logger.debug("position check of %s refused, retrying: %r", channel.name, exc)
+            except Exception as exc:
+                logger.warning("position check of %s failed: %r", channel.name, exc)
+                return None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
     def _insufficient(self, channel: LocalChannel) -> None:
         """Tell every subscriber its stream has a hole this node cannot fill."""
         frame = (
@@ -363,11 +391,8 @@ class LocalRouter:
                 self._spawn(self._check_position(channel))
 
     async def _check_position(self, channel: LocalChannel) -> None:
-        try:
-            position = await self.backend.position(channel.name)
-        except Exception as exc:
-            # The broker went away again; its next reconnect checks positions once more.
-            logger.warning("position check of %s failed: %r", channel.name, exc)
+        position = await self._read_position(channel)
+        if position is None:
             pending, channel.filling = channel.filling or [], None
             self._replay(channel, pending)
             return
