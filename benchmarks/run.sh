@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Run tether's benchmark suite against its peers.
 #
-#   bash benchmarks/run.sh            full run (about 7 minutes on 2 cores); writes
+#   bash benchmarks/run.sh            full run (about 11 minutes on 2 cores); writes
 #                                     benchmarks/RESULTS.md, results.json and charts/*.png
-#   bash benchmarks/run.sh --smoke    tiny sizes (under 2 minutes), writes to a temporary
+#   bash benchmarks/run.sh --smoke    tiny sizes (about 2 minutes), writes to a temporary
 #                                     directory (or $TETHER_BENCH_OUT), never to RESULTS.md
 #   bash benchmarks/run.sh --only inproc_echo fanout    a subset (full size)
 #
