@@ -6,8 +6,10 @@ imports changed and nothing else: ``fastapi`` -> ``tether`` (``FastAPI`` is ``Te
 ``starlette.middleware`` -> ``tether.middleware``, ``starlette.types`` -> ``tether.types``,
 ``.conftest`` -> ``otel_helpers`` and ``._subprocess`` -> ``otel_subprocess`` (tether's own
 helpers with the same names; the fixtures are in this directory's conftest). 22 of the file's
-23 tests: ``test_frontend_and_static_templates`` needs ``APIRouter.frontend``, a route kind
-tether does not have (docs/observability.md, "Not yet").
+23 tests: ``test_frontend_and_static_templates`` is not copied; it passes when run from the
+sdist by ``tests/peers/peer_runner.py``, and tether's own
+``tests/telemetry/test_asgi.py::test_frontend_requests_report_the_frontends_template`` checks
+the same rule.
 """
 
 import asyncio

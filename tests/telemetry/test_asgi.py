@@ -359,3 +359,23 @@ assert [s.name for s in exporter.get_finished_spans()] == ["GET"], exporter.get_
 assert reader.get_metrics_data() is not None
 """
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_frontend_requests_report_the_frontends_template(otel: Any, tmp_path: Any) -> None:
+    config, exporter, reader = otel
+    (tmp_path / "index.html").write_text("shell")
+    (tmp_path / "site.css").write_text("css")
+    app = Tether(telemetry=config)
+    app.frontend("/", directory=tmp_path, fallback="index.html")
+    admin = Router(prefix="/admin")
+    admin.frontend("/ui", directory=tmp_path, fallback="index.html")
+    app.include_router(admin, prefix="/v2")
+    client = TestClient(app)
+
+    assert client.get("/site.css").text == "css"
+    assert client.get("/v2/admin/ui/users/7", headers={"accept": "text/html"}).text == "shell"
+    assert client.get("/v2/admin/ui", follow_redirects=False).status_code == 307
+
+    spans = exporter.get_finished_spans()  # the server spans only: serving is no operation
+    routes = [span.attributes["http.route"] for span in spans]  # type: ignore[index]
+    assert routes == ["/{path}", "/v2/admin/ui/{path}", "/v2/admin/ui/{path}"]

@@ -23,7 +23,8 @@ The route runs the router's dependencies (application's, ``include_router``'s, r
 that order, with ``dependency_overrides``) through an :class:`~tether.applications.APIRoute`
 that is never listed, so the OpenAPI document does not show it; headers and cookies a
 dependency sets on its ``Response`` are copied onto the file's response, and its background
-tasks run after it.
+tasks run after it. Under telemetry the request's server span has the route template
+``<prefix>/{path}``, and no operation spans (serving a file is not a path operation).
 
 ``check_dir``: ``True`` raises ``RuntimeError`` now when the directory (or an explicit fallback
 file in it) is missing; ``False`` waits for the first request; ``"auto"`` is ``True`` unless
@@ -44,6 +45,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal
 
 from tether.datastructures import URL
+from tether.dependencies.solver import OBSERVER_KEY
 from tether.exceptions import HTTPException
 from tether.requests import Request
 from tether.responses import RedirectResponse, Response
@@ -222,6 +224,7 @@ class FrontendRoute(BaseRoute):
         route_class: Callable[..., BaseRoute],
     ) -> None:
         self.path = path
+        self.path_format = path.rstrip("/") + "/{path}"  # the template telemetry reports
         self.app = files
         self.dependencies = list(dependencies)
         self.route_class = route_class
@@ -253,7 +256,17 @@ class FrontendRoute(BaseRoute):
         raise NoMatchFound(name, path_params)  # a frontend has no name to build a URL from
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._operation_app(scope, receive, send)
+        observer = scope.get(OBSERVER_KEY)
+        if observer is None:
+            await self._operation_app(scope, receive, send)
+            return
+        # Serving a file is not a path operation: the server span is all telemetry reports
+        # (with the template "<prefix>/{path}"), as in FastAPI; no operation spans.
+        scope[OBSERVER_KEY] = None
+        try:
+            await self._operation_app(scope, receive, send)
+        finally:
+            scope[OBSERVER_KEY] = observer
 
     def included(self, prefix: str, dependencies: Sequence[Any]) -> FrontendRoute:
         """This frontend below ``prefix``, with ``dependencies`` run before its own."""
@@ -296,6 +309,7 @@ class FrontendRoutes(BaseRoute):
                 raise HTTPException(404)
             scope.update(child_scope)
             route = child_scope[_ROUTE_KEY]
+        scope["route"] = route  # the frontend chosen, not the group
         await route.handle(scope, receive, send)
 
 

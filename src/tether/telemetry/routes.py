@@ -4,12 +4,14 @@ Routing writes the matched route into ``scope["route"]`` (the innermost one when
 since the scope dict is shared). The template is that route's ``path_format`` behind the
 templates of the mounts that lead to it, so this walks the application's routes again, once
 per traced request or connection, following the mounts that match the path. Routing itself
-is not touched: an app without telemetry pays nothing for templates.
+is not touched: an app without telemetry pays nothing for templates. The router's low-priority
+routes (``app.frontend()``) are searched after its routes, a group of them (the frontends of
+one router) member by member.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tether.routing import Mount
@@ -28,7 +30,21 @@ def route_template(app: Any, route_path: str, matched: Any, root_path: str = "")
     if matched is None:
         return None
     found = _find(getattr(app, "routes", ()), route_path, matched, _DEPTH)
+    if found is None:
+        low = getattr(getattr(app, "router", app), "_low_priority_routes", ())
+        found = _find(_ungrouped(low), route_path, matched, _DEPTH)
     return None if found is None else root_path + found
+
+
+def _ungrouped(routes: Iterable[Any]) -> Iterator[Any]:
+    # A group of low-priority routes (a router's frontends) lists its members under the same
+    # prefix: they are searched as if listed there.
+    for route in routes:
+        members = None if isinstance(route, Mount) else getattr(route, "routes", None)
+        if isinstance(members, list):
+            yield from members
+        else:
+            yield route
 
 
 def _find(routes: Iterable[Any], path: str, matched: Any, depth: int) -> str | None:
