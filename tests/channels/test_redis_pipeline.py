@@ -86,3 +86,22 @@ async def test_a_closed_connection_fails_the_callers_in_flight(fake: Any) -> Non
     await pipeline.close()
     with pytest.raises(BrokerUnavailable):
         await pipeline.call(pack(b"GET", b"a"))
+
+
+async def test_a_refused_client_name_keeps_the_connection() -> None:
+    """An ACL without ``client|setname`` refuses the name: the connection still serves (a
+    refused AUTH or SCRIPT LOAD, by contrast, fails it)."""
+    redis = FakeRedis([b"+PONG\r\n", b"-NOPERM no client|setname for you\r\n", b":5\r\n"])
+    server = await asyncio.start_server(redis.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    def connect(factory: Any) -> Any:
+        return asyncio.get_running_loop().create_connection(factory, "127.0.0.1", port)
+
+    pipeline = CommandPipeline(connect, [pack(b"PING")], timeout=2.0, name=b"tether-publish")
+    try:
+        assert await pipeline.call(pack(b"INCR", b"a")) == 5
+        assert redis.commands == [b"PING", b"CLIENT SETNAME tether-publish", b"INCR a"]
+    finally:
+        await pipeline.close()
+        server.close()

@@ -105,12 +105,17 @@ class CommandPipeline:
 
     ``connect(protocol_factory)`` opens the connection (``loop.create_connection`` with the
     address bound); ``setup`` are commands sent first on every new connection (AUTH, SELECT,
-    SCRIPT LOAD), whose error replies fail the connection.
+    SCRIPT LOAD), whose error replies fail the connection. ``name``, when given, follows them
+    as ``CLIENT SETNAME`` (what ``CLIENT LIST`` shows); a server that refuses it (an ACL
+    without ``client|setname``) keeps the connection unnamed.
     """
 
-    def __init__(self, connect: Connect, setup: list[bytes], timeout: float) -> None:
+    def __init__(
+        self, connect: Connect, setup: list[bytes], timeout: float, name: bytes = b""
+    ) -> None:
         self._connect = connect
-        self._setup = setup
+        self._setup = setup + ([pack(b"CLIENT", b"SETNAME", name)] if name else [])
+        self._required = len(setup)  # setup replies that must not be errors
         self.timeout = timeout
         self._transport: asyncio.Transport | None = None
         self._protocol: _Protocol | None = None
@@ -259,7 +264,9 @@ class CommandPipeline:
             self._write(b"".join(self._setup))
         self._connecting = None
         done.set_result(None)
-        for future in setup:
+        for future in setup[self._required :]:  # CLIENT SETNAME: its outcome does not matter
+            future.add_done_callback(_retrieved)
+        for future in setup[: self._required]:
             with contextlib.suppress(BrokerUnavailable):
                 reply = await future
                 if isinstance(reply, ReplyError):
@@ -308,3 +315,9 @@ class CommandPipeline:
             opener.cancel()
             await asyncio.wait([opener])
         self._broken(self._protocol, "the Redis backend is stopped")
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a future's outcome as seen (no "exception was never retrieved" warning)."""
+    if not future.cancelled():
+        future.exception()

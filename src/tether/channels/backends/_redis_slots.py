@@ -52,8 +52,10 @@ class SlotPipelines:
         setup: list[bytes],
         timeout: float,
         on_stale: Callable[[], None] | None = None,
+        name: bytes = b"",
     ) -> None:
         self._cluster = cluster
+        self._name = name  # CLIENT SETNAME of every connection
         # Called when a command did not run here: redis-py fixes only that slot in its map
         # (the rest of the old owner's slots stay stale until a full refresh), so ask for one.
         self._on_stale = on_stale
@@ -83,7 +85,7 @@ class SlotPipelines:
                 return asyncio.get_running_loop().create_connection(factory, host, port)
 
             pipeline = self._pipelines[node.name] = CommandPipeline(
-                connect, self._setup, self.timeout
+                connect, self._setup, self.timeout, self._name
             )
         return pipeline
 

@@ -179,6 +179,7 @@ class RedisClusterBackend(RedisBackend):
             _setup_commands(self.cluster, scripts),
             self.command_timeout,
             on_stale=self._refresh_slot_map,
+            name=PUBLISH_CONNECTION_NAME,
         )
         try:
             await self._guard(self._client.initialize())
@@ -338,14 +339,13 @@ class RedisClusterBackend(RedisBackend):
 
 
 def _setup_commands(settings: ClusterSettings, scripts: dict[str, str]) -> list[bytes]:
-    """AUTH as redis-py would send it, a name for ``CLIENT LIST`` (``tether-publish``), then
-    SCRIPT LOAD of every script (a master promoted since the last connection may lack them)."""
+    """AUTH as redis-py would send it, then SCRIPT LOAD of every script (a master promoted
+    since the last connection may lack them)."""
     setup = []
     if settings.password is not None:
         credentials = (
             [settings.username, settings.password] if settings.username else [settings.password]
         )
         setup.append(pack(b"AUTH", *(item.encode() for item in credentials if item)))
-    setup.append(pack(b"CLIENT", b"SETNAME", PUBLISH_CONNECTION_NAME))
     setup += [pack(b"SCRIPT", b"LOAD", source.encode()) for source in scripts.values()]
     return setup
