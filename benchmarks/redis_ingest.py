@@ -112,7 +112,10 @@ async def flood(port: int, batch: bytes, sent: list[int], stop: asyncio.Event) -
             pending += BATCH
             await writer.drain()
             while pending > BATCH:
-                pending -= (await reader.read(65536)).count(b"\n")
+                replies = await reader.read(65536)
+                if not replies:
+                    raise ConnectionError(f"Redis at port {port} closed the flood's connection")
+                pending -= replies.count(b"\n")
             sent[0] += BATCH
     finally:
         writer.close()
@@ -139,23 +142,26 @@ async def sample(broker: Any, parser: str, seconds: float) -> tuple[float, float
     )
     assert proc.stdout is not None and proc.stderr is not None
     stop, sent = asyncio.Event(), [0]
+    floods: list[asyncio.Task[None]] = []
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 30)
         if not line:
             raise RuntimeError(f"the node did not start: {(await proc.stderr.read())[-1500:]!r}")
         ready = json.loads(line)
         verb = b"SPUBLISH" if "cluster" in broker.url else b"PUBLISH"
-        groups = owners(broker, ready["keys"])
         floods = [
             asyncio.create_task(flood(port, _commands(verb, keys), sent, stop))
-            for port, keys in groups.items()
+            for port, keys in owners(broker, ready["keys"]).items()
         ]
         start = time.perf_counter()
-        report = json.loads(await asyncio.wait_for(proc.stdout.readline(), seconds + 30))
+        line = await asyncio.wait_for(proc.stdout.readline(), seconds + 30)
+        if not line:
+            raise RuntimeError(f"the node failed: {(await proc.stderr.read())[-1500:]!r}")
+        report = json.loads(line)
         flood_rate = sent[0] / (time.perf_counter() - start)
+    finally:
         stop.set()
         await asyncio.gather(*floods)
-    finally:
         if proc.returncode is None:
             await asyncio.wait_for(proc.wait(), 30)
     return float(report["per_s"]), flood_rate, str(ready["parser"])
