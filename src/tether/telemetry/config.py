@@ -117,7 +117,9 @@ class Telemetry:
     __slots__ = (
         "handle",
         "settings",
-        "tracer",
+        "_tracer_provider",
+        "_tracer_cache",
+        "_default_getter",
         "tracing",
         "metrics",
         "logs",
@@ -147,8 +149,11 @@ class Telemetry:
 
         self.settings = settings
         tracer_provider: TracerProvider | None = settings["tracer_provider"]
-        provider = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
-        self.tracer: Tracer = provider.get_tracer(SCOPE_NAME, schema_url=SCHEMA_URL)
+        # The tracer is asked for on first use and again when the provider changed (as
+        # FastAPI does): see the tracer property.
+        self._tracer_provider = tracer_provider
+        self._tracer_cache: tuple[Any, Tracer] | None = None
+        self._default_getter = trace.get_tracer_provider
         from opentelemetry import metrics
         from opentelemetry.metrics import _internal as meter_state
 
@@ -213,10 +218,25 @@ class Telemetry:
 
             observe_registry(self.meter_provider(), counters.registry)
 
+    @property
+    def tracer(self) -> Tracer:
+        """The tracer of the configured provider, else of the global one, fetched once per
+        provider (a provider set or replaced later is followed)."""
+        provider = self._tracer_provider
+        if provider is None:
+            provider = self._trace_state.get_tracer_provider()
+        cache = self._tracer_cache
+        if cache is None or cache[0] is not provider:
+            tracer = provider.get_tracer(SCOPE_NAME, schema_url=SCHEMA_URL)
+            cache = self._tracer_cache = (provider, tracer)
+        return cache[1]
+
     def live(self) -> bool:
         """Whether any signal can reach an exporter now (one check per connection)."""
         if self._explicit:
             return True
+        if self.tracing and self._trace_state.get_tracer_provider is not self._default_getter:
+            return True  # the API's getter was replaced (a test, an instrumentation): ask it
         # The API's get_*_provider() look the environment up on every call until a provider
         # is set (about 20 us under load), and an import statement costs as much: read the
         # globals they return, from the modules kept at init (where the environment was read).
