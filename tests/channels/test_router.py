@@ -103,3 +103,23 @@ async def test_a_refused_position_check_is_retried_until_it_answers() -> None:
         await sock.wait_for(lambda s: any(f["type"] == "unsubscribed" for f in s.frames))
         assert backend.reads == 4
         assert sock.frames[-1]["reason"] == "insufficient_state"
+
+
+async def test_a_refused_position_check_holds_no_more_than_a_gap_fill(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Live publications wait behind the check; past MAX_GAP_FILL of them it stops retrying
+    and delivers them, in order, as it did before retries."""
+    monkeypatch.setattr(router_module, "MAX_GAP_FILL", 3)
+    backend = _RefusesPositions()
+    async with Channels(backend) as hub:
+        sock = FakeSocket()
+        await hub.subscribe(sock, "room:a")
+        await hub.publish("room:a", 0)
+        await sock.wait_for(lambda s: len(s.pubs()) == 1)
+        backend.refusals = 10**9
+        hub.router.check_positions()
+        for n in range(1, 6):
+            await hub.publish("room:a", n)
+        await sock.wait_for(lambda s: len(s.pubs()) == 6, timeout=5.0)
+        assert sock.offsets("room:a") == [1, 2, 3, 4, 5, 6]

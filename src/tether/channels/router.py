@@ -344,7 +344,8 @@ class LocalRouter:
         """The broker's position of ``channel``, or None when it cannot be read.
 
         A refusal (``BrokerUnavailable``) is retried with a backoff for up to
-        ``POSITION_RETRY_FOR`` seconds while the channel still has subscribers here: pub/sub
+        ``POSITION_RETRY_FOR`` seconds while the channel still has subscribers here and fewer
+        than ``MAX_GAP_FILL`` live publications wait behind the check: pub/sub
         can be back before commands are (a Redis Cluster node that restarted takes
         subscriptions while the cluster still answers ``CLUSTERDOWN``), and no other reconnect
         would come to check again. Past that, the broker's next reconnect checks once more.
@@ -356,7 +357,9 @@ class LocalRouter:
             try:
                 return await self.backend.position(channel.name)
             except BrokerUnavailable as exc:
-                if loop.time() + delay > give_up or self.channels.get(channel.name) is not channel:
+                held = len(channel.filling or ())  # live publications wait behind the check
+                gone = self.channels.get(channel.name) is not channel
+                if loop.time() + delay > give_up or gone or held > MAX_GAP_FILL:
                     logger.warning("position check of %s failed: %r", channel.name, exc)
                     return None
                 logger.debug("position check of %s refused, retrying: %r", channel.name, exc)
