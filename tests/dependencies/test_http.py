@@ -64,3 +64,46 @@ async def test_cache_and_overrides_with_async_client() -> None:
         assert (await client.get("/")).json() == [1, 1]
         app.dependency_overrides[counted] = lambda: 42
         assert (await client.get("/")).json() == [42, 42]
+
+
+def test_parameters_a_query_string_cannot_carry_are_the_body() -> None:
+    # FastAPI's rule, from its test_union_body_discriminator and friends: a union of models,
+    # a list of dicts and a list of lists have no query form, so they are the JSON body.
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, Field
+
+    class Cat(BaseModel):
+        kind: Literal["cat"]
+        lives: int
+
+    class Dog(BaseModel):
+        kind: Literal["dog"]
+        name: str
+
+    app = Tether()
+
+    @app.post("/pet")
+    async def pet(item: Annotated[Cat | Dog, Field(discriminator="kind")]) -> dict[str, Any]:
+        return {"type": type(item).__name__}
+
+    @app.post("/rows")
+    async def rows(rows: list[dict[str, int]]) -> int:
+        return sum(sum(row.values()) for row in rows)
+
+    @app.post("/grid")
+    async def grid(grid: list[list[int]], scale: int = 1) -> int:
+        return sum(map(sum, grid)) * scale
+
+    @app.get("/tags")
+    async def tags(tag: list[str] | None = None) -> list[str]:
+        return tag or []
+
+    client = TestClient(app)
+    assert client.post("/pet", json={"kind": "dog", "name": "rex"}).json() == {"type": "Dog"}
+    assert client.post("/pet", json={"kind": "cat", "lives": 9}).json() == {"type": "Cat"}
+    assert client.post("/rows", json=[{"a": 1}, {"b": 2, "c": 3}]).json() == 6
+    assert client.post("/grid?scale=2", json=[[1, 2], [3]]).json() == 12
+    assert client.get("/tags?tag=a&tag=b").json() == ["a", "b"]  # scalars stay query values
+    wrong = client.post("/pet", json={"kind": "cow"}).json()["detail"][0]
+    assert wrong["loc"][0] == "body" and wrong["type"] == "union_tag_invalid"

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import inspect
 import re
+import types
 import typing
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple
@@ -283,8 +284,11 @@ def finish_node(node: Node) -> None:
     below = any(sub.function_lifetime for _, sub in node.subs)
     if generator and scope == "connection" and below:
         raise ConfigurationError(
-            f"dependency {node.name} (scope 'connection') cannot depend on a dependency "
-            "with scope 'function': that one is cleaned up first, while this one still uses it"
+            # FastAPI's sentence (its tests match it; "request" is tether's "connection").
+            f'The dependency "{getattr(call, "__name__", node.name)}" has a scope of "request", '
+            "it cannot depend on "
+            'dependencies with scope "function": that one is cleaned up first, while this '
+            "one still uses it"
         )
     node.function_lifetime = below or (generator and scope == "function")
 
@@ -336,16 +340,27 @@ def _implicit_marker(name: str, annotation: Any, env: CompileEnv) -> ParamInfo:
     if is_upload_type(annotation):
         return FileInfo()
     shape = shape_of(annotation)
-    if is_model_type(annotation) or is_model_type(shape.inner):
-        return BodyInfo()  # a model, an optional one or a list of them (FastAPI's rule)
-    if shape.container is None and _is_mapping(shape.inner):
-        return BodyInfo()  # a dict is no query value: FastAPI reads it from the body too
+    if _is_complex(shape.inner) or (
+        shape.container is not None and shape_of(shape.inner).container is not None
+    ):
+        # FastAPI's rule: what a query string cannot carry is the body (a model, an optional
+        # one, a union of models, a dict, a list of any of them, a list of lists).
+        return BodyInfo()
     return QueryInfo()
 
 
-def _is_mapping(annotation: Any) -> bool:
-    origin = typing.get_origin(annotation) or annotation
-    return isinstance(origin, type) and issubclass(origin, collections.abc.Mapping)
+def _is_complex(annotation: Any) -> bool:
+    """A model, a dataclass or a mapping, or a union holding one: a JSON body's shape."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_is_complex(arg) for arg in typing.get_args(annotation))
+    return any(
+        is_model_type(candidate)
+        or (isinstance(candidate, type) and issubclass(candidate, collections.abc.Mapping))
+        for candidate in (annotation, origin)
+    )
 
 
 def _with_default(marker: ParamInfo, default: Any) -> ParamInfo:
