@@ -264,7 +264,12 @@ async def test_scope_nesting_is_checked_at_registration() -> None:
         async def endpoint(websocket: WebSocket, v: int = Depends(dep)) -> None:
             pass
 
-        with pytest.raises(ConfigurationError, match="scope"):
+        # FastAPI's own sentence: its test_dependency_yield_scope tests match on it.
+        expected = (
+            f'The dependency "{dep.__name__}" has a scope of "request", it cannot depend on '
+            'dependencies with scope "function"'
+        )
+        with pytest.raises(ConfigurationError, match=expected):
             EndpointPlan.compile(endpoint, websocket=True)
 
     async def fine(v: int = Depends(long, scope="function")) -> None:
