@@ -28,7 +28,12 @@ ROOT = HERE.parent.parent
 FASTAPI_VERSION = "0.165.0"  # the version the benchmarks compare with
 CACHE = Path(os.environ.get("TETHER_PEER_CACHE", ROOT / ".venv" / "peers"))
 # What FastAPI's curated tests import beyond tether's dev environment (FastAPI's "tests" group).
-TEST_REQUIREMENTS = ("dirty-equals>=0.9.0", "inline-snapshot>=0.21.1")
+TEST_REQUIREMENTS = (
+    "dirty-equals>=0.9.0",
+    "inline-snapshot>=0.21.1",
+    "email-validator>=2.0",  # the tutorials with EmailStr (FastAPI's "all" extra)
+    "pwdlib[argon2]>=0.2.1",  # the OAuth2/JWT security tutorials
+)
 # Parts of the sdist the run needs: never the ``fastapi/`` package itself.
 SDIST_PARTS = ("tests/", "docs_src/", "pyproject.toml")
 
