@@ -153,7 +153,7 @@ class Telemetry:
         # FastAPI does): see the tracer property.
         self._tracer_provider = tracer_provider
         self._tracer_cache: tuple[Any, Tracer] | None = None
-        self._default_getter = trace.get_tracer_provider
+        self._default_getter: Any = None  # the API's own get_tracer_provider, once seen
         from opentelemetry import metrics
         from opentelemetry.metrics import _internal as meter_state
 
@@ -235,8 +235,12 @@ class Telemetry:
         """Whether any signal can reach an exporter now (one check per connection)."""
         if self._explicit:
             return True
-        if self.tracing and self._trace_state.get_tracer_provider is not self._default_getter:
-            return True  # the API's getter was replaced (a test, an instrumentation): ask it
+        if self.tracing:
+            getter = self._trace_state.get_tracer_provider
+            if getter is not self._default_getter:
+                if getattr(getter, "__module__", None) != "opentelemetry.trace":
+                    return True  # replaced (a test, an instrumentation): the tracer asks it
+                self._default_getter = getter
         # The API's get_*_provider() look the environment up on every call until a provider
         # is set (about 20 us under load), and an import statement costs as much: read the
         # globals they return, from the modules kept at init (where the environment was read).
