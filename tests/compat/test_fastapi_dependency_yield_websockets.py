@@ -212,7 +212,7 @@ def test_named_function_scope() -> None:
 
 
 def test_broken_scope() -> None:
-    with pytest.raises(ConfigurationError, match="scope 'function'"):
+    with pytest.raises(ConfigurationError, match='with scope "function"'):
 
         @scopes_app.websocket("/broken-scope")
         async def get_broken(websocket: WebSocket, sessions: BrokenSessionsDep) -> Any:
