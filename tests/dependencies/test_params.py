@@ -54,6 +54,8 @@ async def errors_ws(endpoint: Any, path: str = "/", **kw: Any) -> list[dict[str,
 
 def http_request(body: bytes = b"", **kw: Any) -> Request:
     sent = False
+    if body and "headers" not in kw:  # what a client sending JSON says (FastAPI requires it)
+        kw["headers"] = [(b"content-type", b"application/json")]
 
     async def receive() -> dict[str, Any]:
         nonlocal sent

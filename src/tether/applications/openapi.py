@@ -25,6 +25,7 @@ _ROUTER_KEYS = (
     "include_in_schema",
     "generate_unique_id_function",
     "max_body_size",
+    "strict_content_type",
 )
 
 
@@ -56,6 +57,7 @@ class OpenAPIOptions:
     include_in_schema: bool = True
     generate_unique_id_function: Callable[[Any], str] = Default(generate_unique_id)
     max_body_size: int | None = None
+    strict_content_type: Any = Default(True)
 
     def router_options(self) -> dict[str, Any]:
         """The keywords for the app's router (defaults of every route)."""

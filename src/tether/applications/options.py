@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tether.applications.responses import DefaultPlaceholder
+from tether.applications.responses import Default, DefaultPlaceholder
 
 __all__ = ["first_given", "include_options", "merge_route_options"]
+
+_STRICT: Any = Default(True)  # FastAPI's strict_content_type when no level sets it
 
 _COPIED = (
     "response_model",
@@ -58,6 +60,8 @@ def merge_route_options(router: Any, options: dict[str, Any]) -> dict[str, Any]:
         options.get("generate_unique_id_function", router.generate_unique_id_function),
         router.generate_unique_id_function,
     )
+    own = getattr(router, "strict_content_type", _STRICT)
+    merged["strict_content_type"] = first_given(options.get("strict_content_type", own), own)
     return merged
 
 
@@ -83,6 +87,11 @@ def include_options(route: Any, source: Any, options: dict[str, Any]) -> dict[st
         route.generate_unique_id_function,
         getattr(source, "generate_unique_id_function", route.generate_unique_id_function),
         options.get("generate_unique_id_function", route.generate_unique_id_function),
+    )
+    merged["strict_content_type"] = first_given(
+        route.strict_content_type,
+        getattr(source, "strict_content_type", route.strict_content_type),
+        options.get("strict_content_type", route.strict_content_type),
     )
     for key, value in zip(_SERIALIZE_KEYS, route.serialize_options, strict=True):
         merged[key] = value

@@ -166,6 +166,7 @@ class APIRoute(Route):
         middleware: Sequence[Middleware] | None = None,
         max_body_size: int | None = None,
         form_limits: FormLimits | None = None,
+        strict_content_type: bool | DefaultPlaceholder[bool] = Default(True),
     ) -> None:
         self.dependencies = list(dependencies or ())
         self.status_code = status_code
@@ -202,6 +203,9 @@ class APIRoute(Route):
         self.plan = EndpointPlan.compile(
             endpoint, websocket=False, dependencies=self.dependencies, path=path
         )
+        # A placeholder until a level sets it, so include_router can still apply a router's.
+        self.strict_content_type = strict_content_type
+        self.plan.strict_content_type = bool(resolve(strict_content_type))
         # FastAPI's routes list only the methods given; HEAD is served for GET all the same.
         self.openapi_methods = sorted({method.upper() for method in methods or ["GET"]})
         super().__init__(
@@ -372,9 +376,11 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
         include_in_schema: bool = True,
         generate_unique_id_function: Callable[[Any], str] = Default(generate_unique_id),
         max_body_size: int | None = None,
+        strict_content_type: bool | DefaultPlaceholder[bool] = Default(True),
     ) -> None:
         _check_prefix(prefix)
         self.max_body_size = max_body_size
+        self.strict_content_type = strict_content_type
         self.tags: list[str | Enum] = list(tags or ())
         self.default_response_class = default_response_class
         self.responses = dict(responses or {})

@@ -17,11 +17,16 @@ from tether.dependencies.context import MISSING, Context
 from tether.dependencies.convert import Invalid, build_converter, shape_of
 from tether.exceptions import ConfigurationError
 
-__all__ = ["BodyValidator", "body_validator", "read_json_body"]
+__all__ = ["BodyValidator", "body_validator", "is_json_content_type", "read_json_body"]
 
 Problems = list[tuple[tuple[Any, ...], Invalid]]
 BodyValidator = Callable[[Any], tuple[Any, Problems]]
 _PASSTHROUGH: Final = (Any, dict, list, object)
+# pydantic's error for a body of the wrong kind where a plain dict or list was declared.
+_KIND_ERRORS: Final[dict[Any, tuple[str, str]]] = {
+    dict: ("dict_type", "Input should be a valid dictionary"),
+    list: ("list_type", "Input should be a valid list"),
+}
 
 
 def _is_msgspec_struct(annotation: Any) -> bool:
@@ -83,6 +88,17 @@ def _scalar_validator(annotation: Any) -> BodyValidator:
     return validate
 
 
+def _kind_validator(kind: type) -> BodyValidator:
+    error, message = _KIND_ERRORS[kind]
+
+    def validate(raw: Any) -> tuple[Any, Problems]:
+        if isinstance(raw, kind):
+            return raw, []
+        return MISSING, [((), Invalid(error, message))]
+
+    return validate
+
+
 def body_validator(annotation: Any) -> BodyValidator:
     """Choose how to validate a body value of type ``annotation``.
 
@@ -93,21 +109,40 @@ def body_validator(annotation: Any) -> BodyValidator:
         base = typing.get_args(base)[0]
     if _is_msgspec_struct(base):
         return _msgspec_validator(base)
+    if base in _KIND_ERRORS:
+        return _kind_validator(base)
     if base in _PASSTHROUGH:
         return lambda raw: (raw, [])
     validator = _pydantic_validator(annotation)
     return validator if validator is not None else _scalar_validator(annotation)
 
 
-async def read_json_body(ctx: Context) -> None:
+def is_json_content_type(content_type: str | None, strict: bool) -> bool:
+    """Whether a body with this ``Content-Type`` is decoded as JSON (FastAPI's rule).
+
+    ``application/json`` and ``application/*+json`` are; a missing header is only when
+    ``strict`` is off (``strict_content_type=False``); anything else never is, so a
+    cross-site form or ``text/plain`` request cannot pass for JSON (CSRF).
+    """
+    if not content_type:
+        return not strict
+    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+async def read_json_body(ctx: Context, strict_content_type: bool = True) -> None:
     """Read and decode the request body into ``ctx.body``; an empty body stays missing.
 
-    Invalid JSON is recorded as a ``json_invalid`` error at ``("body", position)``, and
+    A body whose ``Content-Type`` is not JSON (:func:`is_json_content_type`) is kept as its
+    bytes, which the declared types then refuse, as FastAPI does. Invalid JSON is recorded as a ``json_invalid`` error at ``("body", position)``, and
     ``ctx.body`` is then the text as received: the run stops at that one error (as FastAPI's
     does), with the text for telemetry to show.
     """
     raw = await ctx.connection.body()
     if not raw:
+        return
+    if not is_json_content_type(ctx.connection.headers.get("content-type"), strict_content_type):
+        ctx.body = raw
         return
     try:
         ctx.body = json.loads(raw)

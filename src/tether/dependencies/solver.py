@@ -79,6 +79,7 @@ class EndpointPlan:
         "connection_call",
         "endpoint",
         "path",
+        "strict_content_type",
         "websocket",
     )
 
@@ -88,6 +89,9 @@ class EndpointPlan:
             WebSocketRequestValidationError if websocket else RequestValidationError
         )
         self._body = root.env.body.count > 0
+        # FastAPI's strict_content_type: a JSON body needs a JSON Content-Type (the route
+        # sets this from its own, its routers' and the app's setting).
+        self.strict_content_type = True
         # An async endpoint without dependencies or body has nothing to override, nothing to
         # clean up and nothing to await but itself: run() takes a short cut for it.
         self._flat = not root.subs and not self._body and root.kind == ASYNC
@@ -188,7 +192,7 @@ class EndpointPlan:
                 if layout.form:
                     await read_form_body(ctx, layout.bytes_keys)
                 else:
-                    await read_json_body(ctx)
+                    await read_json_body(ctx, self.strict_content_type)
                 if ctx.errors is not None:  # a body that is not JSON: nothing else to check
                     raise self._error(ctx.errors)
             root = self._root

@@ -1,0 +1,95 @@
+"""JSON request bodies: which Content-Type makes a body JSON, and plain dict/list bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from tether import Body, Tether
+from tether.dependencies.body import is_json_content_type
+from tether.testclient import TestClient
+
+
+class Item(BaseModel):
+    name: str
+
+
+@pytest.mark.parametrize(
+    ("content_type", "strict", "expected"),
+    [
+        ("application/json", True, True),
+        ("Application/JSON; charset=utf-8", True, True),
+        ("application/vnd.api+json", True, True),
+        (None, True, False),
+        ("", True, False),
+        (None, False, True),
+        ("text/plain", False, False),
+        ("application/x-www-form-urlencoded", False, False),
+        ("application/jsonx", True, False),
+        ("text/json", True, False),
+    ],
+)
+def test_is_json_content_type(content_type: str | None, strict: bool, expected: bool) -> None:
+    assert is_json_content_type(content_type, strict) is expected
+
+
+def _client(**app_options: Any) -> TestClient:
+    app = Tether(**app_options)
+
+    @app.post("/item")
+    async def item(item: Item) -> dict[str, Any]:
+        return item.model_dump()
+
+    @app.post("/data")
+    async def data(data: dict) -> dict[str, Any]:  # type: ignore[type-arg]
+        return data
+
+    return TestClient(app)
+
+
+def test_a_body_without_json_content_type_is_refused_by_default() -> None:
+    # FastAPI's strict_content_type (default True): a cross-site form or text/plain request
+    # cannot pass for JSON; the body stays bytes, which the declared type refuses.
+    client = _client()
+    raw = '{"name": "x"}'
+    assert client.post("/item", json={"name": "x"}).json() == {"name": "x"}
+    assert client.post("/item", content=raw).status_code == 422
+    refused = client.post("/data", content=raw, headers={"content-type": "text/plain"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["type"] == "dict_type"
+    plus_json = client.post("/data", content=raw, headers={"content-type": "application/ld+json"})
+    assert plus_json.json() == {"name": "x"}
+
+
+def test_lax_app_reads_a_body_without_content_type() -> None:
+    client = _client(strict_content_type=False)
+    assert client.post("/item", content='{"name": "x"}').json() == {"name": "x"}
+    text = client.post("/item", content='{"name": "x"}', headers={"content-type": "text/plain"})
+    assert text.status_code == 422  # a content type that is not JSON never is
+
+
+def test_a_dict_or_list_body_must_be_one() -> None:
+    app = Tether()
+
+    @app.post("/data")
+    async def data(data: dict) -> Any:  # type: ignore[type-arg]
+        return data
+
+    @app.post("/rows")
+    async def rows(rows: list = Body()) -> Any:  # type: ignore[type-arg]
+        return rows
+
+    client = TestClient(app)
+    wrong = client.post("/data", json=[1, 2]).json()["detail"]
+    assert wrong == [
+        {
+            "type": "dict_type",
+            "loc": ["body"],
+            "msg": "Input should be a valid dictionary",
+            "input": [1, 2],
+        }
+    ]
+    assert client.post("/rows", json={"a": 1}).json()["detail"][0]["type"] == "list_type"
+    assert client.post("/rows", json=[1, "a"]).json() == [1, "a"]
