@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, condecimal
 
 from tether import Body, Tether
 from tether.dependencies.body import is_json_content_type
@@ -14,6 +15,15 @@ from tether.testclient import TestClient
 
 class Item(BaseModel):
     name: str
+
+
+class Priced(BaseModel):
+    name: str
+    price: condecimal(gt=Decimal(0))  # type: ignore[valid-type]
+
+
+class User(BaseModel):
+    username: str
 
 
 @pytest.mark.parametrize(
@@ -93,3 +103,55 @@ def test_a_dict_or_list_body_must_be_one() -> None:
     ]
     assert client.post("/rows", json={"a": 1}).json()["detail"][0]["type"] == "list_type"
     assert client.post("/rows", json=[1, "a"]).json() == [1, "a"]
+
+
+def test_body_errors_in_fastapis_shape() -> None:
+    # FastAPI's test_multi_body_errors, test_body_multiple_params and test_body_nested_models
+    # compare these records whole: the input is the value where the problem is, each
+    # embedded field missing from an absent body is named, Body() bounds apply, and a
+    # Decimal bound is a number.
+    app = Tether()
+
+    @app.post("/priced")
+    async def priced(items: list[Priced]) -> int:
+        return len(items)
+
+    @app.put("/both")
+    async def both(item: Priced, user: User, importance: int = Body(gt=0)) -> int:
+        return importance
+
+    client = TestClient(app)
+    wrong = client.post("/priced", json=[{"name": "a", "price": 1}, {"price": -1}]).json()
+    assert wrong["detail"] == [
+        {
+            "type": "missing",
+            "loc": ["body", 1, "name"],
+            "msg": "Field required",
+            "input": {"price": -1},
+        },
+        {
+            "type": "greater_than",
+            "loc": ["body", 1, "price"],
+            "msg": "Input should be greater than 0",
+            "input": -1,
+            "ctx": {"gt": 0},
+        },
+    ]
+    absent = client.put("/both").json()["detail"]
+    assert [(e["loc"], e["input"]) for e in absent] == [
+        (["body", "item"], None),
+        (["body", "user"], None),
+        (["body", "importance"], None),
+    ]
+    body = {"item": {"name": "a", "price": 1}, "user": {"username": "u"}, "importance": 0}
+    refused = client.put("/both", json=body).json()["detail"]
+    assert refused == [
+        {
+            "type": "greater_than",
+            "loc": ["body", "importance"],
+            "msg": "Input should be greater than 0",
+            "input": 0,
+            "ctx": {"gt": 0},
+        }
+    ]
+    assert client.put("/both", json={**body, "importance": 2}).json() == 2

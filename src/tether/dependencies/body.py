@@ -15,13 +15,21 @@ from typing import Any, Final
 
 from tether.dependencies.context import MISSING, Context
 from tether.dependencies.convert import Invalid, build_converter, shape_of
+from tether.dependencies.params import ParamInfo
 from tether.exceptions import ConfigurationError
 
-__all__ = ["BodyValidator", "body_validator", "is_json_content_type", "read_json_body"]
+__all__ = [
+    "BodyValidator",
+    "body_validator",
+    "is_json_content_type",
+    "located_input",
+    "read_json_body",
+]
 
 Problems = list[tuple[tuple[Any, ...], Invalid]]
 BodyValidator = Callable[[Any], tuple[Any, Problems]]
 _PASSTHROUGH: Final = (Any, dict, list, object)
+_CONSTRAINTS: Final = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
 # pydantic's error for a body of the wrong kind where a plain dict or list was declared.
 _KIND_ERRORS: Final[dict[Any, tuple[str, str]]] = {
     dict: ("dict_type", "Input should be a valid dictionary"),
@@ -49,6 +57,21 @@ def _msgspec_validator(annotation: Any) -> BodyValidator:
     return validate
 
 
+class _Located(Invalid):
+    """A problem found inside the body, with the value at its location (pydantic's ``input``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, kind: str, msg: str, ctx: dict[str, Any] | None, value: Any) -> None:
+        super().__init__(kind, msg, ctx)
+        self.value = value
+
+
+def located_input(problem: Invalid, whole: Any) -> Any:
+    """The ``input`` of an error record: the value where the problem is, else ``whole``."""
+    return problem.value if isinstance(problem, _Located) else whole
+
+
 def _pydantic_validator(annotation: Any) -> BodyValidator | None:
     try:
         import pydantic
@@ -64,18 +87,18 @@ def _pydantic_validator(annotation: Any) -> BodyValidator | None:
             return adapter.validate_python(raw), []
         except pydantic.ValidationError as exc:
             return MISSING, [
-                (tuple(err["loc"]), Invalid(err["type"], err["msg"], err.get("ctx")))
+                (tuple(err["loc"]), _Located(err["type"], err["msg"], err.get("ctx"), err["input"]))
                 for err in exc.errors(include_url=False)
             ]
 
     return validate
 
 
-def _scalar_validator(annotation: Any) -> BodyValidator:
+def _scalar_validator(annotation: Any, info: ParamInfo | None) -> BodyValidator:
     shape = shape_of(annotation)
     if shape.container is not None or shape.inner in _PASSTHROUGH:
         return lambda raw: (raw, [])
-    convert = build_converter(shape.inner, None)
+    convert = build_converter(shape.inner, info)
 
     def validate(raw: Any) -> tuple[Any, Problems]:
         if raw is None and shape.optional:
@@ -99,8 +122,8 @@ def _kind_validator(kind: type) -> BodyValidator:
     return validate
 
 
-def body_validator(annotation: Any) -> BodyValidator:
-    """Choose how to validate a body value of type ``annotation``.
+def body_validator(annotation: Any, info: ParamInfo | None = None) -> BodyValidator:
+    """Choose how to validate a body value of type ``annotation`` (bounds from ``info``).
 
     Raises :class:`ConfigurationError` for a type nobody installed can validate.
     """
@@ -113,8 +136,22 @@ def body_validator(annotation: Any) -> BodyValidator:
         return _kind_validator(base)
     if base in _PASSTHROUGH:
         return lambda raw: (raw, [])
-    validator = _pydantic_validator(annotation)
-    return validator if validator is not None else _scalar_validator(annotation)
+    validator = _pydantic_validator(_constrained(annotation, info))
+    return validator if validator is not None else _scalar_validator(annotation, info)
+
+
+def _constrained(annotation: Any, info: ParamInfo | None) -> Any:
+    """``annotation`` with the marker's bounds (``Body(gt=0)``) as a pydantic ``Field``."""
+    given = {
+        key: getattr(info, key) for key in _CONSTRAINTS if getattr(info, key, None) is not None
+    }
+    if not given:
+        return annotation
+    try:
+        import pydantic
+    except ImportError:
+        return annotation
+    return typing.Annotated[annotation, pydantic.Field(**given)]
 
 
 def is_json_content_type(content_type: str | None, strict: bool) -> bool:

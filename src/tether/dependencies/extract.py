@@ -293,19 +293,20 @@ def body_extractor(name: str, annotation: Any, info: ParamInfo, layout: BodyLayo
 
     Raises :class:`ConfigurationError` for a type that cannot be validated.
     """
-    from tether.dependencies.body import body_validator
+    from tether.dependencies.body import body_validator, located_input
 
     body_info = info if isinstance(info, BodyInfo) else BodyInfo()
     layout.add(body_info)
-    key = info.alias or name
-    validate = body_validator(annotation)
+    # The name in the JSON object: validation_alias (reading) before alias, as in FastAPI.
+    key = info.validation_alias if isinstance(info.validation_alias, str) else info.alias or name
+    validate = body_validator(annotation, info)
     required = info.required
     make_default = _default_maker(info)
 
     def extract(ctx: Context) -> Any:
         raw = ctx.body
         loc: tuple[Any, ...] = ("body",)
-        if layout.embed and raw is not MISSING:
+        if layout.embed:  # a missing body still reports each embedded field, as FastAPI does
             loc = ("body", key)
             raw = raw.get(key, MISSING) if isinstance(raw, dict) else MISSING
         if raw is MISSING:
@@ -315,7 +316,10 @@ def body_extractor(name: str, annotation: Any, info: ParamInfo, layout: BodyLayo
             return make_default()
         value, problems = validate(raw)
         for sub_loc, problem in problems:
-            ctx.fail((*loc, *sub_loc), problem.kind, problem.msg, raw, **(problem.ctx or {}))
+            value_there = located_input(problem, raw)
+            ctx.fail(
+                (*loc, *sub_loc), problem.kind, problem.msg, value_there, **(problem.ctx or {})
+            )
         return MISSING if problems else value
 
     return extract
