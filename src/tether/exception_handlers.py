@@ -8,8 +8,10 @@ a denial response before a WebSocket is accepted, as close 1011 after.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
+from tether.encoders import decimal_encoder
 from tether.exceptions import (
     HTTPException,
     RequestValidationError,
@@ -32,9 +34,14 @@ __all__ = [
 _DENIAL_EXTENSION = "websocket.http.response"
 
 
+def _plain(value: Any) -> Any:
+    # A Decimal bound (condecimal(gt=0)) is a number, as the peer's jsonable_encoder makes it.
+    return decimal_encoder(value) if isinstance(value, Decimal) else str(value)
+
+
 def _jsonable(value: Any) -> Any:
     # Validation error records may carry exceptions or other objects in "ctx"; show them as text.
-    return json.loads(json.dumps(value, default=str))
+    return json.loads(json.dumps(value, default=_plain))
 
 
 def _can_deny(websocket: WebSocket) -> bool:
