@@ -505,3 +505,74 @@ def test_openapi_examples_of_parameters_and_bodies() -> None:
     operation = document_of(app)["paths"]["/items/{item_id}"]["put"]
     assert operation["parameters"][0]["examples"] == {"one": {"value": 1}}
     assert operation["requestBody"]["content"]["application/json"]["examples"] == NAMED
+
+
+class Filters(BaseModel):
+    limit: int = 100
+    order_by: str = "created_at"
+    tags: list[str] = []
+
+
+class ClientHeaders(BaseModel):
+    user_agent: str
+    x_trace: str | None = None
+
+
+def test_parameter_models_are_documented_field_by_field() -> None:
+    # FastAPI lists a Query()/Header()/Cookie() model's fields as parameters (its
+    # query/header/cookie_param_models tutorials compare the whole document).
+    app = Tether()
+
+    @app.get("/items")
+    async def items(
+        filters: Annotated[Filters, Query()],
+        headers: Annotated[ClientHeaders, Header()],
+    ) -> None:
+        pass
+
+    @app.get("/maybe")
+    async def maybe(filters: Annotated[ClientHeaders | None, Query()] = None) -> None:
+        pass
+
+    document = document_of(app)
+    parameters = document["paths"]["/items"]["get"]["parameters"]
+    assert parameters == [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "default": 100, "title": "Limit"},
+        },
+        {
+            "name": "order_by",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "default": "created_at", "title": "Order By"},
+        },
+        {
+            "name": "tags",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [],
+                "title": "Tags",
+            },
+        },
+        {
+            "name": "user-agent",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "title": "User Agent"},
+        },
+        {
+            "name": "x-trace",
+            "in": "header",
+            "required": False,
+            "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "X Trace"},
+        },
+    ]
+    assert "Filters" not in document.get("components", {}).get("schemas", {})
+    maybe_parameters = document["paths"]["/maybe"]["get"]["parameters"]
+    assert [p["required"] for p in maybe_parameters] == [False, False]

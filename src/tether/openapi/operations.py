@@ -13,10 +13,12 @@ from __future__ import annotations
 import copy
 import http.client
 import inspect
+import typing
 from collections.abc import Iterator
 from typing import Any
 
 from tether.applications.responses import body_allowed, resolve
+from tether.dependencies.convert import is_model_type, shape_of
 from tether.dependencies.forms import form_models
 from tether.openapi.schemas import REF_PREFIX, SchemaRegistry, deep_update
 from tether.responses import JSONResponse
@@ -113,10 +115,42 @@ def _param_name(location: str, field: Any) -> str:
     return str(field.name)
 
 
+def _model_parameters(
+    location: str, field: Any, schemas: SchemaRegistry
+) -> list[dict[str, Any]] | None:
+    """One parameter per field of a parameter model (``Annotated[Filters, Query()]``), as
+    FastAPI documents it; ``None`` for a parameter that is not a model."""
+    model = shape_of(field.annotation).inner
+    fields = getattr(model, "model_fields", None)
+    if location == "path" or not is_model_type(model) or not isinstance(fields, dict):
+        return None
+    convert = location == "header" and getattr(field.info, "convert_underscores", True)
+    result: list[dict[str, Any]] = []
+    # An optional model (Annotated[Filters | None, Query()] = None) requires none of its fields.
+    optional = not field.info.required
+    for python_name, info in fields.items():
+        name = info.alias or (python_name.replace("_", "-") if convert else python_name)
+        title = info.title or python_name.title().replace("_", " ")
+        schema = schemas.schema(typing.Annotated[info.annotation, info], title=title)
+        required = info.is_required() and not optional
+        item = {"name": name, "in": location, "required": required, "schema": schema}
+        if info.description:
+            item["description"] = info.description
+        if info.deprecated:
+            item["deprecated"] = True
+        result.append(item)
+    return result
+
+
 def _parameters(found: Collected, schemas: SchemaRegistry) -> list[dict[str, Any]]:
     result: dict[tuple[str, str], dict[str, Any]] = {}
     order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
     for location, field in sorted(found.params, key=lambda item: order.get(item[0], 4)):
+        expanded = _model_parameters(location, field, schemas)
+        if expanded is not None:
+            for documented in expanded:
+                result.setdefault((location, documented["name"]), documented)
+            continue
         name = _param_name(location, field)
         info = field.info
         parameter: dict[str, Any] = {
