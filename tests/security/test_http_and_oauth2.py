@@ -107,3 +107,18 @@ async def test_the_peers_call_signature() -> None:
         "username": "a",
         "password": "b",
     }
+
+
+def test_fastapis_module_paths_of_the_schemes() -> None:
+    # FastAPI's tests import these from the submodules: fastapi.security.http and
+    # fastapi.security.open_id_connect_url.
+    from tether.security import HTTPAuthorizationCredentials as Credentials
+    from tether.security import OpenIdConnect
+    from tether.security.http import HTTPAuthorizationCredentials, HTTPBasicCredentials
+    from tether.security.models import HTTPBasicCredentials as Basic
+    from tether.security.open_id_connect_url import OpenIdConnect as FromModule
+
+    assert HTTPAuthorizationCredentials is Credentials and HTTPBasicCredentials is Basic
+    assert FromModule is OpenIdConnect
+    with pytest.raises(ImportError):
+        from tether.security.http import Nothing  # noqa: F401

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tether.requests import HTTPConnection
 from tether.security.base import SecurityBase, get_authorization_scheme_param, scheme_model
@@ -141,3 +141,13 @@ class HTTPBasic(HTTPBase):
         from tether.security.models import HTTPBasicCredentials
 
         return HTTPBasicCredentials(username=username, password=password)
+
+
+def __getattr__(name: str) -> Any:
+    """``from tether.security.http import HTTPAuthorizationCredentials`` works as with
+    ``fastapi.security.http``; the models need pydantic, so they load when first named."""
+    if name in ("HTTPAuthorizationCredentials", "HTTPBasicCredentials"):
+        from tether.security import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'tether.security.http' has no attribute {name!r}")
