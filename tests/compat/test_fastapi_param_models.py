@@ -166,7 +166,8 @@ def test_header_param_model_invalid_and_extra(client: TestClient):
     response = client.get("/headers/")
     assert response.status_code == 422
     [error] = response.json()["detail"]
-    assert (error["type"], error["loc"]) == ("missing", ["header", "save_data"])
+    # FastAPI 0.165's own test_header_param_models/test_tutorial001 names the header as sent.
+    assert (error["type"], error["loc"]) == ("missing", ["header", "save-data"])
     response = client.get("/headers/", headers=[("save-data", "true"), ("tool", "plumbus")])
     assert response.status_code == 422, response.text
     assert response.json() == {

@@ -107,3 +107,45 @@ def test_parameters_a_query_string_cannot_carry_are_the_body() -> None:
     assert client.get("/tags?tag=a&tag=b").json() == ["a", "b"]  # scalars stay query values
     wrong = client.post("/pet", json={"kind": "cow"}).json()["detail"][0]
     assert wrong["loc"][0] == "body" and wrong["type"] == "union_tag_invalid"
+
+
+def test_optional_parameter_model_and_header_error_names() -> None:
+    # FastAPI's query/header/cookie_param_models tutorials: an optional model is its default
+    # when none of its fields was sent (other parameters do not count), and a header model's
+    # errors name the header as sent (save-data, not save_data).
+    from typing import Annotated
+
+    from pydantic import BaseModel
+
+    from tether import Header
+
+    class DateRange(BaseModel):
+        start: int
+        end: int
+
+    class Headers(BaseModel):
+        save_data: bool
+
+    app = Tether()
+
+    @app.get("/items")
+    async def items(
+        limit: int = 10, span: Annotated[DateRange | None, Query()] = None
+    ) -> dict[str, Any]:
+        return {"limit": limit, "span": span.model_dump() if span else None}
+
+    @app.get("/headers")
+    async def headers(headers: Annotated[Headers, Header()]) -> bool:
+        return headers.save_data
+
+    client = TestClient(app)
+    assert client.get("/items?limit=5").json() == {"limit": 5, "span": None}
+    assert client.get("/items?start=1&end=2").json() == {
+        "limit": 10,
+        "span": {"start": 1, "end": 2},
+    }
+    half = client.get("/items?start=1")
+    assert [error["loc"] for error in half.json()["detail"]] == [["query", "end"]]
+    assert client.get("/headers", headers={"save-data": "yes"}).json() is True
+    missing = client.get("/headers").json()["detail"]
+    assert [error["loc"] for error in missing] == [["header", "save-data"]]

@@ -326,8 +326,9 @@ def _extractor(
         if marker.source in ("form", "file"):
             return form_extractor(name, annotation, marker, env.body), marker
         return body_extractor(name, annotation, marker, env.body), marker
-    if is_model_type(annotation):
-        return model_params_extractor(name, annotation, marker), marker
+    shape = shape_of(annotation)
+    if shape.container is None and is_model_type(shape.inner):  # a model, or an optional one
+        return model_params_extractor(name, shape.inner, marker), marker
     return param_extractor(name, annotation, marker), marker
 
 

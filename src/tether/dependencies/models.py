@@ -13,6 +13,7 @@ The adapter and the field table are built once, at registration.
 
 from __future__ import annotations
 
+import copy
 import types
 import typing
 from collections.abc import Callable
@@ -74,6 +75,13 @@ def _collect(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
+def _default_of(info: ParamInfo) -> Callable[[], Any]:
+    if info.default_factory is not None:
+        return info.default_factory
+    default = info.default
+    return lambda: copy.deepcopy(default)  # a shared mutable default would leak between requests
+
+
 def model_params_extractor(name: str, model: Any, info: ParamInfo) -> Callable[[Context], Any]:
     """An extractor that validates the whole ``info.source`` as the pydantic ``model``.
 
@@ -92,9 +100,17 @@ def model_params_extractor(name: str, model: Any, info: ParamInfo) -> Callable[[
     read_pairs = _pairs_reader(info.source)
     source = info.source
     validation_error = pydantic.ValidationError
+    # Errors name a header as the client sent it (save-data), as FastAPI does.
+    shown = {data_key: lookup for lookup, data_key, _ in table} if source == "header" else {}
+    # An optional model (Annotated[DateRange | None, Query()] = None) is its default when
+    # none of its fields was sent; other keys of the source (other parameters) do not count.
+    absent = None if info.required else _default_of(info)
+    lookups = [lookup for lookup, _, _ in table]
 
     def extract(ctx: Context) -> Any:
         grouped = _collect(read_pairs(ctx))
+        if absent is not None and not any(lookup in grouped for lookup in lookups):
+            return absent()
         data: dict[str, Any] = {}
         for lookup, data_key, many in table:
             values = grouped.get(lookup)
@@ -108,7 +124,8 @@ def model_params_extractor(name: str, model: Any, info: ParamInfo) -> Callable[[
         except validation_error as exc:
             for error in exc.errors(include_url=False):
                 extra = error.get("ctx") or {}
-                loc = (source, *error["loc"])
+                first, *rest = error["loc"] or ("",)
+                loc = (source, shown.get(first, first), *rest) if error["loc"] else (source,)
                 ctx.fail(loc, error["type"], error["msg"], error.get("input"), **extra)
             return MISSING
 
