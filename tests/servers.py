@@ -292,8 +292,9 @@ class SentinelGroup:
         self._wait_until_ready()
         return self
 
-    def _wait_until_ready(self, timeout: float = 20.0) -> None:
-        """Until the replica is in sync and every Sentinel knows it and the two others."""
+    def _wait_until_ready(self, timeout: float = 45.0) -> None:
+        """Until the replica is in sync and every Sentinel knows it and the two others (the
+        Sentinels announce themselves every 2 s; on a loaded machine 20 s was once too short)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._ready():
