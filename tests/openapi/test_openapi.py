@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import jsonschema
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tether import Body, Depends, Header, Query, Router, Security, Tether
 from tether import Path as PathParam
@@ -576,3 +576,35 @@ def test_parameter_models_are_documented_field_by_field() -> None:
     assert "Filters" not in document.get("components", {}).get("schemas", {})
     maybe_parameters = document["paths"]["/maybe"]["get"]["parameters"]
     assert [p["required"] for p in maybe_parameters] == [False, False]
+
+
+class Aliased(BaseModel):
+    p: str = Field(alias="p_alias")
+    q: str = Field(validation_alias="q_val_alias")
+
+
+def test_parameters_are_listed_under_the_name_they_are_read_by() -> None:
+    # FastAPI's test_request_params: validation_alias, then alias, then the name; a model
+    # field's title comes from that name, and its alias does not leak into the schema.
+    app = Tether()
+
+    @app.get("/plain")
+    async def plain(
+        a: Annotated[str, Query(alias="a_alias")], b: Annotated[str, Query(validation_alias="b_v")]
+    ) -> None:
+        pass
+
+    @app.get("/model")
+    async def model(m: Annotated[Aliased, Query()]) -> None:
+        pass
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pydantic warns about an alias outside a model
+        document = document_of(app)
+    plain_params = document["paths"]["/plain"]["get"]["parameters"]
+    assert [p["name"] for p in plain_params] == ["a_alias", "b_v"]
+    model_params = document["paths"]["/model"]["get"]["parameters"]
+    assert [(p["name"], p["schema"]["title"]) for p in model_params] == [
+        ("p_alias", "P Alias"),
+        ("q_val_alias", "Q Val Alias"),
+    ]

@@ -106,13 +106,34 @@ def _model_dict(model: Any) -> Any:
     return {key: value for key, value in dict(model).items() if value is not None}
 
 
+def _plain_alias(alias: Any) -> str | None:
+    return alias if isinstance(alias, str) else None
+
+
 def _param_name(location: str, field: Any) -> str:
     info = field.info
-    if info.alias:
-        return str(info.alias)
+    named = _plain_alias(getattr(info, "validation_alias", None)) or info.alias
+    if named:
+        return str(named)
     if location == "header" and getattr(info, "convert_underscores", True):
         return str(field.name.replace("_", "-"))
     return str(field.name)
+
+
+def _documented_type(info: Any) -> Any:
+    """A model field's type with its constraints, default and docs, without its aliases
+    (pydantic warns that an alias means nothing outside a model)."""
+    import pydantic
+
+    kw: dict[str, Any] = {}
+    if info.default_factory is not None:
+        kw["default_factory"] = info.default_factory
+    elif not info.is_required():
+        kw["default"] = info.default
+    for key in ("title", "description", "examples", "json_schema_extra"):
+        if getattr(info, key, None) is not None:
+            kw[key] = getattr(info, key)
+    return typing.Annotated[(info.annotation, *info.metadata, pydantic.Field(**kw))]
 
 
 def _model_parameters(
@@ -129,9 +150,11 @@ def _model_parameters(
     # An optional model (Annotated[Filters | None, Query()] = None) requires none of its fields.
     optional = not field.info.required
     for python_name, info in fields.items():
-        name = info.alias or (python_name.replace("_", "-") if convert else python_name)
-        title = info.title or python_name.title().replace("_", " ")
-        schema = schemas.schema(typing.Annotated[info.annotation, info], title=title)
+        # The name read from the request (validation alias, alias, name), as FastAPI lists it.
+        key = _plain_alias(info.validation_alias) or info.alias or python_name
+        name = python_name.replace("_", "-") if convert and key == python_name else key
+        title = info.title or key.title().replace("_", " ")
+        schema = schemas.schema(_documented_type(info), title=title)
         required = info.is_required() and not optional
         item = {"name": name, "in": location, "required": required, "schema": schema}
         if info.description:
