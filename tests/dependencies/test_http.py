@@ -149,3 +149,20 @@ def test_optional_parameter_model_and_header_error_names() -> None:
     assert client.get("/headers", headers={"save-data": "yes"}).json() is True
     missing = client.get("/headers").json()["detail"]
     assert [error["loc"] for error in missing] == [["header", "save-data"]]
+
+
+def test_a_form_field_is_read_by_its_validation_alias() -> None:
+    from typing import Annotated
+
+    from tether import Form
+
+    app = Tether()
+
+    @app.post("/form")
+    async def form(p: Annotated[str, Form(validation_alias="p_val")]) -> str:
+        return p
+
+    client = TestClient(app)
+    assert client.post("/form", data={"p_val": "hello"}).json() == "hello"
+    missing = client.post("/form", data={"p": "hello"}).json()["detail"]
+    assert [error["loc"] for error in missing] == [["body", "p_val"]]

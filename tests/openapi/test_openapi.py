@@ -608,3 +608,22 @@ def test_parameters_are_listed_under_the_name_they_are_read_by() -> None:
         ("p_alias", "P Alias"),
         ("q_val_alias", "Q Val Alias"),
     ]
+
+
+def test_body_fields_are_documented_under_the_name_they_are_read_by() -> None:
+    app = Tether()
+
+    @app.post("/both")
+    async def both(
+        a: Annotated[str, Body(embed=True, alias="a_alias")],
+        b: Annotated[str, Body(embed=True, validation_alias="b_val")],
+    ) -> None:
+        pass
+
+    document = document_of(app)
+    body = document["components"]["schemas"]["Body_both_both_post"]
+    assert body["required"] == ["a_alias", "b_val"]
+    assert {key: value["title"] for key, value in body["properties"].items()} == {
+        "a_alias": "A Alias",
+        "b_val": "B Val",
+    }

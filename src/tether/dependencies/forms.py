@@ -71,7 +71,8 @@ def form_extractor(name: str, annotation: Any, info: ParamInfo, layout: Any) -> 
     """
     layout.add(info)
     layout.form = True
-    key = info.alias or name
+    # The form key: validation_alias (reading) before alias, as for JSON bodies and FastAPI.
+    key = info.validation_alias if isinstance(info.validation_alias, str) else info.alias or name
     shape = shape_of(annotation)
     models = form_models(annotation)
     if models:

@@ -228,8 +228,9 @@ def _body_model(unique_id: str, fields: list[Any]) -> Any:
     definitions: dict[str, Any] = {}
     for field in fields:
         info = field_info(field.info)
-        info.title = field.info.title or field.name.replace("_", " ").title()
-        definitions[field.info.alias or field.name] = (field.annotation, info)
+        key = _plain_alias(field.info.validation_alias) or field.info.alias or field.name
+        info.title = field.info.title or key.replace("_", " ").title()
+        definitions[key] = (field.annotation, info)
     return pydantic.create_model(f"Body_{unique_id}", **definitions)
 
 
