@@ -166,3 +166,40 @@ def test_a_form_field_is_read_by_its_validation_alias() -> None:
     assert client.post("/form", data={"p_val": "hello"}).json() == "hello"
     missing = client.post("/form", data={"p": "hello"}).json()["detail"]
     assert [error["loc"] for error in missing] == [["body", "p_val"]]
+
+
+def test_pydantic_field_options_on_markers() -> None:
+    # FastAPI's markers take pydantic's Field options and pass them on: discriminator,
+    # multiple_of, strict, validate_default, ...
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel
+
+    class Cat(BaseModel):
+        kind: Literal["cat"]
+
+    class Dog(BaseModel):
+        kind: Literal["dog"]
+
+    app = Tether()
+
+    @app.post("/pet")
+    async def pet(item: Annotated[Cat | Dog, Body(discriminator="kind")]) -> str:
+        return type(item).__name__
+
+    @app.get("/step")
+    async def step(n: Annotated[int, Query(multiple_of=5, le=100)]) -> int:
+        return n
+
+    @app.get("/checked")
+    async def checked(n: Annotated[int, Query(validate_default=True, ge=1)] = 0) -> int:
+        return n
+
+    client = TestClient(app)
+    assert client.post("/pet", json={"kind": "dog"}).json() == "Dog"
+    wrong = client.post("/pet", json={"kind": "cow"}).json()["detail"][0]
+    assert (wrong["loc"], wrong["type"]) == (["body"], "union_tag_invalid")
+    assert client.get("/step?n=15").json() == 15
+    assert client.get("/step?n=7").json()["detail"][0]["type"] == "multiple_of"
+    assert client.get("/step?n=105").json()["detail"][0]["type"] == "less_than_equal"
+    assert client.get("/checked").json()["detail"][0]["type"] == "greater_than_equal"

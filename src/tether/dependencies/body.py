@@ -145,6 +145,7 @@ def _constrained(annotation: Any, info: ParamInfo | None) -> Any:
     given = {
         key: getattr(info, key) for key in _CONSTRAINTS if getattr(info, key, None) is not None
     }
+    given.update(getattr(info, "field_options", None) or {})
     if not given:
         return annotation
     try:

@@ -236,6 +236,15 @@ def _base_converter(annotation: Any) -> Converter:
     return _adapter_converter(annotation)
 
 
+def _with_field_options(annotation: Any, info: ParamInfo, lengths: bool) -> Any:
+    """``annotation`` with the marker's bounds and pydantic options as a pydantic ``Field``."""
+    import pydantic
+
+    keys = ("gt", "ge", "lt", "le", "pattern", *(("min_length", "max_length") if lengths else ()))
+    given = {key: getattr(info, key) for key in keys if getattr(info, key) is not None}
+    return typing.Annotated[annotation, pydantic.Field(**given, **info.field_options)]
+
+
 def _adapter_converter(annotation: Any) -> Converter:
     """Anything else goes through pydantic when it is installed."""
     try:
@@ -350,6 +359,8 @@ def build_converter(annotation: Any, info: ParamInfo | None, *, item: bool = Fal
 
     Raises :class:`ConfigurationError` for a type that cannot be read from a request.
     """
+    if info is not None and info.field_options:
+        return _adapter_converter(_with_field_options(annotation, info, lengths=not item))
     base = _base_converter(annotation)
     checks = _constraints(info, lengths=not item)
     if not checks:

@@ -201,6 +201,7 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
     # The two commonest sources are read inline: one frame less per parameter.
     by_path = source == "path" and not chosen
     by_query = source == "query" and not chosen
+    check_default = info.validate_default  # validate_default=True: checked like a sent value
 
     def extract(ctx: Context) -> Any:
         if by_path:
@@ -216,7 +217,9 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
             if required:
                 ctx.fail(loc, "missing", _MISSING_MSG, None)
                 return MISSING
-            return make_default()
+            if not check_default:
+                return make_default()
+            raw = make_default()
         if as_is and type(raw) is str:
             return raw
         value = convert(raw)

@@ -84,6 +84,8 @@ class ParamInfo:
         "min_length",
         "pattern",
         "title",
+        "field_options",
+        "validate_default",
     )
     #: The first item of an error's ``loc`` and the name of the source in messages.
     source: str = ""
@@ -110,6 +112,16 @@ class ParamInfo:
         include_in_schema: bool = True,
         json_schema_extra: dict[str, Any] | None = None,
         openapi_examples: dict[str, Any] | None = None,
+        discriminator: Any = None,
+        strict: bool | None = None,
+        validate_default: bool | None = None,
+        union_mode: Literal["smart", "left_to_right"] | None = None,
+        fail_fast: bool | None = None,
+        multiple_of: float | None = None,
+        allow_inf_nan: bool | None = None,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
+        alias_priority: int | None = None,
     ) -> None:
         if default is not Required and default_factory is not None:
             raise ConfigurationError("give a parameter a default or a default_factory, not both")
@@ -129,6 +141,22 @@ class ParamInfo:
         self.include_in_schema = include_in_schema
         self.json_schema_extra = json_schema_extra
         self.openapi_examples = openapi_examples
+        # pydantic's own Field options (FastAPI passes them on): a value with any of them is
+        # validated by pydantic, with them, wherever it comes from.
+        options = {
+            "discriminator": discriminator,
+            "strict": strict,
+            "union_mode": union_mode,
+            "fail_fast": fail_fast,
+            "multiple_of": multiple_of,
+            "allow_inf_nan": allow_inf_nan,
+            "max_digits": max_digits,
+            "decimal_places": decimal_places,
+        }
+        self.field_options = {key: value for key, value in options.items() if value is not None}
+        # Checked by tether itself: pydantic ignores it outside a model.
+        self.validate_default = bool(validate_default)
+        del alias_priority  # documentation of pydantic's alias order; tether has one order
 
     @property
     def required(self) -> bool:

@@ -35,6 +35,7 @@ def field_info(info: Any) -> Any:
         value = getattr(info, name, None)
         if value is not None:
             kw[name] = value
+    kw.update(getattr(info, "field_options", None) or {})
     if info.default_factory is not None:
         kw["default_factory"] = info.default_factory
     else:
