@@ -125,7 +125,15 @@ class ValidationError(TetherError):
 
 
 class RequestValidationError(ValidationError):
-    """Parameters of an HTTP route failed validation; answered with 422 by default."""
+    """Parameters of an HTTP route failed validation; answered with 422 by default.
+
+    ``body`` is the request body as read (decoded JSON, the form, or the bytes of a body
+    that is not JSON), ``None`` without one, as FastAPI's ``exc.body``.
+    """
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self.body = body
 
 
 class WebSocketRequestValidationError(ValidationError):

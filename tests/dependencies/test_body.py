@@ -155,3 +155,28 @@ def test_body_errors_in_fastapis_shape() -> None:
         }
     ]
     assert client.put("/both", json={**body, "importance": 2}).json() == 2
+
+
+def test_request_validation_error_carries_the_body() -> None:
+    # FastAPI's handling_errors tutorial005 answers {"detail": ..., "body": exc.body}.
+    from tether.exceptions import RequestValidationError
+    from tether.requests import Request
+    from tether.responses import JSONResponse
+
+    app = Tether()
+
+    @app.exception_handler(RequestValidationError)
+    async def handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"body": exc.body}, status_code=422)
+
+    @app.post("/item")
+    async def item(item: Item) -> Any:
+        return item
+
+    @app.get("/n")
+    async def n(n: int) -> int:
+        return n
+
+    client = TestClient(app)
+    assert client.post("/item", json={"title": "x"}).json() == {"body": {"title": "x"}}
+    assert client.get("/n?n=x").json() == {"body": None}

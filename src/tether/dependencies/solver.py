@@ -159,6 +159,13 @@ class EndpointPlan:
         _decide_caching(root)
         return cls(root, endpoint, websocket, path)
 
+    def _invalid(self, ctx: Context) -> ValidationError:
+        """The validation error of a failed run (with the body read, for an HTTP route)."""
+        errors = ctx.errors or []
+        if self._error is RequestValidationError:
+            return RequestValidationError(errors, body=None if ctx.body is MISSING else ctx.body)
+        return self._error(errors)
+
     def dependency_calls(self) -> list[Any]:
         """Every callable of the plan: the endpoint, then its dependencies, depth first."""
         calls: list[Any] = []
@@ -194,11 +201,11 @@ class EndpointPlan:
                 else:
                     await read_json_body(ctx, self.strict_content_type)
                 if ctx.errors is not None:  # a body that is not JSON: nothing else to check
-                    raise self._error(ctx.errors)
+                    raise self._invalid(ctx)
             root = self._root
             values = await _solve(root, ctx) if root.subs else _extract(root, ctx)
             if ctx.errors is not None:
-                raise self._error(ctx.errors)
+                raise self._invalid(ctx)
             if root.kind == ASYNC:
                 result = await root.call(**values)
             else:
@@ -248,7 +255,7 @@ class EndpointPlan:
             if ctx.errors is not None:  # reported in the server span's context, as exceptions
                 body = None if ctx.body is MISSING else ctx.body
                 observer.validation_failed(list(ctx.errors), body)
-                raise self._error(ctx.errors)
+                raise self._invalid(ctx)
             if data is not None:
                 data.values, data.errors = dict(values), []
             if root.kind == ASYNC:
@@ -296,7 +303,7 @@ class EndpointPlan:
         for name, extract in root.params:
             values[name] = connection if extract is get_connection else extract(ctx)
         if ctx.errors is not None:
-            raise self._error(ctx.errors)
+            raise self._invalid(ctx)
         return await root.call(**values)
 
     async def _run_flat(self, connection: Any) -> Any:
@@ -307,7 +314,7 @@ class EndpointPlan:
         ctx = Context(connection, None)
         values = {name: extract(ctx) for name, extract in root.params}
         if ctx.errors is not None:
-            raise self._error(ctx.errors)
+            raise self._invalid(ctx)
         return await root.call(**values)
 
     def _swallowed(self, exc: BaseException) -> Any:
