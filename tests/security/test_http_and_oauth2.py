@@ -122,3 +122,31 @@ def test_fastapis_module_paths_of_the_schemes() -> None:
     assert FromModule is OpenIdConnect
     with pytest.raises(ImportError):
         from tether.security.http import Nothing  # noqa: F401
+
+
+def test_login_forms_document_secrets_as_fastapi_does() -> None:
+    # OAuth2PasswordRequestForm marks password and client_secret as format: password; the
+    # strict form does not (FastAPI's test_security_oauth2 and security tutorials compare).
+    from typing import Annotated
+
+    from tether import Depends
+    from tether.security import OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict
+    from tether.testclient import TestClient
+
+    app = Tether()
+
+    @app.post("/login")
+    async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> None:
+        pass
+
+    @app.post("/strict")
+    async def strict(form: Annotated[OAuth2PasswordRequestFormStrict, Depends()]) -> None:
+        pass
+
+    schemas = TestClient(app).get("/openapi.json").json()["components"]["schemas"]
+    lax = schemas["Body_login_login_post"]["properties"]
+    assert lax["password"]["format"] == "password"
+    assert lax["client_secret"]["format"] == "password"
+    strict_fields = schemas["Body_strict_strict_post"]["properties"]
+    assert "format" not in strict_fields["password"]
+    assert "format" not in strict_fields["client_secret"]
