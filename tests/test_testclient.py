@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tether import Request as TetherRequest
+from tether import Tether
 from tether.testclient import (
     AppFinishedError,
     AppTimeoutError,
@@ -731,3 +733,22 @@ async def test_documentation_example_async() -> None:
     from docs.examples import testing_example
 
     await testing_example.test_with_the_async_client()
+
+
+def test_app_state_is_the_lifespan_state() -> None:
+    # Starlette's TestClient.app_state, which FastAPI's test_router_events reads.
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: Tether) -> Any:
+        yield {"ready": True}
+
+    app = Tether(lifespan=lifespan)
+
+    @app.get("/ready")
+    async def ready(request: TetherRequest) -> bool:
+        return bool(request.state.ready)
+
+    with TestClient(app) as client:
+        assert client.app_state == {"ready": True}
+        assert client.get("/ready").json() is True

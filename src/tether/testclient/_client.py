@@ -131,6 +131,12 @@ class _AppClient:
         """The ASGI app under test."""
         return self.app_config.app  # type: ignore[no-any-return]
 
+    @property
+    def app_state(self) -> dict[str, Any]:
+        """The lifespan state (what the app's lifespan yielded), as Starlette's ``app_state``;
+        each request's ``scope["state"]`` is a shallow copy of it."""
+        return self.app_config.state
+
 
 class TestClient(_AppClient, httpx.Client):
     """A synchronous client that talks to an ASGI app in-process (an ``httpx.Client``).
