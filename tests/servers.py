@@ -254,6 +254,11 @@ class SentinelGroup:
 
     def __init__(self) -> None:
         self._dir = tempfile.mkdtemp(prefix="tether-sentinel-")
+        self._sentinels: list[subprocess.Popen[bytes]] = []
+        self._build()
+
+    def _build(self) -> None:
+        """The processes' ports, picked now."""
         # The replica writes the snapshot of its first sync to its directory: not the cwd.
         here = ["--dir", self._dir, "--dbfilename", "replica.rdb"]
         self.master = RedisServer(extra_args=["--dir", self._dir])
@@ -261,14 +266,33 @@ class SentinelGroup:
             extra_args=[*here, "--replicaof", "127.0.0.1", str(self.master.port)]
         )
         self.sentinel_ports = [free_port() for _ in range(3)]
-        self._sentinels: list[subprocess.Popen[bytes]] = []
 
     @property
     def url(self) -> str:
         hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
         return f"redis+sentinel://{hosts}/{self.SERVICE}/0"
 
-    def start(self) -> SentinelGroup:
+    def start(self, attempts: int = 3) -> SentinelGroup:
+        """Start every process and wait until the group is ready. An attempt that fails (a
+        port picked free and taken before a server bound it, under a parallel load: the
+        replica then never syncs) is tried again on new ports; nothing is left running."""
+        for attempt in range(attempts):
+            try:
+                self._start_once()
+                return self
+            except (RuntimeError, OSError, TimeoutError, subprocess.SubprocessError):
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+                os.makedirs(self._dir, exist_ok=True)  # stop() removed it
+                self._sentinels = []
+                self._build()
+            except BaseException:
+                self.stop()
+                raise
+        return self
+
+    def _start_once(self) -> None:
         self.master.start()
         self.replica.start()
         for port in self.sentinel_ports:
@@ -290,11 +314,10 @@ class SentinelGroup:
             )
             wait_for_port(port)
         self._wait_until_ready()
-        return self
 
-    def _wait_until_ready(self, timeout: float = 45.0) -> None:
+    def _wait_until_ready(self, timeout: float = 30.0) -> None:
         """Until the replica is in sync and every Sentinel knows it and the two others (the
-        Sentinels announce themselves every 2 s; on a loaded machine 20 s was once too short)."""
+        Sentinels announce themselves every 2 s)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._ready():
@@ -330,10 +353,8 @@ class SentinelGroup:
                 server.stop()
                 return
 
-    def __enter__(self) -> SentinelGroup:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
+        """Kill every process of the group and remove its directory."""
         for proc in self._sentinels:
             if proc.poll() is None:
                 proc.kill()
@@ -341,6 +362,12 @@ class SentinelGroup:
         self.replica.stop()
         self.master.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> SentinelGroup:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class RedisClusterGroup:
@@ -358,7 +385,13 @@ class RedisClusterGroup:
         if masters < 3 and (masters, replicas) != (1, 0):
             raise ValueError("a cluster has three masters or more, or one node alone")
         self._dir = tempfile.mkdtemp(prefix="tether-cluster-")
-        self.servers = [
+        self._masters = masters
+        self.replicas = replicas
+        self.servers = self._build()
+
+    def _build(self) -> list[RedisServer]:
+        """The servers, on ports (and bus ports) picked now."""
+        return [
             RedisServer(
                 extra_args=[
                     "--cluster-enabled",
@@ -374,33 +407,45 @@ class RedisClusterGroup:
                     self._dir,
                 ]
             )
-            for index in range(masters * (1 + replicas))
+            for index in range(self._masters * (1 + self.replicas))
         ]
-        self.replicas = replicas
 
     @property
     def url(self) -> str:
         hosts = ",".join(f"127.0.0.1:{server.port}" for server in self.servers)
         return f"redis+cluster://{hosts}/"
 
-    def start(self) -> RedisClusterGroup:
-        try:
-            for server in self.servers:
-                server.start()
-            if len(self.servers) == 1:
-                redis_cli(self.servers[0].port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
-            else:
-                self._create()
-            self.wait_until_ok()
-            self._wait_for_replicas()
-        except BaseException:
-            self.stop()
-            raise
+    def start(self, attempts: int = 3) -> RedisClusterGroup:
+        """Start the servers and make the cluster; a failed attempt (a port picked free and
+        taken before the server bound it, under a parallel load) is tried again on new ports."""
+        for attempt in range(attempts):
+            try:
+                self._start_once()
+                return self
+            except subprocess.CalledProcessError:
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+                os.makedirs(self._dir, exist_ok=True)  # stop() removed it, and the nodes' files
+                self.servers = self._build()
+            except BaseException:
+                self.stop()
+                raise
         return self
+
+    def _start_once(self) -> None:
+        for server in self.servers:
+            server.start()
+        if len(self.servers) == 1:
+            redis_cli(self.servers[0].port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        else:
+            self._create()
+        self.wait_until_ok()
+        self._wait_for_replicas()
 
     def _create(self) -> None:
         """``redis-cli --cluster create`` over every node, ``replicas`` per master."""
-        subprocess.run(
+        done = subprocess.run(
             [
                 "redis-cli",
                 "--cluster",
@@ -411,9 +456,14 @@ class RedisClusterGroup:
                 "--cluster-yes",
             ],
             capture_output=True,
-            check=True,
+            check=False,
             timeout=30,
+            text=True,
         )
+        if done.returncode != 0:  # what redis-cli said, not only its exit status
+            raise subprocess.CalledProcessError(
+                done.returncode, done.args, done.stdout[-2000:], done.stderr[-2000:]
+            )
 
     def alive(self) -> list[RedisServer]:
         return [s for s in self.servers if s.proc is not None and s.proc.poll() is None]
