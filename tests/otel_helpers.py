@@ -1,9 +1,8 @@
-"""Helpers and fixtures of the telemetry tests (tests/ is on sys.path: a plain module).
+"""Helpers and fixtures of tether's telemetry tests (tests/ is on sys.path: a plain module).
 
-The fixtures are FastAPI's test fixtures of the same names, rewritten: SDK providers with
-in-memory exporters, never the global ones. ``tests/telemetry/conftest.py`` and
-``tests/compat/conftest.py`` import them, so FastAPI's own telemetry tests run in tests/compat
-with their imports changed and nothing else.
+SDK providers with in-memory exporters, never the global ones, imported by
+``tests/telemetry/conftest.py``. FastAPI's own telemetry tests run from its sdist with its own
+fixtures (tests/peers/test_fastapi_telemetry_published.py).
 """
 
 from __future__ import annotations
@@ -40,13 +39,6 @@ def points(reader: InMemoryMetricReader, name: str) -> list[Any]:
         if metric.name == name
         for point in metric.data.data_points
     ]
-
-
-def metric_points(
-    *, reader: InMemoryMetricReader, name: str = "http.server.request.duration"
-) -> list[Any]:
-    """FastAPI's helper of the same name: the data points of one metric."""
-    return points(reader, name)
 
 
 @pytest.fixture

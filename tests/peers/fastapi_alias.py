@@ -20,6 +20,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import types
 from collections.abc import Sequence
@@ -92,6 +93,9 @@ def install() -> None:
 
 
 install()
+# Interpreters the tests start (FastAPI's telemetry tests run some bodies in a fresh one) find
+# the alias too, through sitecustomize.py in this folder (on their PYTHONPATH).
+os.environ["TETHER_PEER_ALIAS"] = "1"
 
 
 def pytest_configure(config: object) -> None:
