@@ -203,3 +203,27 @@ def test_pydantic_field_options_on_markers() -> None:
     assert client.get("/step?n=7").json()["detail"][0]["type"] == "multiple_of"
     assert client.get("/step?n=105").json()["detail"][0]["type"] == "less_than_equal"
     assert client.get("/checked").json()["detail"][0]["type"] == "greater_than_equal"
+
+
+def test_declared_scopes_split_the_dependency_cache() -> None:
+    # FastAPI's test_dependency_cache: Security(dep) and Security(dep, scopes=[...]) are two
+    # cache entries even when dep reads no scopes; the same scopes share one.
+    from tether import Security
+
+    calls = {"n": 0}
+
+    async def counter() -> int:
+        calls["n"] += 1
+        return calls["n"]
+
+    app = Tether()
+
+    @app.get("/scoped")
+    async def scoped(
+        plain: int = Security(counter),
+        one: int = Security(counter, scopes=["scope"]),
+        two: int = Security(counter, scopes=["scope"]),
+    ) -> list[int]:
+        return [plain, one, two]
+
+    assert TestClient(app).get("/scoped").json() == [1, 2, 2]

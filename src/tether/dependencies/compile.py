@@ -229,7 +229,9 @@ def compile_node(
     params: list[tuple[str, Extractor]] = []
     subs: list[tuple[str | None, Node]] = []
     fields: list[Field] = []
-    node.uses_scopes = isinstance(call, SecurityBase)
+    # FastAPI's rule for the cache: scopes split it where they are read (a scheme, a
+    # SecurityScopes parameter, below) and where Security(..., scopes=[...]) declares them.
+    node.uses_scopes = isinstance(call, SecurityBase) or bool(getattr(info, "scopes", None))
     for name, annotation, raw_default in _signature(call):
         kind, marker, default = _split_marker(name, annotation, raw_default)
         node.uses_scopes = node.uses_scopes or kind is SecurityScopes
