@@ -28,6 +28,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_dependency_after_yield_raise.py",
     "tests/test_dependency_after_yield_streaming.py",
     "tests/test_dependency_after_yield_websockets.py",
+    "tests/test_dependency_cache.py",
     "tests/test_dependency_class.py",
     "tests/test_dependency_contextmanager.py",
     "tests/test_dependency_contextvars.py",
