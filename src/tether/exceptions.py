@@ -112,7 +112,8 @@ class StartupRefused(TetherError):
 class ValidationError(TetherError):
     """Request data did not match the declared parameters.
 
-    ``errors()`` returns a list of ``{"loc": [...], "msg": str, "type": str}`` dictionaries.
+    ``errors()`` returns a list of ``{"loc": (...), "msg": str, "type": str}`` dictionaries;
+    ``loc`` is a tuple, as in FastAPI (a JSON response writes it as a list).
     """
 
     def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:

@@ -3,7 +3,11 @@
 from typing import Any
 
 from tether.applications import Tether
+from tether.exception_handlers import request_validation_exception_handler
+from tether.exceptions import RequestValidationError
 from tether.params import Body, Depends, Query
+from tether.requests import Request
+from tether.responses import Response
 from tether.testclient import AsyncTestClient, TestClient
 
 
@@ -20,6 +24,26 @@ def test_query_body_and_422() -> None:
     assert response.status_code == 422
     locs = [error["loc"] for error in response.json()["detail"]]
     assert locs == [["body", "name"], ["query", "count"]]
+
+
+def test_errors_give_loc_as_a_tuple_and_the_json_as_a_list() -> None:
+    # FastAPI's handling_errors tutorial004 prints ``error["loc"]`` and expects a tuple.
+    app = Tether()
+    seen: list[Any] = []
+
+    @app.exception_handler(RequestValidationError)
+    async def handler(request: Request, exc: RequestValidationError) -> Response:
+        seen.extend(error["loc"] for error in exc.errors())
+        return await request_validation_exception_handler(request, exc)
+
+    @app.get("/items/{item_id}")
+    async def read(item_id: int) -> int:
+        return item_id
+
+    response = TestClient(app).get("/items/x")
+    assert seen == [("path", "item_id")]
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "item_id"]
 
 
 def test_yield_cleanup_runs_after_the_response_and_sees_errors() -> None:

@@ -135,7 +135,7 @@ async def test_query_conversion_errors(annotation: Any, raw: str, kind: str) -> 
 
     [error] = await errors_ws(endpoint, query=f"v={raw}".encode())
     assert error["type"] == kind
-    assert error["loc"] == ["query", "v"]
+    assert error["loc"] == ("query", "v")
     assert error["input"] == raw
     assert isinstance(error["msg"], str) and error["msg"]
 
@@ -154,7 +154,7 @@ async def test_defaults_and_missing() -> None:
 
     assert await run_ws(endpoint, query=b"a=1") == (1, 3, 4, 5, None, [])
     [error] = await errors_ws(endpoint)
-    assert error["type"] == "missing" and error["loc"] == ["query", "a"]
+    assert error["type"] == "missing" and error["loc"] == ("query", "a")
 
 
 async def test_optional_without_default_is_required() -> None:
@@ -189,11 +189,11 @@ async def test_all_errors_are_collected() -> None:
         endpoint, path="/items/{item_id}", path_params={"item_id": "abc"}, query=b"limit=11"
     )
     assert [(e["loc"], e["type"]) for e in errors] == [
-        (["path", "item_id"], "int_parsing"),
-        (["query", "q"], "missing"),
-        (["query", "limit"], "less_than_equal"),
-        (["header", "x-token"], "missing"),
-        (["cookie", "session"], "missing"),
+        (("path", "item_id"), "int_parsing"),
+        (("query", "q"), "missing"),
+        (("query", "limit"), "less_than_equal"),
+        (("header", "x-token"), "missing"),
+        (("cookie", "session"), "missing"),
     ]
     assert errors[2]["ctx"] == {"le": 10}
 
@@ -204,7 +204,7 @@ async def test_http_errors_use_request_validation_error() -> None:
 
     with pytest.raises(RequestValidationError) as info:
         await run_http(endpoint, query=b"q=x")
-    assert info.value.errors()[0]["loc"] == ["query", "q"]
+    assert info.value.errors()[0]["loc"] == ("query", "q")
     assert not isinstance(info.value, WebSocketRequestValidationError)
 
 
@@ -255,7 +255,7 @@ async def test_list_query_collects_repeated_keys_and_counts_items() -> None:
 
     assert await run_ws(endpoint, query=b"tag=1&tag=2&kinds=a") == ([1, 2], ("a",))
     errors = await errors_ws(endpoint, query=b"tag=1&tag=x")
-    assert errors[0]["loc"] == ["query", "tag", 1]
+    assert errors[0]["loc"] == ("query", "tag", 1)
     [error] = await errors_ws(endpoint, query=b"tag=1&tag=2&tag=3&tag=4")
     assert error["type"] == "too_long"
 
@@ -266,7 +266,7 @@ async def test_query_alias_decoding_and_last_value_wins() -> None:
 
     assert await run_ws(endpoint, query=b"item-query=a%20b&item-query=c+d") == "c d"
     [error] = await errors_ws(endpoint, query=b"q=x")
-    assert error["loc"] == ["query", "item-query"]
+    assert error["loc"] == ("query", "item-query")
 
 
 async def test_blank_query_value_is_an_empty_string() -> None:
@@ -341,7 +341,7 @@ async def test_http_body_pydantic_model_without_marker() -> None:
     with pytest.raises(RequestValidationError) as info:
         await run_http(endpoint, b'{"price": "cheap"}')
     locs = [e["loc"] for e in info.value.errors()]
-    assert locs == [["body", "name"], ["body", "price"]]
+    assert locs == [("body", "name"), ("body", "price")]
     with pytest.raises(RequestValidationError) as info:
         await run_http(endpoint, b"{not json")
     assert info.value.errors()[0]["type"] == "json_invalid"
@@ -349,7 +349,7 @@ async def test_http_body_pydantic_model_without_marker() -> None:
         await run_http(endpoint, b"")
     assert info.value.errors()[0] == {
         "type": "missing",
-        "loc": ["body"],
+        "loc": ("body",),
         "msg": info.value.errors()[0]["msg"],
         "input": None,
     }
@@ -370,7 +370,7 @@ async def test_http_body_embedded_params_and_msgspec() -> None:
     with pytest.raises(RequestValidationError) as info:
         await run_http(endpoint, b'{"point": {"x": "a", "y": 2}}')
     locs = [e["loc"] for e in info.value.errors()]
-    assert locs == [["body", "point"], ["body", "label"]]
+    assert locs == [("body", "point"), ("body", "label")]
 
 
 async def test_single_body_embed_flag() -> None:

@@ -319,7 +319,7 @@ async def test_no_dependency_is_called_after_a_validation_error() -> None:
     with pytest.raises(WebSocketRequestValidationError) as info:
         await run(endpoint, ws(b"n=x&m=1"))
     assert called == []
-    assert [e["loc"] for e in info.value.errors()] == [["query", "n"]]
+    assert [e["loc"] for e in info.value.errors()] == [("query", "n")]
 
 
 async def test_http_connection_dependency_serves_both_protocols() -> None:

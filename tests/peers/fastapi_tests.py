@@ -190,6 +190,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_tutorial/test_handling_errors/test_tutorial001.py",
     "tests/test_tutorial/test_handling_errors/test_tutorial002.py",
     "tests/test_tutorial/test_handling_errors/test_tutorial003.py",
+    "tests/test_tutorial/test_handling_errors/test_tutorial004.py",
     "tests/test_tutorial/test_handling_errors/test_tutorial005.py",
     "tests/test_tutorial/test_handling_errors/test_tutorial006.py",
     "tests/test_tutorial/test_header_param_models/test_tutorial001.py",

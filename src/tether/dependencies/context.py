@@ -70,7 +70,7 @@ class Context:
 
     def fail(self, loc: tuple[Any, ...], kind: str, msg: str, value: Any, **ctx: Any) -> None:
         """Record one validation error; the run raises them all together at the end."""
-        error: dict[str, Any] = {"type": kind, "loc": list(loc), "msg": msg, "input": value}
+        error: dict[str, Any] = {"type": kind, "loc": tuple(loc), "msg": msg, "input": value}
         if ctx:
             error["ctx"] = ctx
         if self.errors is None:
