@@ -5,7 +5,7 @@ The tree::
     TetherError                       root of every error tether raises on purpose
     ├── HTTPException                 an HTTP error response (also a denial before accept)
     ├── WebSocketException            close a WebSocket with a code and reason
-    ├── ConfigurationError            (also TypeError) refused at registration time
+    ├── ConfigurationError            (also TypeError, AssertionError) refused at registration
     ├── StartupRefused                the app must not start; the server logs one line
     ├── ValidationError               request data that does not fit the declared parameters
     │   ├── RequestValidationError        ... on an HTTP route (422 response)
@@ -89,11 +89,13 @@ class WebSocketException(TetherError):
         return f"{type(self).__name__}(code={self.code!r}, reason={self.reason!r})"
 
 
-class ConfigurationError(TetherError, TypeError):
+class ConfigurationError(TetherError, TypeError, AssertionError):
     """An app, route or dependency was declared in a way that can never work.
 
     Raised at registration time, so the mistake shows when the app is built rather than
-    on the first request.
+    on the first request. It is also an ``AssertionError``: FastAPI checks these declarations
+    with ``assert``, and its users' tests catch that (``pytest.raises(AssertionError)``); a
+    real exception still fires under ``python -O``, where an ``assert`` would not.
     """
 
 

@@ -399,6 +399,37 @@ def test_unsupported_type_is_refused_at_registration() -> None:
         EndpointPlan.compile(endpoint, websocket=True)
 
 
+@pytest.mark.parametrize(
+    ("source", "annotation", "marker"),
+    [
+        ("Query", "list[Item]", "Query()"),
+        ("Query", "tuple[Item, Item]", "Query()"),
+        ("Query", "dict[str, Item]", "Query()"),
+        ("Query", "dict[str, int] | None", "Query(None)"),
+        ("Header", "list[Item]", "Header()"),
+        ("Path", "dict[str, int]", "Path()"),
+        ("Path", "list[Item]", "Path()"),
+    ],
+)
+def test_structured_request_values_are_refused_with_an_assertion_error(
+    source: str, annotation: str, marker: str
+) -> None:
+    # FastAPI refuses these with ``assert``; its users' tests catch AssertionError.
+    from pydantic import BaseModel
+
+    class Item(BaseModel):
+        title: str
+
+    namespace: dict[str, Any] = {"Item": Item, "Query": Query, "Header": Header, "Path": Path}
+    exec(f"async def endpoint(value: {annotation} = {marker}) -> None: pass", namespace)
+    with pytest.raises(ConfigurationError) as info:
+        EndpointPlan.compile(namespace["endpoint"], websocket=False, path="/{value}")
+    assert isinstance(info.value, AssertionError) and isinstance(info.value, TypeError)
+    assert str(info.value).startswith(
+        f"{source} parameter 'value' must be one of the supported types"
+    )
+
+
 def test_marker_both_in_annotated_and_default_is_refused() -> None:
     async def endpoint(websocket: WebSocket, q: Annotated[int, Query()] = Query(3)) -> None:
         pass

@@ -47,6 +47,8 @@ CURATED: tuple[str, ...] = (
     "tests/test_include_route.py",
     "tests/test_include_router_defaults_overrides.py",
     "tests/test_infer_param_optionality.py",
+    "tests/test_invalid_path_param.py",
+    "tests/test_invalid_sequence_param.py",
     "tests/test_multi_body_errors.py",
     "tests/test_multi_query_errors.py",
     "tests/test_openapi_cache_root_path.py",

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import copy
 import inspect
+import typing
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from tether.dependencies.context import MISSING, Context, parse_last_values
 from tether.dependencies.convert import (
     Invalid,
     build_converter,
+    is_model_type,
     sequence_length_check,
     shape_of,
     to_str,
@@ -187,6 +189,7 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
     key = _alias(name, info)
     loc = (info.source, key)
     shape = shape_of(annotation)
+    _check_supported(name, shape.inner, info)
     required = info.required
     make_default = _default_maker(info)
     if shape.container is not None:
@@ -231,6 +234,21 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
     if as_is and source in ("path", "query") and not chosen:
         PLAIN_READS[extract] = (source, key)
     return extract
+
+
+def _check_supported(name: str, annotation: Any, info: ParamInfo) -> None:
+    """Refuse a mapping or a model: a type one request value (or list item) cannot hold."""
+    origin = typing.get_origin(annotation) or annotation
+    mapping = isinstance(origin, type) and issubclass(origin, Mapping)
+    if not mapping and not is_model_type(annotation):
+        return
+    kind = info.source.capitalize()
+    # "... parameter 'q' must be one of the supported types" is FastAPI's phrase; tests match it.
+    raise ConfigurationError(
+        f"{kind} parameter {name!r} must be one of the supported types: a {info.source} value "
+        "is a scalar (str, int, float, bool, enum, date, UUID ...) or, for query and header, "
+        "a list of them"
+    )
 
 
 def _sequence_extractor(
