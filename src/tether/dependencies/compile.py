@@ -120,12 +120,49 @@ class Node:
         return getattr(self.call, "__qualname__", None) or repr(self.call)
 
 
+def _impartial(call: Any) -> Any:
+    while isinstance(call, functools.partial):
+        call = call.func
+    return call
+
+
+def _call_candidates(call: Callable[..., Any]) -> list[Any]:
+    """What decides how ``call`` runs, outermost first.
+
+    The callable itself, then what ``functools.wraps`` and ``functools.partial`` hide, then the
+    ``__call__`` of an instance among those (itself unwrapped). The first that is not a plain
+    function decides: a sync wrapper of a generator function returns a generator, and a sync
+    wrapper of a coroutine function returns a coroutine.
+    """
+    outer = _impartial(call)
+    found: list[Any] = [outer]
+    try:
+        inner = _impartial(inspect.unwrap(outer))
+    except ValueError:  # a cycle of __wrapped__
+        inner = outer
+    if inner is not outer:
+        found.append(inner)
+    for each in tuple(found):
+        if inspect.isclass(each) or inspect.isroutine(each):
+            continue
+        dunder = getattr(type(each), "__call__", None)  # noqa: B004
+        if dunder is None:
+            continue
+        found.append(dunder)
+        with contextlib.suppress(ValueError):
+            found.append(_impartial(inspect.unwrap(dunder)))
+    return found
+
+
 def call_kind(call: Callable[..., Any]) -> int:
-    """Classify a callable as ASYNC, SYNC, ASYNC_GEN or GEN (a class counts as SYNC)."""
-    candidates: list[Any] = [call]
-    if not inspect.isclass(call) and not inspect.isroutine(call):
-        candidates.append(getattr(type(call), "__call__", None))  # noqa: B004
-    for candidate in candidates:
+    """Classify a callable as ASYNC, SYNC, ASYNC_GEN or GEN (a class counts as SYNC).
+
+    Looks through ``functools.wraps`` wrappers, partials and callable instances (see
+    :func:`_call_candidates`), as FastAPI does for wrapped and partial dependencies.
+    """
+    for candidate in _call_candidates(call):
+        if inspect.isclass(candidate):
+            return SYNC
         if inspect.isasyncgenfunction(candidate):
             return ASYNC_GEN
         if inspect.isgeneratorfunction(candidate):
@@ -136,12 +173,11 @@ def call_kind(call: Callable[..., Any]) -> int:
 
 
 def _hints(call: Callable[..., Any]) -> dict[str, Any]:
+    call = _impartial(call)
     if inspect.isclass(call):
         target: Any = call.__init__
     elif inspect.isroutine(call):
         target = call
-    elif isinstance(call, functools.partial):
-        target = call.func
     else:
         target = type(call).__call__  # noqa: B004
     try:
@@ -178,6 +214,7 @@ def _signature(call: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
         annotation = hints.get(parameter.name, parameter.annotation)
         if annotation is inspect.Parameter.empty:
             annotation = Any
+        annotation = _alias_value(annotation)
         if isinstance(annotation, str):
             raise ConfigurationError(
                 f"cannot resolve the annotation {annotation!r} of parameter "
@@ -185,6 +222,17 @@ def _signature(call: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
             )
         found.append((parameter.name, annotation, parameter.default))
     return found
+
+
+def _alias_value(annotation: Any) -> Any:
+    """What a ``type X = ...`` alias (PEP 695, or typing_extensions' ``TypeAliasType``) stands for.
+
+    The alias object hides its ``Annotated`` markers (``Depends``, ``Query``...) behind
+    ``__value__``, evaluated lazily; a parameter annotated with it is read as that value.
+    """
+    while type(annotation).__name__ == "TypeAliasType" and hasattr(annotation, "__value__"):
+        annotation = annotation.__value__
+    return annotation
 
 
 def _split_marker(name: str, annotation: Any, default: Any) -> tuple[Any, Any, Any]:

@@ -291,6 +291,25 @@ class DependsInfo:
         self.sync_inline = sync_inline
         self.max_concurrency = max_concurrency
 
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            type(self),
+            self.dependency,
+            self.use_cache,
+            self.scope,
+            self.sync_inline,
+            self.max_concurrency,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every option is: FastAPI's ``Depends`` compares (and hashes) by value."""
+        if not isinstance(other, DependsInfo):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
         cache = "" if self.use_cache else ", use_cache=False"
@@ -324,6 +343,9 @@ class SecurityInfo(DependsInfo):
             max_concurrency=max_concurrency,
         )
         self.scopes = tuple(scopes or ())
+
+    def _key(self) -> tuple[Any, ...]:
+        return (*super()._key(), self.scopes)
 
 
 def Path(default: Any = Required, **kw: Any) -> Any:  # noqa: N802 - FastAPI's spelling
