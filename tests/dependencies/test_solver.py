@@ -400,6 +400,20 @@ async def test_security_scopes_accumulate() -> None:
     assert await run(endpoint) == (["items", "me"], [])
 
 
+async def test_security_scopes_of_a_route_dependency() -> None:
+    seen: list[list[str]] = []
+
+    async def current_scopes(security_scopes: SecurityScopes) -> None:
+        seen.append(security_scopes.scopes)
+
+    async def endpoint(websocket: WebSocket) -> None:
+        pass
+
+    marker = Security(current_scopes, scopes=["admin"])
+    await run(endpoint, dependencies=[marker, Depends(current_scopes)])
+    assert seen == [["admin"], []]
+
+
 async def test_sync_http_endpoint_runs_in_a_thread() -> None:
     def endpoint(q: int) -> str:
         return threading.current_thread().name

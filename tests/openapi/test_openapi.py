@@ -353,6 +353,26 @@ def test_security_schemes_and_scopes() -> None:
     assert document["components"]["securitySchemes"] == {"OAuth2PasswordBearer": bearer.model}
 
 
+def test_route_level_security_scopes_join_an_app_level_requirement() -> None:
+    # FastAPI issue 14454: the scheme is reached through an app dependency (no scopes) and
+    # through Security(..., scopes=...) in the route's dependencies; one requirement, all scopes.
+    app = Tether(dependencies=[Depends(current_user)])
+
+    @app.get("/admin", dependencies=[Security(current_user, scopes=["admin"])])
+    async def admin() -> list[str]:
+        return []
+
+    @app.get("/plain")
+    async def plain() -> list[str]:
+        return []
+
+    document = document_of(app)
+    assert document["paths"]["/admin"]["get"]["security"] == [
+        {"OAuth2PasswordBearer": ["me", "admin"]}
+    ]
+    assert document["paths"]["/plain"]["get"]["security"] == [{"OAuth2PasswordBearer": ["me"]}]
+
+
 def test_app_metadata_servers_and_root_path() -> None:
     app = Tether(
         title="ChimichangApp",

@@ -131,6 +131,8 @@ CURATED: tuple[str, ...] = (
     "tests/test_security_oauth2.py",
     "tests/test_security_oauth2_authorization_code_bearer.py",
     "tests/test_security_oauth2_authorization_code_bearer_description.py",
+    "tests/test_security_oauth2_authorization_code_bearer_scopes_openapi.py",
+    "tests/test_security_oauth2_authorization_code_bearer_scopes_openapi_simple.py",
     "tests/test_security_oauth2_optional.py",
     "tests/test_security_oauth2_optional_description.py",
     "tests/test_security_oauth2_password_bearer_optional.py",

@@ -45,7 +45,7 @@ from tether.dependencies.context import MISSING, Context
 from tether.dependencies.extract import get_connection
 from tether.dependencies.fast import build_fast_runner
 from tether.dependencies.forms import read_form_body
-from tether.dependencies.params import DependsInfo
+from tether.dependencies.params import DependsInfo, SecurityInfo
 from tether.exceptions import (
     ConfigurationError,
     RequestValidationError,
@@ -374,7 +374,10 @@ def _route_dependency(marker: Any, env: CompileEnv) -> Node:
         raise ConfigurationError(
             f"route dependencies must be Depends(callable) markers, got {marker!r}"
         )
-    return compile_node(marker.dependency, env, marker, ())
+    # Security(call, scopes=[...]) in a route's dependencies declares its scopes as it does
+    # on a parameter: the scheme below sees them (SecurityScopes, the OpenAPI requirement).
+    scopes = tuple(marker.scopes) if isinstance(marker, SecurityInfo) else ()
+    return compile_node(marker.dependency, env, marker, scopes)
 
 
 def _count_keys(node: Node, counts: dict[Any, int]) -> None:
