@@ -76,7 +76,7 @@ def form_extractor(name: str, annotation: Any, info: ParamInfo, layout: Any) -> 
     shape = shape_of(annotation)
     models = form_models(annotation)
     if models:
-        return _model_extractor(annotation, models)
+        return _model_extractor(annotation, models, info)
     convert = _converter(shape.inner, info, key, layout, item=shape.container is not None)
     return _field_extractor(key, info, convert, shape.container)
 
@@ -129,7 +129,7 @@ def form_models(annotation: Any) -> list[Any]:
     return models if models and all(is_model_type(model) for model in models) else []
 
 
-def _model_extractor(annotation: Any, models: list[Any]) -> Any:
+def _model_extractor(annotation: Any, models: list[Any], info: ParamInfo) -> Any:
     import pydantic
 
     fields: dict[str, Any] = {}
@@ -144,11 +144,12 @@ def _model_extractor(annotation: Any, models: list[Any]) -> Any:
         for name, field in fields.items()
         if shape_of(field.annotation).container is not None
     }
-    # Fields not sent take their defaults before validation, as in FastAPI (so an error's
-    # input shows them); keys the model does not declare keep every value they were given.
-    defaults = [
-        (field.alias or name, field) for name, field in fields.items() if not field.is_required()
-    ]
+    # The keys the models read: when none of them was sent (even empty), an optional model parameter takes
+    # its default (``Profile | None = None`` is None), as in FastAPI. Fields not sent are left
+    # to pydantic (an error's input is what was sent).
+    own = {key for name, field in fields.items() for key in (field.alias or name, name)}
+    optional = not info.required
+    make_default = _default_maker(info)
 
     def extract(ctx: Context) -> Any:
         form: FormData | Any = ctx.body
@@ -159,11 +160,8 @@ def _model_extractor(annotation: Any, models: list[Any]) -> Any:
                 if values:
                     single = key in fields or len(values) == 1
                     data[key] = values if key in many or not single else values[-1]
-        for key, field in defaults:
-            if key not in data:
-                default = field.get_default(call_default_factory=True)
-                if default is not None:
-                    data[key] = default
+        if optional and (form is MISSING or own.isdisjoint(form.keys())):
+            return make_default()
         try:
             return adapter.validate_python(data)
         except pydantic.ValidationError as exc:

@@ -226,12 +226,54 @@ def _body_model(unique_id: str, fields: list[Any]) -> Any:
     from tether.openapi.schemas import field_info
 
     definitions: dict[str, Any] = {}
+    composed: list[str] = []  # form models beside other form fields: they read the whole form
     for field in fields:
         info = field_info(field.info)
         key = _plain_alias(field.info.validation_alias) or field.info.alias or field.name
         info.title = field.info.title or key.replace("_", " ").title()
         definitions[key] = (field.annotation, info)
-    return pydantic.create_model(f"Body_{unique_id}", **definitions)
+        if field.info.source == "form" and len(form_models(field.annotation)) == 1:
+            composed.append(key)
+    if not composed:
+        return pydantic.create_model(f"Body_{unique_id}", **definitions)
+    return pydantic.create_model(
+        f"Body_{unique_id}", __base__=_composed_base(composed), **definitions
+    )
+
+
+def _composed_base(composed: list[str]) -> Any:
+    """A base whose schema lists the form models as ``allOf`` references, as FastAPI does.
+
+    The models' fields are sent at the top level of the form, so they are not properties of
+    the body: each model's property (a reference, or ``anyOf`` with null for an optional
+    model) moves into ``allOf`` and out of ``required``.
+    """
+    import pydantic
+
+    class Composed(pydantic.BaseModel):
+        @classmethod
+        def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+            schema = handler(core_schema)
+            target = handler.resolve_ref_schema(schema)
+            properties = target.get("properties", {})
+            parts = []
+            for key in composed:
+                part = properties.pop(key, None)
+                if part is None:
+                    continue
+                refs = [item for item in part.get("anyOf", [part]) if "$ref" in item]
+                parts.append({"$ref": refs[0]["$ref"]} if refs else part)
+            required = [key for key in target.get("required", []) if key not in composed]
+            if required:
+                target["required"] = required
+            else:
+                target.pop("required", None)
+            if not properties:
+                target.pop("properties", None)
+            target["allOf"] = parts
+            return schema
+
+    return Composed
 
 
 def _status_code(route: Any, response_class: type) -> str:

@@ -1,0 +1,82 @@
+"""Form models read from a form body (``Annotated[Model, Form()]``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel
+
+from tether import Form, Tether
+from tether.testclient import TestClient
+
+
+class Signup(BaseModel):
+    username: str
+    tags: list[str] = ["a", "b"]
+
+
+class Profile(BaseModel):
+    name: str
+    age: int
+
+
+def test_an_error_input_is_what_was_sent_without_defaults() -> None:
+    app = Tether()
+
+    @app.post("/signup")
+    def signup(form: Annotated[Signup, Form()]) -> Signup:
+        return form
+
+    client = TestClient(app)
+    response = client.post("/signup")
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"type": "missing", "loc": ["body", "username"], "msg": "Field required", "input": {}}
+    ]
+    response = client.post("/signup", data={"username": "ann"})
+    assert response.json() == {"username": "ann", "tags": ["a", "b"]}
+
+
+def test_an_optional_form_model_not_sent_takes_its_default() -> None:
+    app = Tether()
+
+    @app.post("/profiles")
+    def create(
+        token: Annotated[str, Form()], profile: Annotated[Profile | None, Form()] = None
+    ) -> dict[str, object]:
+        return {"token": token, "profile": profile}
+
+    client = TestClient(app)
+    response = client.post("/profiles", data={"token": "t"})
+    assert response.json() == {"token": "t", "profile": None}
+    response = client.post("/profiles", data={"token": "t", "name": "Ann", "age": "3"})
+    assert response.json() == {"token": "t", "profile": {"name": "Ann", "age": 3}}
+    # One of the model's fields sent (even empty) means the model was meant: it is validated.
+    response = client.post("/profiles", data={"token": "t", "name": ""})
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [
+        ["body", "name"],
+        ["body", "age"],
+    ]
+
+
+def test_form_models_beside_other_fields_are_all_of_references() -> None:
+    app = Tether()
+
+    @app.post("/profiles")
+    def create(
+        token: Annotated[str, Form()],
+        signup: Annotated[Signup, Form()],
+        profile: Annotated[Profile | None, Form()] = None,
+    ) -> str:
+        return token
+
+    schemas = TestClient(app).get("/openapi.json").json()["components"]["schemas"]
+    body = schemas["Body_create_profiles_post"]
+    assert body["properties"] == {"token": {"title": "Token", "type": "string"}}
+    assert body["required"] == ["token"]
+    assert body["allOf"] == [
+        {"$ref": "#/components/schemas/Signup"},
+        {"$ref": "#/components/schemas/Profile"},
+    ]
+    assert schemas["Profile"]["required"] == ["name", "age"]
