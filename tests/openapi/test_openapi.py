@@ -107,6 +107,24 @@ def test_path_query_and_body_parameters() -> None:
     }
 
 
+def test_only_hidden_parameters_still_document_the_422() -> None:
+    app = Tether()
+
+    @app.get("/hidden")
+    async def hidden(secret: Annotated[str | None, Query(include_in_schema=False)] = None) -> str:
+        return secret or ""
+
+    @app.get("/none")
+    async def none() -> str:
+        return ""
+
+    paths = document_of(app)["paths"]
+    operation = paths["/hidden"]["get"]
+    assert "parameters" not in operation
+    assert set(operation["responses"]) == {"200", "422"}
+    assert set(paths["/none"]["get"]["responses"]) == {"200"}
+
+
 def test_parameter_constraints_and_metadata() -> None:
     app = Tether()
 
@@ -536,6 +554,27 @@ class Filters(BaseModel):
 class ClientHeaders(BaseModel):
     user_agent: str
     x_trace: str | None = None
+
+
+class SharedOptional(BaseModel):
+    shared: int = 1
+
+
+class SharedRequired(BaseModel):
+    shared: int
+
+
+def test_a_field_two_parameter_models_share_is_required_if_either_requires_it() -> None:
+    app = Tether()
+
+    @app.get("/")
+    async def read(
+        optional: Annotated[SharedOptional, Query()], required: Annotated[SharedRequired, Query()]
+    ) -> None:
+        pass
+
+    parameters = document_of(app)["paths"]["/"]["get"]["parameters"]
+    assert [(p["name"], p["required"]) for p in parameters] == [("shared", True)]
 
 
 def test_parameter_models_are_documented_field_by_field() -> None:

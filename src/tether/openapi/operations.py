@@ -72,6 +72,9 @@ class Collected:
         self.params: list[tuple[str, Any]] = []  # (location, Field)
         self.body: list[Any] = []
         self.security: dict[str, tuple[Any, list[str]]] = {}
+        # Parameters left out of the document (include_in_schema=False) still validate, so
+        # the operation still answers 422 (as in FastAPI).
+        self.hidden = 0
 
 
 def _walk(node: Any, seen: set[Any]) -> Iterator[Any]:
@@ -93,6 +96,8 @@ def collect(root: Any) -> Collected:
                 found.body.append(field)
             elif getattr(field.info, "include_in_schema", True):
                 found.params.append((field.info.source, field))
+            else:
+                found.hidden += 1
         scheme = node.call
         if node is not root and hasattr(scheme, "model") and hasattr(scheme, "scheme_name"):
             _, scopes = found.security.setdefault(scheme.scheme_name, (scheme, []))
@@ -172,7 +177,10 @@ def _parameters(found: Collected, schemas: SchemaRegistry) -> list[dict[str, Any
         expanded = _model_parameters(location, field, schemas)
         if expanded is not None:
             for documented in expanded:
-                result.setdefault((location, documented["name"]), documented)
+                # A name two models share is documented as required if either requires it.
+                shared = (location, documented["name"])
+                if documented["required"] or shared not in result:
+                    result[shared] = documented
             continue
         name = _param_name(location, field)
         info = field.info
@@ -363,7 +371,9 @@ def operations(
         status, response = _main_response(route, response_class, schemas)
         responses: dict[str, Any] = {status: response}
         _extra_responses(route, response_class, responses, schemas)
-        if (found.params or found.body) and not {"422", "4XX", "default"} & set(responses):
+        if (found.params or found.body or found.hidden) and not {"422", "4XX", "default"} & set(
+            responses
+        ):
             responses["422"] = {
                 "description": "Validation Error",
                 "content": {
