@@ -2,9 +2,11 @@
 
 from typing import Any
 
+import pytest
+
 from tether.applications import Tether
 from tether.exception_handlers import request_validation_exception_handler
-from tether.exceptions import RequestValidationError
+from tether.exceptions import ConfigurationError, RequestValidationError
 from tether.params import Body, Depends, Query
 from tether.requests import Request
 from tether.responses import Response
@@ -251,3 +253,28 @@ def test_declared_scopes_split_the_dependency_cache() -> None:
         return [plain, one, two]
 
     assert TestClient(app).get("/scoped").json() == [1, 2, 2]
+
+
+def test_a_yield_dependency_that_keeps_the_endpoint_error_fails_the_request() -> None:
+    # The cleanup runs after the response would be sent (connection scope): the dependency
+    # catching the error leaves nothing to send, which is a 500, never an empty answer.
+    cleaned: list[str] = []
+
+    def keeps_errors() -> Any:
+        try:
+            yield "user"
+        except LookupError:
+            cleaned.append("kept")
+
+    app = Tether()
+
+    @app.get("/fails")
+    def fails(user: str = Depends(keeps_errors)) -> str:
+        raise LookupError(user)
+
+    with pytest.raises(ConfigurationError, match="a dependency with yield catching it"):
+        TestClient(app).get("/fails")
+    response = TestClient(app, raise_server_exceptions=False).get("/fails")
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+    assert cleaned == ["kept", "kept"]

@@ -296,7 +296,7 @@ async def test_swallowed_exception() -> None:
     async def endpoint_http(v: None = Depends(swallow)) -> None:
         raise ValueError
 
-    with pytest.raises(RuntimeError, match="did not raise"):
+    with pytest.raises(ConfigurationError, match="a dependency with yield catching it"):
         await run(endpoint_http, request())
 
 

@@ -188,6 +188,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_tutorial/test_dependencies/test_tutorial007.py",
     "tests/test_tutorial/test_dependencies/test_tutorial008.py",
     "tests/test_tutorial/test_dependencies/test_tutorial008b.py",
+    "tests/test_tutorial/test_dependencies/test_tutorial008c.py",
     "tests/test_tutorial/test_dependencies/test_tutorial008d.py",
     "tests/test_tutorial/test_dependencies/test_tutorial008e.py",
     "tests/test_tutorial/test_dependencies/test_tutorial010.py",

@@ -44,7 +44,7 @@ from tether.applications.responses import (
 )
 from tether.dependencies import EndpointPlan
 from tether.dependencies.forms import FORM_LIMITS_KEY
-from tether.dependencies.solver import OBSERVER_KEY, observed_operation
+from tether.dependencies.solver import OBSERVER_KEY, observed_operation, swallowed_error
 from tether.encoders import jsonable_encoder
 from tether.exceptions import ConfigurationError
 from tether.formparsers import FormLimits
@@ -295,6 +295,7 @@ class APIRoute(Route):
 
             async def serve(send: Send) -> None:
                 # Connection-scoped yield dependencies close after the response is sent.
+                answered = False
                 async with contextlib.AsyncExitStack() as stack:
                     observer = scope.get(OBSERVER_KEY)  # telemetry's, when it observes
                     if observer is None:
@@ -306,6 +307,9 @@ class APIRoute(Route):
                             response = respond(result, scope)
                         observe_background(response, observer)
                     await response(scope, receive, send)
+                    answered = True
+                if not answered:  # the endpoint failed and a yield dependency kept its error
+                    raise swallowed_error()
 
             await run_guarded(serve, scope, receive, send, request)
 

@@ -53,7 +53,7 @@ from tether.exceptions import (
     WebSocketRequestValidationError,
 )
 
-__all__ = ["OBSERVER_KEY", "EndpointPlan", "observed_operation"]
+__all__ = ["OBSERVER_KEY", "EndpointPlan", "observed_operation", "swallowed_error"]
 
 OBSERVER_KEY: Final = "tether.telemetry"
 """The scope entry telemetry puts its observer in (see :meth:`EndpointPlan.run_observed`)."""
@@ -321,13 +321,24 @@ class EndpointPlan:
         if self.websocket:
             return None
         # An HTTP endpoint that failed has no response to send; a 500 is the honest outcome.
-        raise RuntimeError(
-            "a dependency with yield caught the endpoint's exception and did not raise it again"
-        ) from exc
+        raise swallowed_error() from exc
 
     def __repr__(self) -> str:
         kind = "WebSocket" if self.websocket else "HTTP"
         return f"<EndpointPlan {kind} {self.path!r} {self._root.name}>"
+
+
+def swallowed_error() -> ConfigurationError:
+    """The error for an HTTP endpoint whose exception a yield dependency caught and kept.
+
+    Nothing is left to answer with, so the request fails as a server error (500) and the test
+    client raises this, as FastAPI raises its ``FastAPIError`` (tether's ``ConfigurationError``).
+    """
+    return ConfigurationError(
+        "the endpoint failed and left no response to send: the likely cause is the endpoint "
+        "raising an exception and a dependency with yield catching it (a bare except, or "
+        "except Exception) without raising it again; re-raise it after the cleanup"
+    )
 
 
 class _NoOperation:
