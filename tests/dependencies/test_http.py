@@ -278,3 +278,30 @@ def test_a_yield_dependency_that_keeps_the_endpoint_error_fails_the_request() ->
     assert response.status_code == 500
     assert response.text == "Internal Server Error"
     assert cleaned == ["kept", "kept"]
+
+
+def test_a_header_model_with_loc_by_alias_off_names_its_fields() -> None:
+    from typing import Annotated
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from tether import Header
+
+    class Named(BaseModel):
+        model_config = ConfigDict(loc_by_alias=False)
+        save_data: bool
+        item_count: Annotated[int, Field(alias="x_count")]
+
+    app = Tether()
+
+    @app.get("/")
+    async def read(headers: Annotated[Named, Header()]) -> int:
+        return headers.item_count
+
+    client = TestClient(app)
+    assert client.get("/", headers={"save-data": "1", "x_count": "2"}).json() == 2
+    missing = client.get("/").json()["detail"]
+    assert [error["loc"] for error in missing] == [
+        ["header", "save_data"],
+        ["header", "item_count"],
+    ]

@@ -86,6 +86,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_request_params/test_form/test_optional_str.py",
     "tests/test_request_params/test_form/test_required_str.py",
     "tests/test_request_params/test_header/test_list.py",
+    "tests/test_request_params/test_header/test_nullable_and_defaults.py",
     "tests/test_request_params/test_header/test_optional_list.py",
     "tests/test_request_params/test_header/test_optional_str.py",
     "tests/test_request_params/test_header/test_required_str.py",

@@ -100,8 +100,11 @@ def model_params_extractor(name: str, model: Any, info: ParamInfo) -> Callable[[
     read_pairs = _pairs_reader(info.source)
     source = info.source
     validation_error = pydantic.ValidationError
-    # Errors name a header as the client sent it (save-data), as FastAPI does.
-    shown = {data_key: lookup for lookup, data_key, _ in table} if source == "header" else {}
+    # Errors name a header as the client sent it (save-data), as FastAPI does, unless the
+    # model asks for its Python field names (``loc_by_alias=False``): pydantic's loc stands.
+    by_alias = getattr(model, "model_config", {}).get("loc_by_alias", True)
+    header = source == "header" and by_alias
+    shown = {data_key: lookup for lookup, data_key, _ in table} if header else {}
     # An optional model (Annotated[DateRange | None, Query()] = None) is its default when
     # none of its fields was sent; other keys of the source (other parameters) do not count.
     absent = None if info.required else _default_of(info)
