@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel, condecimal
@@ -180,3 +180,48 @@ def test_request_validation_error_carries_the_body() -> None:
     client = TestClient(app)
     assert client.post("/item", json={"title": "x"}).json() == {"body": {"title": "x"}}
     assert client.get("/n?n=x").json() == {"body": None}
+
+
+def test_an_explicit_null_body_is_no_object_for_embedded_fields() -> None:
+    app = Tether()
+
+    @app.post("/")
+    def read(value: int | None = Body(10), other: int | None = Body(20)) -> list[Any]:
+        return [value, other]
+
+    client = TestClient(app)
+    response = client.post("/", content="null", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"type": "missing", "loc": ["body", "value"], "msg": "Field required", "input": None},
+        {"type": "missing", "loc": ["body", "other"], "msg": "Field required", "input": None},
+    ]
+    assert client.post("/").json() == [10, 20]  # no body at all: the defaults
+    assert client.post("/", json={}).json() == [10, 20]
+    assert client.post("/", json={"value": None, "other": None}).json() == [None, None]
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_a_body_default_is_validated_when_asked(embed: bool) -> None:
+    app = Tether()
+    calls: list[int] = []
+
+    def factory() -> str:
+        calls.append(1)
+        return "10"
+
+    def read(value: Any) -> Any:
+        return value
+
+    # Built here (this module's annotations are strings) so the marker can use the closure.
+    marker = Body(embed=embed, default_factory=factory, validate_default=True)
+    read.__annotations__["value"] = Annotated[int | None, marker]
+    app.post("/")(read)
+
+    client = TestClient(app)
+    null = '{"value": null}' if embed else "null"
+    headers = {"content-type": "application/json"}
+    assert client.post("/", content=null, headers=headers).json() is None
+    assert calls == []
+    assert client.post("/", content="{}" if embed else "", headers=headers).json() == 10
+    assert calls == [1]

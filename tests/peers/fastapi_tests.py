@@ -73,6 +73,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_repeated_dependency_schema.py",
     "tests/test_repeated_parameter_alias.py",
     "tests/test_request_params/test_body/test_list.py",
+    "tests/test_request_params/test_body/test_nullable_and_defaults.py",
     "tests/test_request_params/test_body/test_optional_list.py",
     "tests/test_request_params/test_body/test_optional_str.py",
     "tests/test_request_params/test_body/test_required_str.py",

@@ -323,18 +323,24 @@ def body_extractor(name: str, annotation: Any, info: ParamInfo, layout: BodyLayo
     validate = body_validator(annotation, info)
     required = info.required
     make_default = _default_maker(info)
+    check_default = info.validate_default  # validate_default=True: checked like a sent value
 
     def extract(ctx: Context) -> Any:
         raw = ctx.body
         loc: tuple[Any, ...] = ("body",)
         if layout.embed:  # a missing body still reports each embedded field, as FastAPI does
             loc = ("body", key)
+            if raw is None:  # an explicit JSON null is no object: every field is missing
+                ctx.fail(loc, "missing", _MISSING_MSG, None)
+                return MISSING
             raw = raw.get(key, MISSING) if isinstance(raw, dict) else MISSING
         if raw is MISSING:
             if required:
                 ctx.fail(loc, "missing", _MISSING_MSG, None)
                 return MISSING
-            return make_default()
+            if not check_default:
+                return make_default()
+            raw = make_default()
         value, problems = validate(raw)
         for sub_loc, problem in problems:
             value_there = located_input(problem, raw)
