@@ -406,9 +406,17 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
         self._frontend_routes: FrontendRoutes | None = None
 
     def _path(self, path: str) -> str:
+        # An empty path is allowed on a router, as FastAPI allows it: the route matches nothing
+        # until the router is included below a prefix (see _included_path).
+        return self.prefix + path
+
+    def _included_path(self, path: str) -> str:
         full = self.prefix + path
         if not full:
-            raise ConfigurationError("a route needs a path when its router has no prefix")
+            raise ConfigurationError(
+                "an included route has an empty path: give the route a path or "
+                "include_router() a prefix (a prefix and a path cannot both be empty)"
+            )
         return full
 
     def add_api_websocket_route(
@@ -478,6 +486,11 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
         included HTTP routes as a router's own would. Raises :class:`ConfigurationError` for
         a bad prefix, or when a route cannot be compiled.
         """
+        if router is self:  # FastAPI's wording, which its tests match
+            raise ConfigurationError(
+                "Cannot include the same APIRouter instance into itself. "
+                "Did you mean to include a different router?"
+            )
         _check_prefix(prefix)
         extra = list(dependencies or ())
         for route in router.routes:
@@ -504,10 +517,10 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
             merged = include_options(route, source, options)
             merged["dependencies"] = [*extra, *route.dependencies]
             merged = merge_route_options(self, merged)
-            return APIRoute(self._path(prefix + route.path), route.endpoint, **merged)
+            return APIRoute(self._included_path(prefix + route.path), route.endpoint, **merged)
         if isinstance(route, APIWebSocketRoute):
             return APIWebSocketRoute(
-                self._path(prefix + route.path),
+                self._included_path(prefix + route.path),
                 route.endpoint,
                 name=route.name,
                 dependencies=[*self.dependencies, *extra, *route.dependencies],
@@ -515,7 +528,7 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
                 limits=route.limits,
             )
         if isinstance(route, WebSocketRoute):
-            path = self._path(prefix + route.path)
+            path = self._included_path(prefix + route.path)
             copy = WebSocketRoute(
                 path, route.endpoint, name=route.name, middleware=route.middleware
             )
@@ -523,7 +536,7 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
         if isinstance(route, Route):
             methods = sorted(route.methods) if route.methods is not None else None
             return Route(
-                self._path(prefix + route.path),
+                self._included_path(prefix + route.path),
                 route.endpoint,
                 methods=methods,
                 name=route.name,

@@ -208,7 +208,8 @@ class _PathRoute(BaseRoute):
     match_params: ParamsMatcher
 
     def _compile(self, path: str) -> None:
-        assert path.startswith("/"), "a routed path must start with '/'"
+        # "" is a router's route waiting for the prefix it is included under: it matches nothing.
+        assert path == "" or path.startswith("/"), "a routed path must start with '/'"
         self.path = path
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
         self._static = not self.param_convertors
