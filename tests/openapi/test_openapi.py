@@ -125,6 +125,18 @@ def test_only_hidden_parameters_still_document_the_422() -> None:
     assert set(paths["/none"]["get"]["responses"]) == {"200"}
 
 
+def test_a_pydantic_field_describes_a_parameter() -> None:
+    app = Tether()
+
+    @app.get("/items")
+    async def items(q: Annotated[str, Field(description="Query string")]) -> str:
+        return q
+
+    (parameter,) = document_of(app)["paths"]["/items"]["get"]["parameters"]
+    assert parameter["description"] == "Query string"
+    assert parameter["schema"] == {"type": "string", "description": "Query string", "title": "Q"}
+
+
 def test_parameter_constraints_and_metadata() -> None:
     app = Tether()
 

@@ -158,6 +158,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_strict_content_type_nested.py",
     "tests/test_strict_content_type_router_level.py",
     "tests/test_union_body.py",
+    "tests/test_union_body_discriminator.py",
     "tests/test_ws_dependencies.py",
     "tests/test_ws_router.py",
     # tutorial tests (docs_src apps)

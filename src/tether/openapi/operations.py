@@ -170,6 +170,18 @@ def _model_parameters(
     return result
 
 
+def _field_description(annotation: Any) -> str | None:
+    """The description of a pydantic ``Field()`` in ``Annotated`` metadata (FastAPI reads a
+    parameter's docs from it as from ``Query()``)."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return None
+    for meta in reversed(typing.get_args(annotation)[1:]):
+        description = getattr(meta, "description", None)
+        if isinstance(description, str) and type(meta).__name__ == "FieldInfo":
+            return description
+    return None
+
+
 def _parameters(found: Collected, schemas: SchemaRegistry) -> list[dict[str, Any]]:
     result: dict[tuple[str, str], dict[str, Any]] = {}
     order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
@@ -190,8 +202,9 @@ def _parameters(found: Collected, schemas: SchemaRegistry) -> list[dict[str, Any
             "required": location == "path" or info.required,
             "schema": schemas.field(field.annotation, info, name),
         }
-        if info.description:
-            parameter["description"] = info.description
+        description = info.description or _field_description(field.annotation)
+        if description:
+            parameter["description"] = description
         openapi_examples = getattr(info, "openapi_examples", None)
         if openapi_examples:
             parameter["examples"] = openapi_examples
