@@ -112,6 +112,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_response_model_sub_types.py",
     "tests/test_return_none_stringified_annotations.py",
     "tests/test_router_circular_import.py",
+    "tests/test_router_events.py",
     "tests/test_router_prefix_with_template.py",
     "tests/test_router_redirect_slashes.py",
     "tests/test_security_api_key_cookie.py",

@@ -53,6 +53,7 @@ from tether.responses import JSONResponse, Response
 from tether.routing import BaseRoute, Mount, Route, WebSocketRoute
 from tether.routing import Router as BaseRouter
 from tether.routing.errors import ensure_tracker, run_guarded
+from tether.routing.router import merge_lifespans
 from tether.routing.routes import WebSocketSession
 from tether.runtime.limits import LimitsMiddleware, WebSocketLimits, apply_route_limits
 from tether.staticfiles import PathLike
@@ -503,6 +504,8 @@ class Router(BaseRouter, RouteDecorators, EventDecorators):
                 self._low_priority_routes.append(copy)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
+        if router.lifespan_context is not None:  # runs inside this router's own
+            self.lifespan_context = merge_lifespans(self.lifespan_context, router.lifespan_context)
 
     def _included(
         self,

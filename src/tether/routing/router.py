@@ -72,6 +72,7 @@ __all__ = [
     "compile_path",
     "get_name",
     "get_route_path",
+    "merge_lifespans",
     "register_url_convertor",
     "replace_params",
     "request_response",
@@ -84,11 +85,44 @@ _FULL = Match.FULL  # enum attribute lookups cost ~60 ns each on Python 3.11
 _PARTIAL = Match.PARTIAL
 
 
-def _as_context(lifespan: Any) -> Callable[[Any], contextlib.AbstractAsyncContextManager[Any]]:
-    # An async generator function is accepted too, as a shorthand for @asynccontextmanager.
+LifespanContext = Callable[[Any], contextlib.AbstractAsyncContextManager[Any]]
+
+
+def _as_context(lifespan: Any) -> LifespanContext:
+    # An async generator function is accepted too, as a shorthand for @asynccontextmanager,
+    # and so is a sync generator function (run on the loop: it is startup and shutdown code).
     if inspect.isasyncgenfunction(lifespan):
         return contextlib.asynccontextmanager(lifespan)
+    if inspect.isgeneratorfunction(lifespan):
+        sync_context = contextlib.contextmanager(lifespan)
+
+        @contextlib.asynccontextmanager
+        async def context(app: Any) -> AsyncIterator[Any]:
+            with sync_context(app) as state:
+                yield state
+
+        return context
     return lifespan  # type: ignore[no-any-return]
+
+
+def merge_lifespans(outer: LifespanContext | None, inner: LifespanContext) -> LifespanContext:
+    """One lifespan running ``outer`` around ``inner`` (an included router's), as FastAPI does.
+
+    ``outer`` starts first and stops last. Their states are merged into one dict, ``outer``'s
+    keys winning over ``inner``'s; when neither yields a state, the merged lifespan yields none.
+    """
+    if outer is None:
+        return inner
+
+    @contextlib.asynccontextmanager
+    async def merged(app: Any) -> AsyncIterator[Any]:
+        async with outer(app) as outer_state, inner(app) as inner_state:
+            if outer_state is None and inner_state is None:
+                yield None
+            else:
+                yield {**(inner_state or {}), **(outer_state or {})}
+
+    return merged
 
 
 async def _run_hooks(hooks: Sequence[Hook]) -> None:
