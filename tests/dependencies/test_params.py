@@ -438,6 +438,17 @@ def test_marker_both_in_annotated_and_default_is_refused() -> None:
         EndpointPlan.compile(endpoint, websocket=True)
 
 
+def test_markers_repr_as_fastapi_and_param_reads_the_query() -> None:
+    from tether.params import Param
+
+    assert repr(Query("teststr")) == "Query(teststr)"
+    assert repr(Header(...)) == "Header(PydanticUndefined)"
+    assert repr(Body([])) == "Body([])"
+    assert repr(Param(None)) == "Param(None)"
+    marker = Param(None)
+    assert isinstance(marker, QueryInfo) and marker.source == "query" and not marker.required
+
+
 def test_marker_objects() -> None:
     info = Query(3, alias="x", ge=1)
     assert isinstance(info, QueryInfo) and not info.required and info.alias == "x"
