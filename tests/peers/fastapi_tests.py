@@ -72,6 +72,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_put_no_body.py",
     "tests/test_query.py",
     "tests/test_query_cookie_header_model_extra_params.py",
+    "tests/test_query_optional_models.py",
     "tests/test_repeated_cookie_headers.py",
     "tests/test_repeated_dependency_schema.py",
     "tests/test_repeated_parameter_alias.py",

@@ -378,7 +378,7 @@ def _extractor(
         return body_extractor(name, annotation, marker, env.body), marker
     shape = shape_of(annotation)
     if shape.container is None and is_model_type(shape.inner):  # a model, or an optional one
-        return model_params_extractor(name, shape.inner, marker), marker
+        return model_params_extractor(name, shape.inner, marker, shape.optional), marker
     return param_extractor(name, annotation, marker), marker
 
 

@@ -17,13 +17,15 @@ import copy
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from tether.dependencies.context import MISSING, Context
 from tether.dependencies.params import HeaderInfo, ParamInfo
 from tether.exceptions import ConfigurationError, require
 
 __all__ = ["model_params_extractor"]
+
+_MISSING_MSG: Final = "Field required"  # pydantic's phrase, which FastAPI's tests match
 
 _SEQUENCES = (list, set, frozenset, tuple)
 
@@ -82,8 +84,13 @@ def _default_of(info: ParamInfo) -> Callable[[], Any]:
     return lambda: copy.deepcopy(default)  # a shared mutable default would leak between requests
 
 
-def model_params_extractor(name: str, model: Any, info: ParamInfo) -> Callable[[Context], Any]:
+def model_params_extractor(
+    name: str, model: Any, info: ParamInfo, nullable: bool = False
+) -> Callable[[Context], Any]:
     """An extractor that validates the whole ``info.source`` as the pydantic ``model``.
+
+    ``nullable``: the parameter is ``Model | None``; without a default, none of its keys
+    sent is then a missing parameter (``loc`` is the source alone), as in FastAPI.
 
     Raises:
         ConfigurationError: ``model`` is not a pydantic model.
@@ -107,13 +114,31 @@ def model_params_extractor(name: str, model: Any, info: ParamInfo) -> Callable[[
     shown = {data_key: lookup for lookup, data_key, _ in table} if header else {}
     # An optional model (Annotated[DateRange | None, Query()] = None) is its default when
     # none of its fields was sent; other keys of the source (other parameters) do not count.
+    # A model that allows or forbids extra keys reads every key of the source, so any key
+    # sent (another parameter's too) means the model was sent, as in FastAPI.
     absent = None if info.required else _default_of(info)
     lookups = [lookup for lookup, _, _ in table]
+    open_model = getattr(model, "model_config", {}).get("extra") in ("allow", "forbid")
+    group_required = nullable and info.required
+    check_default = None
+    if absent is not None and info.validate_default:
+        check_default = pydantic.TypeAdapter(model | None if nullable else model)
 
     def extract(ctx: Context) -> Any:
         grouped = _collect(read_pairs(ctx))
-        if absent is not None and not any(lookup in grouped for lookup in lookups):
-            return absent()
+        if absent is not None or group_required:
+            sent = bool(grouped) if open_model else any(lookup in grouped for lookup in lookups)
+            if not sent:
+                if absent is not None:
+                    if check_default is None:
+                        return absent()
+                    try:  # validate_default=True: the default is checked like a sent value
+                        return check_default.validate_python(absent())
+                    except validation_error as exc:
+                        _report(ctx, source, shown, exc)
+                        return MISSING
+                ctx.fail((source,), "missing", _MISSING_MSG, None)
+                return MISSING
         data: dict[str, Any] = {}
         for lookup, data_key, many in table:
             values = grouped.get(lookup)
@@ -125,11 +150,16 @@ def model_params_extractor(name: str, model: Any, info: ParamInfo) -> Callable[[
         try:
             return adapter.validate_python(data)
         except validation_error as exc:
-            for error in exc.errors(include_url=False):
-                extra = error.get("ctx") or {}
-                first, *rest = error["loc"] or ("",)
-                loc = (source, shown.get(first, first), *rest) if error["loc"] else (source,)
-                ctx.fail(loc, error["type"], error["msg"], error.get("input"), **extra)
+            _report(ctx, source, shown, exc)
             return MISSING
 
     return extract
+
+
+def _report(ctx: Context, source: str, shown: dict[str, str], exc: Any) -> None:
+    """Record pydantic's errors under the source, a header named as it is sent."""
+    for error in exc.errors(include_url=False):
+        extra = error.get("ctx") or {}
+        first, *rest = error["loc"] or ("",)
+        loc = (source, shown.get(first, first), *rest) if error["loc"] else (source,)
+        ctx.fail(loc, error["type"], error["msg"], error.get("input"), **extra)
