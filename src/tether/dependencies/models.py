@@ -116,29 +116,16 @@ def model_params_extractor(
     # none of its fields was sent; other keys of the source (other parameters) do not count.
     # A model that allows or forbids extra keys reads every key of the source, so any key
     # sent (another parameter's too) means the model was sent, as in FastAPI.
-    absent = None if info.required else _default_of(info)
+    unsent = _unsent(model, info, nullable, shown)
     lookups = [lookup for lookup, _, _ in table]
     open_model = getattr(model, "model_config", {}).get("extra") in ("allow", "forbid")
-    group_required = nullable and info.required
-    check_default = None
-    if absent is not None and info.validate_default:
-        check_default = pydantic.TypeAdapter(model | None if nullable else model)
 
     def extract(ctx: Context) -> Any:
         grouped = _collect(read_pairs(ctx))
-        if absent is not None or group_required:
+        if unsent is not None:
             sent = bool(grouped) if open_model else any(lookup in grouped for lookup in lookups)
             if not sent:
-                if absent is not None:
-                    if check_default is None:
-                        return absent()
-                    try:  # validate_default=True: the default is checked like a sent value
-                        return check_default.validate_python(absent())
-                    except validation_error as exc:
-                        _report(ctx, source, shown, exc)
-                        return MISSING
-                ctx.fail((source,), "missing", _MISSING_MSG, None)
-                return MISSING
+                return unsent(ctx)
         data: dict[str, Any] = {}
         for lookup, data_key, many in table:
             values = grouped.get(lookup)
@@ -154,6 +141,41 @@ def model_params_extractor(
             return MISSING
 
     return extract
+
+
+def _unsent(
+    model: Any, info: ParamInfo, nullable: bool, shown: dict[str, str]
+) -> Callable[[Context], Any] | None:
+    """What a model parameter none of whose keys was sent is; None: validate it anyway.
+
+    An optional model is its default (validated with ``validate_default=True``); a required
+    ``Model | None`` is missing as a whole (``loc`` is the source alone), as in FastAPI.
+    """
+    import pydantic
+
+    source = info.source
+    if info.required:
+        if not nullable:
+            return None
+
+        def missing(ctx: Context) -> Any:
+            ctx.fail((source,), "missing", _MISSING_MSG, None)
+            return MISSING
+
+        return missing
+    absent = _default_of(info)
+    if not info.validate_default:
+        return lambda ctx: absent()
+    check = pydantic.TypeAdapter(model | None if nullable else model)
+
+    def checked(ctx: Context) -> Any:
+        try:  # validate_default=True: the default is checked like a sent value
+            return check.validate_python(absent())
+        except pydantic.ValidationError as exc:
+            _report(ctx, source, shown, exc)
+            return MISSING
+
+    return checked
 
 
 def _report(ctx: Context, source: str, shown: dict[str, str], exc: Any) -> None:
