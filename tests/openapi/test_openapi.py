@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import jsonschema
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from tether import Body, Depends, Header, Query, Router, Security, Tether
 from tether import Path as PathParam
@@ -135,6 +135,34 @@ def test_a_pydantic_field_describes_a_parameter() -> None:
     (parameter,) = document_of(app)["paths"]["/items"]["get"]["parameters"]
     assert parameter["description"] == "Query string"
     assert parameter["schema"] == {"type": "string", "description": "Query string", "title": "Q"}
+
+
+class Priced(BaseModel):
+    net: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def gross(self) -> int:
+        return self.net * 2
+
+
+def test_without_separate_schemas_only_computed_fields_split_a_model() -> None:
+    app = Tether(separate_input_output_schemas=False)
+
+    @app.post("/priced")
+    async def priced(body: Priced) -> Priced:
+        return body
+
+    @app.post("/items")
+    async def items(body: Item) -> Item:
+        return body
+
+    document = document_of(app)
+    schemas = document["components"]["schemas"]
+    assert {"Priced-Input", "Priced-Output", "Item"} <= set(schemas)
+    assert "Item-Input" not in schemas and "Priced" not in schemas
+    assert "gross" in schemas["Priced-Output"]["properties"]
+    assert "gross" not in schemas["Priced-Input"]["properties"]
 
 
 def test_parameter_constraints_and_metadata() -> None:

@@ -63,6 +63,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_openapi_model_description_trim_on_formfeed.py",
     "tests/test_openapi_query_parameter_extension.py",
     "tests/test_openapi_route_extensions.py",
+    "tests/test_openapi_separate_input_output_schemas.py",
     "tests/test_openapi_servers.py",
     "tests/test_param_class.py",
     "tests/test_param_in_path_and_dependency.py",

@@ -67,9 +67,11 @@ class SchemaRegistry:
         """
         pydantic = require("pydantic", "pydantic")
         key = len(self._inputs)
-        if not self.separate:
-            mode = "validation"
         adapter = pydantic.TypeAdapter(annotation)
+        # One schema per model, except where one cannot describe both directions: a computed
+        # field exists only in what is sent back (FastAPI splits those models anyway).
+        if not self.separate and not (mode == "serialization" and _computes(adapter.core_schema)):
+            mode = "validation"
         self._inputs.append((key, mode, adapter.core_schema))
         hole: dict[str, Any] = {} if into is None else into
         self._holes.append((hole, key, mode, title))
@@ -97,6 +99,20 @@ class SchemaRegistry:
                 definition["description"] = description.split("\f")[0]
         self.definitions = {str(name): value for name, value in definitions.items()}
         return self.definitions
+
+
+def _computes(core_schema: Any) -> bool:
+    """True if a pydantic core schema has a computed field anywhere inside."""
+    stack = [core_schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("computed_fields"):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return False
 
 
 def _generator_class() -> Any:
