@@ -80,3 +80,29 @@ def test_form_models_beside_other_fields_are_all_of_references() -> None:
         {"$ref": "#/components/schemas/Profile"},
     ]
     assert schemas["Profile"]["required"] == ["name", "age"]
+
+
+FACTORY_CALLS: list[int] = []
+
+
+def ten() -> str:
+    FACTORY_CALLS.append(1)
+    return "10"
+
+
+def test_a_form_field_default_is_validated_when_asked() -> None:
+    app = Tether()
+
+    @app.post("/")
+    def read(
+        value: Annotated[int, Form(default_factory=ten, validate_default=True)],
+        plain: Annotated[int, Form()] = "5",  # type: ignore[assignment]
+    ) -> list[object]:
+        return [value, plain]
+
+    client = TestClient(app)
+    FACTORY_CALLS.clear()
+    assert client.post("/").json() == [10, "5"]  # only the asked one is validated
+    assert FACTORY_CALLS == [1]
+    assert client.post("/", data={"value": "3"}).json() == [3, "5"]
+    assert FACTORY_CALLS == [1]

@@ -91,6 +91,7 @@ def _field_extractor(key: str, info: ParamInfo, convert: Any, container: Any) ->
     loc = ("body", key)
     required = info.required
     make_default = _default_maker(info)
+    check_default = info.validate_default  # validate_default=True: checked like a sent value
 
     def extract(ctx: Context) -> Any:
         form = ctx.body
@@ -99,7 +100,9 @@ def _field_extractor(key: str, info: ParamInfo, convert: Any, container: Any) ->
             if required:
                 ctx.fail(loc, "missing", _MISSING_MSG, None)
                 return MISSING
-            return make_default()
+            if not check_default or container is not None:
+                return make_default()
+            raws = [make_default()]
         if container is None:
             raws = raws[-1:]
         values = []
