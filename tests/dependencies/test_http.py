@@ -9,7 +9,7 @@ from tether.exception_handlers import request_validation_exception_handler
 from tether.exceptions import ConfigurationError, RequestValidationError
 from tether.params import Body, Depends, Query
 from tether.requests import Request
-from tether.responses import Response
+from tether.responses import Response, StreamingResponse
 from tether.testclient import AsyncTestClient, TestClient
 
 
@@ -305,3 +305,27 @@ def test_a_header_model_with_loc_by_alias_off_names_its_fields() -> None:
         ["header", "save_data"],
         ["header", "item_count"],
     ]
+
+
+def test_a_function_scoped_and_a_connection_scoped_use_are_two_values() -> None:
+    class Session:
+        open = True
+
+    def session() -> Any:
+        value = Session()
+        yield value
+        value.open = False
+
+    app = Tether()
+
+    @app.get("/")
+    def read(
+        early: Session = Depends(session, scope="function"),
+        late: Session = Depends(session),
+    ) -> Any:
+        def body() -> Any:
+            yield f"{early.open} {late.open} {early is late}"
+
+        return StreamingResponse(body())
+
+    assert TestClient(app).get("/").text == "False True False"

@@ -325,6 +325,10 @@ def finish_node(node: Node) -> None:
     # Scopes split the cache only where they can change the value (a SecurityScopes reader or
     # a scheme below): a plain dependency under two Security(...) markers still runs once.
     node.cache_key = (key, node.scopes) if node.scopes and node.uses_scopes else key
+    # A function-scoped value is torn down when the endpoint returns, a connection-scoped one
+    # after the response: they are two values, never one cached for both (as FastAPI keys them).
+    if info is not None and info.scope == "function":
+        node.cache_key = ("function", node.cache_key)
     if node.kind == ASYNC_GEN:
         node.enter = contextlib.asynccontextmanager(call)
     elif node.kind == GEN:
