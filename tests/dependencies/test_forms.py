@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from tether import Form, Tether
+from tether import File, Form, Tether, UploadFile
 from tether.testclient import TestClient
 
 
@@ -106,3 +106,38 @@ def test_a_form_field_default_is_validated_when_asked() -> None:
     assert FACTORY_CALLS == [1]
     assert client.post("/", data={"value": "3"}).json() == [3, "5"]
     assert FACTORY_CALLS == [1]
+
+
+def _part(name: str, filename: str, content: bytes) -> bytes:
+    return (
+        b"--boundary\r\n"
+        + f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'.encode()
+        + b"Content-Type: application/octet-stream\r\n\r\n"
+        + content
+        + b"\r\n"
+    )
+
+
+def test_an_empty_file_input_is_no_file() -> None:
+    app = Tether()
+
+    @app.post("/")
+    def read(
+        file: Annotated[bytes | None, File()] = None,
+        files: Annotated[list[UploadFile] | None, File()] = None,
+    ) -> dict[str, object]:
+        sizes = None if files is None else [upload.size for upload in files]
+        return {"file": None if file is None else len(file), "files": sizes}
+
+    client = TestClient(app)
+    headers = {"content-type": "multipart/form-data; boundary=boundary"}
+
+    def post(*parts: bytes) -> Any:
+        return client.post("/", content=b"".join(parts) + b"--boundary--\r\n", headers=headers)
+
+    # What a browser sends for file inputs left empty: no file at all.
+    unselected = post(_part("file", "", b""), _part("files", "", b""))
+    assert unselected.json() == {"file": None, "files": None}
+    # An empty filename with content, or an empty file that has a name, is a file.
+    named = post(_part("file", "", b"hello"), _part("files", "a.txt", b""), _part("files", "", b""))
+    assert named.json() == {"file": 5, "files": [0]}

@@ -181,6 +181,10 @@ def _model_extractor(annotation: Any, models: list[Any], info: ParamInfo) -> Any
     return extract
 
 
+def _unselected(value: Any) -> bool:
+    return isinstance(value, UploadFile) and value.filename == "" and not value.size
+
+
 async def read_form_body(ctx: Context, bytes_keys: frozenset[str] | set[str]) -> None:
     """Parse the body as a form into ``ctx.body``; file contents read for ``bytes`` fields.
 
@@ -196,9 +200,14 @@ async def read_form_body(ctx: Context, bytes_keys: frozenset[str] | set[str]) ->
     )
     if ctx.stack is not None:
         ctx.stack.push_async_callback(form.close)
-    if bytes_keys:
+    # A file input left empty is sent by browsers as an empty part with an empty filename:
+    # no file was given, as FastAPI reads it (closed with the form above).
+    unselected = any(_unselected(value) for _, value in form.multi_items())
+    if bytes_keys or unselected:
         items = []
         for key, value in form.multi_items():
+            if _unselected(value):
+                continue
             if key in bytes_keys and isinstance(value, UploadFile):
                 value = await value.read()
             items.append((key, value))
