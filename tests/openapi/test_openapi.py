@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import jsonschema
 import pytest
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Discriminator, Field, Tag, computed_field
 
 from tether import Body, Depends, Header, Query, Router, Security, Tether
 from tether import Path as PathParam
@@ -163,6 +163,48 @@ def test_without_separate_schemas_only_computed_fields_split_a_model() -> None:
     assert "Item-Input" not in schemas and "Priced" not in schemas
     assert "gross" in schemas["Priced-Output"]["properties"]
     assert "gross" not in schemas["Priced-Input"]["properties"]
+
+
+class Cat(BaseModel):
+    pet_type: str = "cat"
+    meows: int
+
+
+class Dog(BaseModel):
+    pet_type: str = "dog"
+    barks: float
+
+
+def _pet_type(value: Any) -> str:
+    return str(value.get("pet_type", "")) if isinstance(value, dict) else ""
+
+
+Pet = Annotated[Annotated[Cat, Tag("cat")] | Annotated[Dog, Tag("dog")], Discriminator(_pet_type)]
+
+
+def test_a_discriminator_under_a_default_marker_is_dropped_as_fastapi_does() -> None:
+    app = Tether()
+
+    @app.post("/default")
+    async def by_default(pet: Pet = Body()) -> Any:
+        return pet
+
+    @app.post("/annotated")
+    async def annotated(pet: Annotated[Pet, Body()]) -> Any:
+        return pet
+
+    def body_schema(path: str) -> Any:
+        content = document_of(app)["paths"][path]["post"]["requestBody"]["content"]
+        return content["application/json"]["schema"]
+
+    assert "anyOf" in body_schema("/default") and "oneOf" not in body_schema("/default")
+    assert "oneOf" in body_schema("/annotated")
+    client = TestClient(app)
+    for path in ("/default", "/annotated"):
+        assert client.post(path, json={"pet_type": "dog", "barks": 1.5}).json() == {
+            "pet_type": "dog",
+            "barks": 1.5,
+        }
 
 
 def test_parameter_constraints_and_metadata() -> None:

@@ -169,6 +169,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_stringified_annotation_dependency_py314.py",
     "tests/test_union_body.py",
     "tests/test_union_body_discriminator.py",
+    "tests/test_union_body_discriminator_annotated.py",
     "tests/test_ws_dependencies.py",
     "tests/test_ws_router.py",
     # tutorial tests (docs_src apps)

@@ -254,7 +254,22 @@ def _split_marker(name: str, annotation: Any, default: Any) -> tuple[Any, Any, A
                 f"parameter {name!r} has a marker both in Annotated and as its default"
             )
         marker, default = default, inspect.Parameter.empty
+        annotation = _plain_when_marker_is_default(annotation)
     return annotation, marker, default
+
+
+def _plain_when_marker_is_default(annotation: Any) -> Any:
+    """FastAPI's reading of ``pet: Annotated[U, Discriminator(...)] = Body()``: with the marker
+    as the default and no pydantic ``Field()`` in the metadata, the type is the bare ``U`` (the
+    discriminator is dropped; validation tries each member, the schema is an ``anyOf``)."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return annotation
+    args = typing.get_args(annotation)
+    if any(type(meta).__name__ == "FieldInfo" for meta in args[1:]):
+        return annotation
+    if not any(type(meta).__name__ == "Discriminator" for meta in args[1:]):
+        return annotation
+    return args[0]
 
 
 def compile_node(
