@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from tether import Query, Tether
+from tether import Cookie, Header, Query, Tether
 from tether.testclient import TestClient
 
 CALLS: list[str] = []
@@ -37,6 +37,14 @@ class Checked(BaseModel):
 
 
 DEFAULT = Checked(term="parameter default")
+
+
+class Session(BaseModel):
+    session_id: int = Field(alias="sessionId", validation_alias=AliasChoices("sessionId", "old"))
+
+
+class Trace(BaseModel):
+    request_id: str = Field(validation_alias=AliasChoices("X-Request_ID", "X-Legacy_ID"))
 
 
 @pytest.mark.parametrize("model", [Ignoring, Allowing, Forbidding])
@@ -92,3 +100,25 @@ def test_a_model_default_is_validated_only_when_asked() -> None:
     assert CALLS == []
     assert client.get("/checked").json() == {"term": "parameter default"}
     assert CALLS == ["parameter default"]
+
+
+def test_alias_choices_of_a_model_field_are_each_read() -> None:
+    app = Tether()
+
+    @app.get("/cookie")
+    def cookie(session: Annotated[Session | None, Cookie()] = None) -> Any:
+        return session
+
+    @app.get("/header")
+    def header(trace: Annotated[Trace | None, Header()] = None) -> Any:
+        return trace
+
+    client = TestClient(app)
+    for name in ("sessionId", "old"):
+        assert client.get("/cookie", headers={"cookie": f"{name}=1"}).json() == {"sessionId": 1}
+        bad = client.get("/cookie", headers={"cookie": f"{name}=x"}).json()["detail"]
+        assert bad[0]["loc"] == ["cookie", name]
+    assert client.get("/cookie", headers={"cookie": "OLD=1"}).json() is None  # case-sensitive
+    # Header names: literal (underscores kept) and case-insensitive.
+    assert client.get("/header", headers={"x-legacy_id": "a"}).json() == {"request_id": "a"}
+    assert client.get("/header", headers={"X-Legacy-ID": "a"}).json() is None

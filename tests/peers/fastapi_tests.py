@@ -52,6 +52,7 @@ CURATED: tuple[str, ...] = (
     "tests/test_frontend.py",
     "tests/test_generic_parameterless_depends.py",
     "tests/test_get_request_body.py",
+    "tests/test_header_cookie_optional_models.py",
     "tests/test_http_connection_injection.py",
     "tests/test_include_route.py",
     "tests/test_include_router_defaults_overrides.py",

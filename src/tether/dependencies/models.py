@@ -52,14 +52,24 @@ def _field_table(model: Any, info: ParamInfo) -> list[tuple[str, str, bool]]:
     convert = isinstance(info, HeaderInfo) and info.convert_underscores
     table = []
     for field_name, field in model.model_fields.items():
-        data_key = _data_key(field_name, field)
-        lookup = data_key
-        if info.source == "header":
-            if convert and data_key == field_name:
-                lookup = data_key.replace("_", "-")
-            lookup = lookup.lower()
-        table.append((lookup, data_key, _is_sequence(field.annotation)))
+        many = _is_sequence(field.annotation)
+        for data_key in _data_keys(field_name, field):
+            lookup = data_key
+            if info.source == "header":
+                if convert and data_key == field_name:
+                    lookup = data_key.replace("_", "-")
+                lookup = lookup.lower()
+            table.append((lookup, data_key, many))
     return table
+
+
+def _data_keys(field_name: str, field: Any) -> list[str]:
+    """Every key a field may be read under: each plain name of an ``AliasChoices``, in order
+    (pydantic takes the first one given), or the one of :func:`_data_key`."""
+    choices = getattr(field.validation_alias, "choices", None)
+    if choices is None:
+        return [_data_key(field_name, field)]
+    return [choice for choice in choices if isinstance(choice, str)] or [field_name]
 
 
 def _pairs_reader(source: str) -> Callable[[Context], list[tuple[str, str]]]:
