@@ -460,3 +460,28 @@ def test_marker_objects() -> None:
         Depends(lambda: 1, scope="message")
     assert Depends(lambda: 1, scope="request").scope == "connection"
     assert Security(lambda: 1, scopes=["a"]).scopes == ("a",)
+
+
+def test_an_alias_choices_error_names_the_choice_found() -> None:
+    from typing import Annotated
+
+    from pydantic import AliasChoices
+
+    from tether import Query, Tether
+    from tether.testclient import TestClient
+
+    app = Tether()
+
+    @app.get("/")
+    def read(
+        value: Annotated[int, Query(validation_alias=AliasChoices("item_id", "id"), ge=1)],
+    ) -> int:
+        return value
+
+    client = TestClient(app)
+    assert client.get("/?id=3").json() == 3
+    for name in ("item_id", "id"):
+        detail = client.get(f"/?{name}=0").json()["detail"]
+        assert [(error["type"], error["loc"]) for error in detail] == [
+            ("greater_than_equal", ["query", name])
+        ]

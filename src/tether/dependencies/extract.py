@@ -155,6 +155,20 @@ def _choices_reader(info: ParamInfo) -> Extractor:
     return read
 
 
+def _chosen_loc(info: ParamInfo, loc: tuple[str, str]) -> Callable[[Context], tuple[str, str]]:
+    """An error's ``loc``: the name of the first choice present, as FastAPI reports it."""
+    source = info.source
+    readers = [(key, _reader(source, key)) for key, _ in _choices(info)]
+
+    def chosen(ctx: Context) -> tuple[str, str]:
+        for key, reader in readers:
+            if reader(ctx) is not MISSING:
+                return (source, key)
+        return loc
+
+    return chosen
+
+
 def _indexed(read_all: Callable[[Context], list[str]], index: int) -> Extractor:
     def read(ctx: Context) -> Any:
         values = read_all(ctx)
@@ -205,6 +219,7 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
     by_path = source == "path" and not chosen
     by_query = source == "query" and not chosen
     check_default = info.validate_default  # validate_default=True: checked like a sent value
+    locate = _chosen_loc(info, loc) if chosen else (lambda ctx: loc)  # where an error is
 
     def extract(ctx: Context) -> Any:
         if by_path:
@@ -227,7 +242,7 @@ def param_extractor(name: str, annotation: Any, info: ParamInfo) -> Extractor:
             return raw
         value = convert(raw)
         if type(value) is Invalid:
-            ctx.fail(loc, value.kind, value.msg, raw, **(value.ctx or {}))
+            ctx.fail(locate(ctx), value.kind, value.msg, raw, **(value.ctx or {}))
             return MISSING
         return value
 
