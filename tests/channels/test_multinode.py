@@ -236,8 +236,14 @@ async def test_s9_redis_kills_pubsub_clients(redis: RedisServer) -> None:
 
 
 async def test_s12_slow_consumer(redis: RedisServer) -> None:
+    await slow_consumer_scenario(redis)
+
+
+async def slow_consumer_scenario(broker: Any) -> None:
+    """S12 on ``broker`` (a server, a Sentinel group or a cluster): a reader that stops is cut
+    with 4001 without slowing the healthy one, then recovers everything it missed."""
     env = {"TETHER_QUEUE_BYTES": "65536", "TETHER_WRITE_TIMEOUT": "2"}
-    with nodes(redis, **env) as (a, b):
+    with nodes(broker, **env) as (a, b):  # type: ignore[arg-type]  # anything with a .url
         fast = await started(ws_url(a))
         slow = await started(ws_url(a), rcvbuf=4096)
         publisher = await started(ws_url(b))

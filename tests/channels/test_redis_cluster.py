@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from recorder import Recorder, check_invariants
 from test_multinode import CHANNEL, health, nodes, publish_many, started, wait_until, ws_url
-from test_redis_sentinel import _account, _has
+from test_redis_sentinel import through_a_change
 
 from servers import RedisClusterGroup, redis_cli
 from tether.channels.backends import backend_from_url
@@ -129,27 +129,11 @@ async def _traffic(
     with nodes(cluster) as (a, b):  # type: ignore[arg-type]  # a cluster has the .url nodes() reads
         clients = [await started(ws_url(a)), await started(ws_url(b))]
         slot = _slot_of_channel(cluster, a)
-        acked: list[int] = []
-        refused: list[int] = []
 
-        async def publisher() -> None:
-            for n in range(total):
-                try:
-                    await clients[n % 2].publish({"n": n})
-                    acked.append(n)
-                except (RuntimeError, TimeoutError):  # an explicit error frame, never silence
-                    refused.append(n)
-                await asyncio.sleep(0.02)
+        async def on_the_slot() -> None:
+            await asyncio.to_thread(change, cluster, slot)  # a migration takes a while
 
-        task = asyncio.create_task(publisher())
-        await asyncio.sleep(1.0)
-        await asyncio.to_thread(change, cluster, slot)
-        await task
-        assert len(acked) + len(refused) == total
-        assert acked[-20:] == list(range(total - 20, total))  # publishing works again
-        for client in clients:
-            await wait_until(lambda c=client: _has(c, total - 1), 20, "the last message")
-            _account(client, acked)
+        await through_a_change(clients, on_the_slot, total)
         for client in clients:
             await client.close()
         return clients

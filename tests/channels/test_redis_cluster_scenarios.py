@@ -11,7 +11,6 @@ ask the channel's master ``PUBSUB SHARDNUMSUB``. S1 and S9 are in test_redis_clu
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +21,7 @@ from test_multinode import (
     health,
     nodes,
     publish_many,
+    slow_consumer_scenario,
     started,
     wait_until,
     ws_url,
@@ -104,33 +104,4 @@ async def test_s7_restart_the_shard_volatile(cluster: RedisClusterGroup) -> None
 
 
 async def test_s12_slow_consumer(cluster: RedisClusterGroup) -> None:
-    env = {"TETHER_QUEUE_BYTES": "65536", "TETHER_WRITE_TIMEOUT": "2"}
-    with nodes(cluster, **env) as (a, b):  # type: ignore[arg-type]
-        fast = await started(ws_url(a))
-        slow = await started(ws_url(a), rcvbuf=4096)
-        publisher = await started(ws_url(b))
-        slow.paused.clear()  # stop reading: the kernel buffers fill, then the server's queue
-        blob = secrets.token_urlsafe(3000)  # incompressible: permessage-deflate is on
-        sent = 0
-        while sent < 3000:
-            await asyncio.gather(
-                *(publisher.publish({"n": sent + i, "pad": blob}) for i in range(20))
-            )
-            sent += 20
-            _, report = await health(a)
-            if report["metrics"]["slow_disconnects"]:
-                break
-        assert report["metrics"]["slow_disconnects"] == 1
-        await fast.wait_for_offset(sent)
-        assert fast.offsets == list(range(1, sent + 1))  # the healthy client is unaffected
-        slow.paused.set()
-        await asyncio.wait_for(slow.closed.wait(), 15)
-        assert slow.close_codes[-1] == 4001
-        await slow.connect(ws_url(a))
-        session = await slow.subscribe()
-        assert session.recovered
-        await slow.wait_for_offset(sent)
-        check_invariants(slow)
-        check_invariants(fast)
-        for client in (fast, slow, publisher):
-            await client.close()
+    await slow_consumer_scenario(cluster)

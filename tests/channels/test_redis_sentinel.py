@@ -11,7 +11,7 @@ ended with an explicit signal (``insufficient_state``) and it resubscribed with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -74,44 +74,56 @@ async def _traffic(
     with nodes(group) as (a, b):  # type: ignore[arg-type]  # a group has the .url nodes() reads
         clients = [await started(ws_url(a)), await started(ws_url(b))]
         first_master = group.master_port()
-        acked: list[int] = []
-        refused: list[int] = []
 
-        async def publisher() -> None:
-            for n in range(total):
-                try:
-                    await clients[n % 2].publish({"n": n})
-                    acked.append(n)
-                except (RuntimeError, TimeoutError):  # an explicit error frame, never silence
-                    refused.append(n)
-                await asyncio.sleep(0.02)
+        async def change() -> None:
+            switch(group)
+            await wait_until(lambda: group.master_port() != first_master, 20, "a new master")
 
-        task = asyncio.create_task(publisher())
-        await asyncio.sleep(1.0)
-        switch(group)
-        await wait_until(lambda: group.master_port() != first_master, 20, "a new master")
-        await task
-        assert len(acked) + len(refused) == total
-        assert acked[-20:] == list(range(total - 20, total))  # publishing works again
-        # A subscriber whose session ended with a signal resubscribes from the new top: on a
-        # slow machine that may come after the last number. Keep publishing (still numbered)
-        # until every client has one of these tail numbers: each is live again.
-        tail = total
-        deadline = asyncio.get_running_loop().time() + 30
-        while not all(any(n >= total for n in _received(c)) for c in clients):
-            assert asyncio.get_running_loop().time() < deadline, "a subscriber never came back"
-            try:
-                await clients[tail % 2].publish({"n": tail})
-                acked.append(tail)
-            except (RuntimeError, TimeoutError):  # refused loudly: not counted as sent
-                refused.append(tail)
-            tail += 1
-            await asyncio.sleep(0.1)
-        await wait_until(lambda: all(_has(c, tail - 1) for c in clients), 20, "the last message")
-        for client in clients:
-            _account(client, acked)
+        await through_a_change(clients, change, total)
         for client in clients:
             await client.close()
+
+
+async def through_a_change(
+    clients: list[Recorder], change: Callable[[], Awaitable[None]], total: int = 240
+) -> None:
+    """Numbered publishes through ``clients`` at 50/s while ``change()`` runs, then count:
+    every acknowledged number reached every client once and in order, or a signal explains
+    the gap (``_account``); refused publishes failed loudly."""
+    acked: list[int] = []
+    refused: list[int] = []
+
+    async def publish(n: int) -> None:
+        try:
+            await clients[n % 2].publish({"n": n})
+            acked.append(n)
+        except (RuntimeError, TimeoutError):  # an explicit error frame, never silence
+            refused.append(n)
+
+    async def publisher() -> None:
+        for n in range(total):
+            await publish(n)
+            await asyncio.sleep(0.02)
+
+    task = asyncio.create_task(publisher())
+    await asyncio.sleep(1.0)
+    await change()
+    await task
+    assert len(acked) + len(refused) == total
+    assert acked[-20:] == list(range(total - 20, total))  # publishing works again
+    # A subscriber whose session ended with a signal resubscribes from the new top: on a
+    # slow machine that may come after the last number. Keep publishing (still numbered)
+    # until every client has one of these tail numbers: each is live again.
+    tail = total
+    deadline = asyncio.get_running_loop().time() + 30
+    while not all(any(n >= total for n in _received(c)) for c in clients):
+        assert asyncio.get_running_loop().time() < deadline, "a subscriber never came back"
+        await publish(tail)
+        tail += 1
+        await asyncio.sleep(0.1)
+    await wait_until(lambda: all(_has(c, tail - 1) for c in clients), 20, "the last message")
+    for client in clients:
+        _account(client, acked)
 
 
 def _numbers(session: Any) -> list[int]:
